@@ -289,7 +289,8 @@ class AccountNotVerified(AuthenticationError):
     def __init__(self) -> None:
         super().__init__(
             "this account has not been verified yet: follow the link in the mail "
-            "'Xác nhận đăng ký tài khoản sử dụng cổng dịch vụ công trực tuyến', or ask for a new one"
+            "'Xác nhận đăng ký tài khoản sử dụng cổng dịch vụ công trực tuyến', "
+            "or ask for a new one"
         )
 
 

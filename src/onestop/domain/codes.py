@@ -1,0 +1,425 @@
+"""Agency ids (QCVN 102:2016), dossier codes (Circular 01/2018/TT-VPCP) and Vietnam's local day.
+
+A dossier code is ``<agency id>-<YYMMDD>-<XXXX>``: the receiving agency, the day it received
+the dossier in Vietnam's local time (UTC+7) and the dossier's number among that day's. The
+date pattern, the sequence width and the separator form a :class:`CodeScheme`, so a newer
+rule is a new scheme value, not new code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+from typing import Final, Literal
+
+import attrs
+from dateutil import tz
+
+from onestop import errors
+
+__all__ = [
+    "SCHEME_2018",
+    "SCHEME_WIDE",
+    "VN_TZ",
+    "AgencyCode",
+    "AgencyKind",
+    "CodeScheme",
+    "DossierCode",
+    "local_day",
+    "local_time",
+    "require_aware",
+]
+
+# Vietnam has kept UTC+7 without daylight saving since 1975; a fixed offset needs no tz database.
+VN_TZ: Final = tz.tzoffset("ICT", 7 * 3600)
+
+AgencyKind = Literal["province", "ministry", "other"]
+
+
+# --- Vietnam's local day -------------------------------------------------------------------
+
+
+def require_aware(value: dt.datetime, field: str) -> dt.datetime:
+    """Return ``value`` unchanged if it has a time zone; raise NaiveDatetime naming ``field``."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise errors.NaiveDatetime(
+            field,
+            "must be an aware datetime (with a time zone), "
+            "e.g. datetime(2022, 6, 22, 9, 30, tzinfo=timezone.utc)",
+            value,
+        )
+    return value
+
+
+def local_time(instant: dt.datetime) -> dt.datetime:
+    """The same instant seen on a clock in Vietnam (UTC+7)."""
+    require_aware(instant, "instant")
+    try:
+        return instant.astimezone(VN_TZ)
+    except OverflowError as e:
+        # Only instants within hours of year 1 or year 9999 get here.
+        raise errors.InvalidInput(
+            "instant", "must fall within the years 1 to 9999 in Vietnam's local time", instant
+        ) from e
+
+
+def local_day(instant: dt.datetime) -> dt.date:
+    """The calendar day in Vietnam (UTC+7) of an aware instant; days turn at 17:00 UTC."""
+    return local_time(instant).date()
+
+
+# --- agency electronic id ------------------------------------------------------------------
+
+_LEVEL1 = re.compile(r"[A-Z][0-9]{2}")
+_KINDS: Final[dict[str, AgencyKind]] = {"H": "province", "G": "ministry"}
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_level1(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str) or not _LEVEL1.fullmatch(value) or value[1:] == "00":
+        raise errors.InvalidAgencyCode(
+            "agency_code.level1",
+            "must be a capital letter and two digits from 01 to 99, e.g. H34 or G12",
+            value,
+        )
+
+
+def _level_checker(level: int, digits: int) -> Callable[[object, object, int], None]:
+    top = 10**digits - 1
+
+    def check(_instance: object, _attribute: object, value: int) -> None:
+        if not _is_int(value) or not 0 <= value <= top:
+            raise errors.InvalidAgencyCode(
+                f"agency_code.level{level}", f"must be a whole number from 0 to {top}", value
+            )
+
+    return check
+
+
+@attrs.frozen(order=True)
+class AgencyCode:
+    """An agency electronic id ``V1V2V3.Z1Z2.Y1Y2.MX1X2`` (QCVN 102:2016), e.g. 000.00.03.H34.
+
+    ``level1`` is the top unit (``H34``), ``level2`` to ``level4`` the units below it, 0 where
+    there is none. A unit always sits under its parent, so a zero is never followed by a
+    deeper non-zero level. Ids sort by (level1, level2, level3, level4), a unit before the
+    units under it; ``level1`` has a fixed width, so comparing it as text is safe.
+    """
+
+    level1: str = attrs.field(validator=_check_level1)
+    level2: int = attrs.field(default=0, validator=_level_checker(2, 2))
+    level3: int = attrs.field(default=0, validator=_level_checker(3, 2))
+    level4: int = attrs.field(default=0, validator=_level_checker(4, 3))
+
+    def __attrs_post_init__(self) -> None:
+        if self.level2 == 0 and self.level3 != 0:
+            raise errors.InvalidAgencyCode(
+                "agency_code.level3", "must be 0 when level 2 is 0 (no unit above it)", self.level3
+            )
+        if self.level3 == 0 and self.level4 != 0:
+            raise errors.InvalidAgencyCode(
+                "agency_code.level4", "must be 0 when level 3 is 0 (no unit above it)", self.level4
+            )
+
+    @classmethod
+    def parse(cls, text: str) -> AgencyCode:
+        """Read the canonical text ``000.00.03.H34``; InvalidAgencyCode names the bad part."""
+        if not isinstance(text, str) or any(ch.isspace() for ch in text):
+            raise errors.InvalidAgencyCode(
+                "agency_code", "must be text like 000.00.03.H34, without spaces", text
+            )
+        parts = text.split(".")
+        if len(parts) != 4:
+            raise errors.InvalidAgencyCode(
+                "agency_code",
+                "must be four parts separated by dots: 3 digits.2 digits.2 digits.letter and "
+                "2 digits, e.g. 000.00.03.H34",
+                text,
+            )
+        level4, level3, level2, level1 = parts
+        _check_level1(None, None, level1)
+        return cls(
+            level1,
+            _parse_digits(level2, 2, "agency_code.level2"),
+            _parse_digits(level3, 2, "agency_code.level3"),
+            _parse_digits(level4, 3, "agency_code.level4"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.level4:03d}.{self.level3:02d}.{self.level2:02d}.{self.level1}"
+
+    @property
+    def depth(self) -> int:
+        """How many levels name a unit: 1 for ``000.00.00.H34``, 4 for ``001.02.03.H34``."""
+        return 1 + sum(1 for level in (self.level2, self.level3, self.level4) if level)
+
+    @property
+    def parent(self) -> AgencyCode | None:
+        """The unit directly above this one, or None for a level-1 unit."""
+        if self.level4:
+            return attrs.evolve(self, level4=0)
+        if self.level3:
+            return attrs.evolve(self, level3=0)
+        if self.level2:
+            return attrs.evolve(self, level2=0)
+        return None
+
+    def is_ancestor_of(self, other: AgencyCode) -> bool:
+        """Whether ``other`` sits somewhere below this unit (a unit is not its own ancestor)."""
+        above = other.parent
+        while above is not None:
+            if above == self:
+                return True
+            above = above.parent
+        return False
+
+    @property
+    def kind(self) -> AgencyKind:
+        """``province`` for H.. ids, ``ministry`` for G.. ids (central bodies), else ``other``."""
+        return _KINDS.get(self.level1[0], "other")
+
+
+def _parse_digits(text: str, width: int, field: str) -> int:
+    # [0-9] rather than str.isdigit(): the latter accepts non-ASCII digits such as "٣".
+    if not re.fullmatch(f"[0-9]{{{width}}}", text):
+        raise errors.InvalidAgencyCode(field, f"must be exactly {width} digits", text)
+    return int(text)
+
+
+# --- dossier-code scheme -------------------------------------------------------------------
+
+_DateToken = Literal["YYYY", "YY", "MM", "DD"]
+_DATE_TOKENS: Final[tuple[_DateToken, ...]] = ("YYYY", "YY", "MM", "DD")
+_MAX_SEQ_WIDTH: Final = 9
+
+
+@functools.lru_cache(maxsize=32)
+def _date_tokens(pattern: str) -> tuple[_DateToken, ...]:
+    """Split a date pattern into tokens; ConfigurationError unless it has one year, MM and DD."""
+    tokens: list[_DateToken] = []
+    rest = pattern
+    while rest:
+        token = next((t for t in _DATE_TOKENS if rest.startswith(t)), None)
+        if token is None:
+            raise errors.ConfigurationError(
+                f"date pattern {pattern!r} has {rest!r} where YYYY, YY, MM or DD was expected"
+            )
+        tokens.append(token)
+        rest = rest[len(token) :]
+    kinds = sorted("Y" if t.startswith("Y") else t for t in tokens)
+    if kinds != ["DD", "MM", "Y"]:
+        raise errors.ConfigurationError(
+            f"date pattern {pattern!r} must hold exactly one year (YY or YYYY), one MM and "
+            "one DD, e.g. YYMMDD"
+        )
+    return tuple(tokens)
+
+
+def _check_name(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise errors.ConfigurationError("a code scheme needs a non-empty name")
+
+
+def _check_date_pattern(_instance: object, _attribute: object, value: str) -> None:
+    if not isinstance(value, str):
+        raise errors.ConfigurationError(f"date pattern must be text like 'YYMMDD', not {value!r}")
+    _date_tokens(value)
+
+
+def _check_seq_width(_instance: object, _attribute: object, value: int) -> None:
+    if not _is_int(value) or not 1 <= value <= _MAX_SEQ_WIDTH:
+        # Nine digits is a billion dossiers a day and still fits a 32-bit integer column.
+        raise errors.ConfigurationError(
+            f"sequence width must be a whole number from 1 to {_MAX_SEQ_WIDTH}, not {value!r}"
+        )
+
+
+def _check_separator(_instance: object, _attribute: object, value: str) -> None:
+    # The parts of a code are made of letters, digits and dots, so a separator without any
+    # of those (or spaces) splits a code in exactly one way.
+    if (
+        not isinstance(value, str)
+        or not value
+        or any(ch.isalnum() or ch.isspace() or ch == "." or not ch.isprintable() for ch in value)
+    ):
+        raise errors.ConfigurationError(
+            f"separator must be printable punctuation such as '-', without letters, digits, "
+            f"dots or spaces, not {value!r}"
+        )
+
+
+@attrs.frozen
+class CodeScheme:
+    """How a dossier code writes its day and sequence number: date pattern, width, separator."""
+
+    name: str = attrs.field(validator=_check_name)
+    date_pattern: str = attrs.field(default="YYMMDD", validator=_check_date_pattern)
+    seq_width: int = attrs.field(default=4, validator=_check_seq_width)
+    separator: str = attrs.field(default="-", validator=_check_separator)
+
+    @property
+    def max_seq(self) -> int:
+        """The last sequence number of a day; the next dossier that day cannot get a code."""
+        return int(10**self.seq_width - 1)
+
+    @property
+    def earliest_day(self) -> dt.date:
+        """The first day the date pattern can write (2000-01-01 with a two-digit year)."""
+        return dt.date(2000, 1, 1) if "YY" in _date_tokens(self.date_pattern) else dt.date.min
+
+    @property
+    def latest_day(self) -> dt.date:
+        """The last day the date pattern can write (2099-12-31 with a two-digit year)."""
+        return dt.date(2099, 12, 31) if "YY" in _date_tokens(self.date_pattern) else dt.date.max
+
+    @property
+    def example(self) -> str:
+        """A sample code under this scheme, for messages and documentation."""
+        return self.separator.join(
+            ("000.00.03.H34", self.format_day(dt.date(2022, 6, 22)), self.format_seq(1))
+        )
+
+    def format_day(self, day: dt.date) -> str:
+        """Write ``day`` with the date pattern, e.g. 220622 for 2022-06-22 under YYMMDD."""
+        if not self.earliest_day <= day <= self.latest_day:
+            raise errors.InvalidDossierCode(
+                "dossier_code.day",
+                f"must be from {self.earliest_day} to {self.latest_day} under scheme {self.name}",
+                day,
+            )
+        written = {
+            "YYYY": f"{day.year:04d}",
+            "YY": f"{day.year % 100:02d}",
+            "MM": f"{day.month:02d}",
+            "DD": f"{day.day:02d}",
+        }
+        return "".join(written[token] for token in _date_tokens(self.date_pattern))
+
+    def parse_day(self, text: str) -> dt.date:
+        """Read a day written with the date pattern; a two-digit year means 2000 to 2099."""
+        if not isinstance(text, str) or not re.fullmatch(
+            f"[0-9]{{{len(self.date_pattern)}}}", text
+        ):
+            raise errors.InvalidDossierCode(
+                "dossier_code.day",
+                f"must be {len(self.date_pattern)} digits in the order {self.date_pattern}",
+                text,
+            )
+        values: dict[str, int] = {}
+        position = 0
+        for token in _date_tokens(self.date_pattern):
+            values[token] = int(text[position : position + len(token)])
+            position += len(token)
+        year = values["YYYY"] if "YYYY" in values else 2000 + values["YY"]
+        try:
+            return dt.date(year, values["MM"], values["DD"])
+        except ValueError as e:
+            raise errors.InvalidDossierCode(
+                "dossier_code.day",
+                f"must be a real calendar date written {self.date_pattern}",
+                text,
+            ) from e
+
+    def format_seq(self, seq: int) -> str:
+        """Write a sequence number zero-padded to the scheme's width, e.g. 0001."""
+        self._check_seq(seq)
+        return f"{seq:0{self.seq_width}d}"
+
+    def parse_seq(self, text: str) -> int:
+        """Read a sequence number of exactly the scheme's width, from 1 up to ``max_seq``."""
+        if not isinstance(text, str) or not re.fullmatch(f"[0-9]{{{self.seq_width}}}", text):
+            raise errors.InvalidDossierCode(
+                "dossier_code.seq", f"must be exactly {self.seq_width} digits", text
+            )
+        seq = int(text)
+        self._check_seq(seq)
+        return seq
+
+    def _check_seq(self, seq: int) -> None:
+        if not _is_int(seq) or not 1 <= seq <= self.max_seq:
+            raise errors.InvalidDossierCode(
+                "dossier_code.seq",
+                f"must be a whole number from 1 to {self.max_seq} (numbering starts at 1 each day)",
+                seq,
+            )
+
+
+SCHEME_2018: Final = CodeScheme(name="TT01/2018", date_pattern="YYMMDD", seq_width=4)
+"""Circular 01/2018/TT-VPCP art. 19: ``<agency>-YYMMDD-XXXX``; the default everywhere."""
+
+SCHEME_WIDE: Final = CodeScheme(name="wide", date_pattern="YYYYMMDD", seq_width=6)
+"""A wider scheme (four-digit year, six-digit sequence) for hosts whose rules ask for it."""
+
+
+# --- dossier code --------------------------------------------------------------------------
+
+
+@attrs.frozen(order=True)
+class DossierCode:
+    """A dossier code (mã số hồ sơ): agency, local day of receipt, and number within the day.
+
+    Codes compare and sort by (agency, day, seq); the scheme only says how they are written.
+    """
+
+    agency: AgencyCode
+    day: dt.date
+    seq: int
+    scheme: CodeScheme = attrs.field(default=SCHEME_2018, eq=False, order=False)
+
+    def __attrs_post_init__(self) -> None:
+        if isinstance(self.day, dt.datetime) or not isinstance(self.day, dt.date):
+            raise errors.InvalidDossierCode(
+                "dossier_code.day",
+                "must be a date, not a datetime; use DossierCode.for_submission with an instant",
+                self.day,
+            )
+        self.scheme.format_day(self.day)  # raises if the scheme cannot write this day
+        self.scheme.format_seq(self.seq)  # raises unless 1 <= seq <= max_seq
+
+    @classmethod
+    def for_submission(
+        cls,
+        agency: AgencyCode,
+        submitted_at: dt.datetime,
+        seq: int,
+        scheme: CodeScheme = SCHEME_2018,
+    ) -> DossierCode:
+        """The code of a dossier submitted at an aware instant: its day is Vietnam's local day."""
+        require_aware(submitted_at, "submitted_at")
+        return cls(agency, local_day(submitted_at), seq, scheme)
+
+    @classmethod
+    def parse(cls, text: str, scheme: CodeScheme = SCHEME_2018) -> DossierCode:
+        """Read ``000.00.03.H34-220622-0001``; InvalidDossierCode's ``field`` names the bad part."""
+        shape = f"must be <agency id>{scheme.separator}<{scheme.date_pattern}>{scheme.separator}"
+        shape += f"<{scheme.seq_width} digits>, e.g. {scheme.example}"
+        if not isinstance(text, str):
+            raise errors.InvalidDossierCode("dossier_code", shape, text)
+        parts = text.split(scheme.separator)
+        if len(parts) != 3:
+            raise errors.InvalidDossierCode("dossier_code", shape, text)
+        agency_text, day_text, seq_text = parts
+        try:
+            agency = AgencyCode.parse(agency_text)
+        except errors.InvalidAgencyCode as e:
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                f"must be an agency id like 000.00.03.H34 ({e.field}: {e.rule})",
+                agency_text,
+            ) from e
+        day = scheme.parse_day(day_text)
+        if re.fullmatch(f"[0-9]{{{scheme.seq_width}}}.*[^0-9].*", seq_text, flags=re.DOTALL):
+            raise errors.InvalidDossierCode(
+                "dossier_code", f"has unexpected text after the sequence number; {shape}", text
+            )
+        return cls(agency, day, scheme.parse_seq(seq_text), scheme)
+
+    def __str__(self) -> str:
+        return self.scheme.separator.join(
+            (str(self.agency), self.scheme.format_day(self.day), self.scheme.format_seq(self.seq))
+        )

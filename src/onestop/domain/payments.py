@@ -1,0 +1,108 @@
+"""Payments of a dossier's fees through a gateway (DOMAIN section 6).
+
+A payment is started (PENDING) and then settles once: CONFIRMED, FAILED or ABANDONED.
+Settling twice is a no-op that reports the payment was already settled, never a second
+confirmation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import attrs
+
+from onestop.domain.codes import require_aware
+from onestop.errors import InvalidMoney, PaymentAmountMismatch, TransitionNotAllowed
+
+__all__ = ["Payment", "PaymentOutcome", "PaymentState"]
+
+
+class PaymentState(enum.Enum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+
+
+class PaymentOutcome(enum.Enum):
+    """What a gateway says happened to a payment."""
+
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+def _check_amount(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidMoney("payment.amount", "must be a whole number of VND above 0", value)
+
+
+@attrs.define(eq=False)
+class Payment:
+    """One attempt to pay ``amount`` VND for dossier ``dossier_id`` through ``gateway``.
+
+    ``txn_ref`` is the unique reference the gateway knows the payment by (``vnp_TxnRef``).
+    """
+
+    id: str
+    dossier_id: str
+    amount: int = attrs.field(validator=_check_amount)
+    gateway: str
+    txn_ref: str
+    created_at: dt.datetime
+    state: PaymentState = PaymentState.PENDING
+    settled_at: dt.datetime | None = None
+    gateway_transaction_id: str | None = None
+    failure_reason: str | None = None
+    version: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Payment) and other.id == self.id
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+    @property
+    def is_settled(self) -> bool:
+        return self.state is not PaymentState.PENDING
+
+    def settle(
+        self,
+        outcome: PaymentOutcome,
+        *,
+        amount: int,
+        now: dt.datetime,
+        gateway_transaction_id: str | None = None,
+        reason: str | None = None,
+    ) -> bool:
+        """Apply the gateway's outcome once; returns False if the payment was settled before.
+
+        A PAID outcome whose amount differs from the payment's raises
+        :class:`PaymentAmountMismatch` and changes nothing.
+        """
+        require_aware(now, "now")
+        if self.is_settled:
+            return False
+        if outcome is PaymentOutcome.PAID:
+            if amount != self.amount:
+                raise PaymentAmountMismatch(self.amount, amount)
+            self.state = PaymentState.CONFIRMED
+        elif outcome is PaymentOutcome.FAILED:
+            self.state = PaymentState.FAILED
+            self.failure_reason = reason or "the gateway reported a failure"
+        else:
+            self.state = PaymentState.ABANDONED
+            self.failure_reason = reason or "the payer cancelled"
+        self.settled_at = now
+        self.gateway_transaction_id = gateway_transaction_id
+        return True
+
+    def abandon(self, *, now: dt.datetime, reason: str = "expired") -> None:
+        """Give up on a pending payment (expired or replaced)."""
+        if self.is_settled:
+            raise TransitionNotAllowed("abandon", f"payment {self.state.value}")
+        require_aware(now, "now")
+        self.state = PaymentState.ABANDONED
+        self.failure_reason = reason
+        self.settled_at = now

@@ -1,0 +1,112 @@
+"""Ports to the outside world other than storage: mail, payment, files, clock, security."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import BinaryIO, Protocol
+
+import attrs
+
+from onestop.domain.files import FileRef
+from onestop.domain.mail import MailMessage
+from onestop.domain.payments import Payment, PaymentOutcome
+
+__all__ = [
+    "Clock",
+    "FileStore",
+    "GatewayCallback",
+    "MailTransport",
+    "PasswordHasher",
+    "PaymentGateway",
+    "PaymentRedirect",
+    "TokenSigner",
+]
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime:
+        """The current instant, time-zone aware."""
+
+
+class MailTransport(Protocol):
+    def send(self, message: MailMessage, *, message_id: str) -> None:
+        """Deliver one message, or raise MailTemporaryFailure / MailPermanentFailure.
+
+        ``message_id`` is stable across retries of the same outbox entry.
+        """
+
+
+@attrs.frozen
+class PaymentRedirect:
+    """Where to send the payer to pay, and the reference the gateway will call back with."""
+
+    url: str
+    txn_ref: str
+
+
+@attrs.frozen
+class GatewayCallback:
+    """A verified callback: which payment, what the gateway says happened, for how much."""
+
+    txn_ref: str
+    outcome: PaymentOutcome
+    amount: int
+    gateway_transaction_id: str | None = None
+    reason: str | None = None
+
+
+class PaymentGateway(Protocol):
+    name: str
+
+    def start(
+        self,
+        payment: Payment,
+        *,
+        order_info: str,
+        return_url: str,
+        client_ip: str,
+        now: dt.datetime,
+        locale: str = "vn",
+    ) -> PaymentRedirect:
+        """The URL the payer is sent to for ``payment`` (its ``txn_ref`` is the reference)."""
+
+    def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
+        """Check a callback's signature and read it; PaymentSignatureInvalid if forged."""
+
+
+class FileStore(Protocol):
+    def put(
+        self,
+        data: bytes | BinaryIO,
+        *,
+        name: str,
+        media_type: str,
+        max_bytes: int | None = None,
+    ) -> FileRef:
+        """Store bytes; AttachmentTooLarge past ``max_bytes`` (nothing is kept then).
+
+        ``name`` is the user's name for the file, kept for display only.
+        """
+
+    def get(self, key: str) -> bytes:
+        """The stored bytes, or FileNotFoundInStore."""
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` is stored."""
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str:
+        """A slow salted hash of ``password``, self-describing (algorithm and parameters)."""
+
+    def verify(self, password: str, hashed: str) -> bool:
+        """True when ``password`` matches ``hashed`` (compared in constant time)."""
+
+
+class TokenSigner(Protocol):
+    def sign(self, claims: Mapping[str, str | int]) -> str:
+        """A URL-safe token carrying ``claims``, signed so that it cannot be forged."""
+
+    def unsign(self, token: str) -> dict[str, str | int]:
+        """The claims of a token signed by this signer, or InvalidToken."""

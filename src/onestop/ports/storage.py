@@ -1,0 +1,234 @@
+"""Storage ports: repositories behind a unit of work.
+
+A unit of work is a context manager: changes become visible to others only when
+:meth:`UnitOfWork.commit` is called inside the ``with`` block; leaving the block without it
+(or with an exception) rolls everything back: no dossier, no outbox mail, no consumed code
+number, no used token.
+
+Every adapter raises the library's own errors: :class:`~onestop.errors.DuplicateError` for a
+unique rule, :class:`~onestop.errors.ConcurrentUpdate` when ``update`` finds a newer version
+than the one read, the matching ``...NotFound`` from ``get``, and
+:class:`~onestop.errors.StorageError` when the storage itself fails.
+
+Objects returned by a repository are the caller's copies: changing one changes nothing
+stored until it is passed to ``update`` (which checks and bumps ``version``) and the unit
+of work commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Protocol, Self
+
+from onestop.domain.accounts import Account, Officer
+from onestop.domain.catalog import Agency, Field, Procedure
+from onestop.domain.codes import AgencyCode, DossierCode
+from onestop.domain.dossier import Dossier
+from onestop.domain.mail import OutboxEntry, OutboxState
+from onestop.domain.payments import Payment
+from onestop.domain.statuses import DossierStatus
+
+__all__ = [
+    "AccountRepository",
+    "CatalogRepository",
+    "CodeSequence",
+    "DossierRepository",
+    "MailOutbox",
+    "OfficerRepository",
+    "PaymentRepository",
+    "Storage",
+    "TokenLedger",
+    "UnitOfWork",
+]
+
+
+class AccountRepository(Protocol):
+    def add(self, account: Account) -> None:
+        """Store a new account; a taken id or email raises DuplicateError."""
+
+    def get(self, account_id: str) -> Account:
+        """The account, or AccountNotFound."""
+
+    def find_by_email(self, email: str) -> Account | None:
+        """The account registered with this (normalised) email, if any."""
+
+    def update(self, account: Account) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+
+
+class OfficerRepository(Protocol):
+    def add(self, officer: Officer) -> None:
+        """Store a new officer; a taken id or email raises DuplicateError."""
+
+    def get(self, officer_id: str) -> Officer:
+        """The officer, or OfficerNotFound."""
+
+    def list_by_agency(self, agency: AgencyCode) -> Sequence[Officer]:
+        """The officers of one agency, by id."""
+
+
+class CatalogRepository(Protocol):
+    def put_agency(self, agency: Agency) -> None:
+        """Insert or replace an agency (keyed by its code)."""
+
+    def put_field(self, field: Field) -> None:
+        """Insert or replace a field (keyed by its id)."""
+
+    def put_procedure(self, procedure: Procedure) -> None:
+        """Insert or replace a procedure (keyed by its code); its agency must exist."""
+
+    def get_agency(self, code: AgencyCode) -> Agency:
+        """The agency, or AgencyNotFound."""
+
+    def get_field(self, field_id: str) -> Field:
+        """The field, or FieldNotFound."""
+
+    def get_procedure(self, code: str) -> Procedure:
+        """The procedure, or ProcedureNotFound."""
+
+    def list_agencies(self) -> Sequence[Agency]:
+        """Every agency, ordered by code."""
+
+    def list_fields(self) -> Sequence[Field]:
+        """Every field, ordered by id."""
+
+    def list_procedures(
+        self, *, agency: AgencyCode | None = None, field: str | None = None
+    ) -> Sequence[Procedure]:
+        """Procedures, optionally of one agency and/or field, ordered by code."""
+
+
+class DossierRepository(Protocol):
+    def add(self, dossier: Dossier) -> None:
+        """Store a new dossier (draft or submitted).
+
+        A taken id, code, or (owner, idempotency key) raises DuplicateError.
+        """
+
+    def get(self, dossier_id: str) -> Dossier:
+        """The dossier, or DossierNotFound."""
+
+    def get_by_code(self, code: DossierCode) -> Dossier:
+        """The dossier with this code, or DossierNotFound."""
+
+    def find_by_idempotency_key(self, owner_id: str, key: str) -> Dossier | None:
+        """The dossier this owner submitted with this key, if any."""
+
+    def update(self, dossier: Dossier) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``.
+
+        The code, and the (owner, idempotency key) pair, stay unique (DuplicateError).
+        """
+
+    def delete_draft(self, dossier_id: str) -> None:
+        """Remove a draft; a submitted dossier is a legal record and is never deleted."""
+
+    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id)."""
+
+    def list_by_agency(
+        self,
+        agency: AgencyCode,
+        *,
+        statuses: frozenset[DossierStatus] | None = None,
+    ) -> Sequence[Dossier]:
+        """One agency's submitted dossiers (never drafts), oldest submission first."""
+
+
+class PaymentRepository(Protocol):
+    def add(self, payment: Payment) -> None:
+        """Store a new payment; a taken id or (gateway, txn_ref) raises DuplicateError."""
+
+    def get(self, payment_id: str) -> Payment:
+        """The payment, or PaymentNotFound."""
+
+    def find_by_txn_ref(self, gateway: str, txn_ref: str) -> Payment | None:
+        """The payment a gateway knows by ``txn_ref``, if any."""
+
+    def update(self, payment: Payment) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+
+    def list_by_dossier(self, dossier_id: str) -> Sequence[Payment]:
+        """A dossier's payments, oldest first."""
+
+
+class MailOutbox(Protocol):
+    def add(self, entry: OutboxEntry) -> None:
+        """Queue a message; a taken id raises DuplicateError."""
+
+    def get(self, entry_id: str) -> OutboxEntry:
+        """The entry, or NotFound."""
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[OutboxEntry]:
+        """Claim up to ``limit`` due entries for ``worker``, oldest first.
+
+        Two units of work claiming at once never get the same entry: an entry another
+        (uncommitted) unit of work is claiming is skipped, not waited for.
+        """
+
+    def update(self, entry: OutboxEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+
+    def list(self, *, state: OutboxState | None = None) -> Sequence[OutboxEntry]:
+        """Entries, optionally in one state, oldest first."""
+
+
+class CodeSequence(Protocol):
+    def next(self, agency: AgencyCode, day: dt.date, *, maximum: int) -> int:
+        """The next sequence number of ``agency`` on local ``day``, from 1.
+
+        Taken inside the unit of work: a rollback gives the number back, so numbers are
+        gap-free; concurrent units of work never get the same number (a second one waits
+        for the first to end). Past ``maximum`` raises CodeSequenceExhausted.
+        """
+
+    def peek(self, agency: AgencyCode, day: dt.date) -> int:
+        """The last number given (0 if none), as committed."""
+
+
+class TokenLedger(Protocol):
+    def consume(self, token_id: str, *, now: dt.datetime) -> None:
+        """Record that a single-use token was used; a second use raises DuplicateError."""
+
+
+class UnitOfWork(Protocol):
+    """One atomic change across every repository."""
+
+    accounts: AccountRepository
+    officers: OfficerRepository
+    catalog: CatalogRepository
+    dossiers: DossierRepository
+    payments: PaymentRepository
+    outbox: MailOutbox
+    codes: CodeSequence
+    tokens: TokenLedger
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back whatever was not committed, and release the unit of work."""
+
+    def commit(self) -> None:
+        """Make every change visible at once, or raise and change nothing."""
+
+    def rollback(self) -> None:
+        """Drop every uncommitted change."""
+
+
+class Storage(Protocol):
+    """Where the portal's records live."""
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A new unit of work, to be used in a ``with`` block."""
+
+    def close(self) -> None:
+        """Release connections; the storage is unusable afterwards."""

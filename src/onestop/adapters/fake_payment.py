@@ -1,0 +1,196 @@
+"""A payment gateway for tests and examples: no network, callbacks made on demand.
+
+:class:`FakePaymentGateway` answers ``start`` with a ``fake-pay://checkout?...`` URL and
+remembers the payment. A test (or an example standing in for the payer) then asks it for
+the callback the gateway would send: :meth:`~FakePaymentGateway.complete` (paid),
+:meth:`~FakePaymentGateway.fail` or :meth:`~FakePaymentGateway.abandon`. Callbacks are
+signed with HMAC-SHA256 like a real gateway's, so :meth:`~FakePaymentGateway.verify_callback`
+refuses any that was changed on the way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import itertools
+import re
+import threading
+import urllib.parse
+from collections.abc import Mapping
+
+import attrs
+
+from onestop.domain.codes import require_aware
+from onestop.domain.payments import Payment, PaymentOutcome
+from onestop.errors import (
+    ConfigurationError,
+    PaymentGatewayError,
+    PaymentSignatureInvalid,
+)
+from onestop.ports.edges import GatewayCallback, PaymentRedirect
+
+__all__ = ["FakePaymentGateway", "StartedPayment"]
+
+_SIGNATURE = "signature"
+_FIELDS = frozenset({"txn_ref", "amount", "outcome", "transaction_id", "reason"})
+
+
+@attrs.frozen
+class StartedPayment:
+    """What the fake gateway was asked to collect."""
+
+    txn_ref: str
+    amount: int
+    payment_id: str
+    order_info: str
+    return_url: str
+    client_ip: str
+    locale: str
+    started_at: dt.datetime
+
+
+class FakePaymentGateway:
+    """An in-process stand-in for a payment gateway such as VNPay; thread-safe."""
+
+    def __init__(self, name: str = "fake", secret: bytes = b"fake-gateway-secret-key") -> None:
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigurationError("a payment gateway needs a non-empty name")
+        if not isinstance(secret, bytes) or not secret:
+            raise ConfigurationError("the fake gateway's secret must be non-empty bytes")
+        self.name = name
+        self._secret = secret
+        self._lock = threading.Lock()
+        self._started: dict[str, StartedPayment] = {}
+        self._transaction_numbers = itertools.count(1)
+
+    def __repr__(self) -> str:
+        return f"FakePaymentGateway(name={self.name!r})"
+
+    @property
+    def started(self) -> dict[str, StartedPayment]:
+        """The payments started so far, by ``txn_ref`` (a copy)."""
+        with self._lock:
+            return dict(self._started)
+
+    def start(
+        self,
+        payment: Payment,
+        *,
+        order_info: str,
+        return_url: str,
+        client_ip: str,
+        now: dt.datetime,
+        locale: str = "vn",
+    ) -> PaymentRedirect:
+        """The checkout URL for ``payment``; starting the same payment again gives the same URL."""
+        require_aware(now, "now")
+        if payment.gateway != self.name:
+            raise PaymentGatewayError(
+                f"payment {payment.id} is for gateway {payment.gateway!r}, not {self.name!r}"
+            )
+        started = StartedPayment(
+            txn_ref=payment.txn_ref,
+            amount=payment.amount,
+            payment_id=payment.id,
+            order_info=order_info,
+            return_url=return_url,
+            client_ip=client_ip,
+            locale=locale,
+            started_at=now,
+        )
+        with self._lock:
+            earlier = self._started.setdefault(payment.txn_ref, started)
+        if (earlier.payment_id, earlier.amount) != (payment.id, payment.amount):
+            raise PaymentGatewayError(
+                f"txn_ref {payment.txn_ref!r} was already used for another payment or amount"
+            )
+        query = urllib.parse.urlencode({"txn_ref": payment.txn_ref, "amount": payment.amount})
+        return PaymentRedirect(url=f"fake-pay://checkout?{query}", txn_ref=payment.txn_ref)
+
+    # --- what a test drives --------------------------------------------------------------
+
+    def complete(self, txn_ref: str, *, amount: int | None = None) -> dict[str, str]:
+        """The signed callback saying the payer paid (``amount`` overrides, to test mismatches)."""
+        started = self._get(txn_ref)
+        with self._lock:
+            number = next(self._transaction_numbers)
+        return self._callback(
+            started,
+            PaymentOutcome.PAID,
+            amount=started.amount if amount is None else amount,
+            transaction_id=f"FAKE{number:08d}",
+        )
+
+    def fail(self, txn_ref: str, *, reason: str = "the card was declined") -> dict[str, str]:
+        """The signed callback saying the payment failed."""
+        return self._callback(self._get(txn_ref), PaymentOutcome.FAILED, reason=reason)
+
+    def abandon(self, txn_ref: str, *, reason: str = "the payer cancelled") -> dict[str, str]:
+        """The signed callback saying the payer gave up."""
+        return self._callback(self._get(txn_ref), PaymentOutcome.CANCELLED, reason=reason)
+
+    def _get(self, txn_ref: str) -> StartedPayment:
+        with self._lock:
+            started = self._started.get(txn_ref)
+        if started is None:
+            raise PaymentGatewayError(f"the fake gateway never started a payment {txn_ref!r}")
+        return started
+
+    def _callback(
+        self,
+        started: StartedPayment,
+        outcome: PaymentOutcome,
+        *,
+        amount: int | None = None,
+        transaction_id: str | None = None,
+        reason: str | None = None,
+    ) -> dict[str, str]:
+        params = {
+            "txn_ref": started.txn_ref,
+            "amount": str(started.amount if amount is None else amount),
+            "outcome": outcome.value,
+        }
+        if transaction_id is not None:
+            params["transaction_id"] = transaction_id
+        if reason is not None:
+            params["reason"] = reason
+        params[_SIGNATURE] = self._sign(params)
+        return params
+
+    def _sign(self, params: Mapping[str, str]) -> str:
+        # Sorted, URL-encoded key=value pairs: no two parameter sets sign the same text.
+        signed = urllib.parse.urlencode(
+            sorted((k, v) for k, v in params.items() if k != _SIGNATURE)
+        )
+        return hmac.new(self._secret, signed.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    # --- the port ------------------------------------------------------------------------
+
+    def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
+        """Check the callback's signature and read it; PaymentSignatureInvalid if forged."""
+        signature = params.get(_SIGNATURE)
+        if not isinstance(signature, str) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in params.items()
+        ):
+            raise PaymentSignatureInvalid("the callback carries no signature")
+        if not hmac.compare_digest(signature.encode("utf-8"), self._sign(params).encode("ascii")):
+            raise PaymentSignatureInvalid("the callback's signature does not match its content")
+        unknown = sorted(set(params) - _FIELDS - {_SIGNATURE})
+        if unknown or not {"txn_ref", "amount", "outcome"} <= set(params):
+            raise PaymentGatewayError(f"unexpected callback parameters {sorted(params)}")
+        if not re.fullmatch(r"[0-9]{1,18}", params["amount"]):
+            raise PaymentGatewayError(
+                f"the callback's amount must be whole VND, not {params['amount']!r}"
+            )
+        try:
+            outcome = PaymentOutcome(params["outcome"])
+        except ValueError as e:
+            raise PaymentGatewayError(f"unreadable callback: {e}") from e
+        return GatewayCallback(
+            txn_ref=params["txn_ref"],
+            outcome=outcome,
+            amount=int(params["amount"]),
+            gateway_transaction_id=params.get("transaction_id"),
+            reason=params.get("reason"),
+        )

@@ -1,0 +1,347 @@
+"""Catalog use cases: browse agencies and fields, search procedures, load a catalog file.
+
+Search ignores Vietnamese diacritics and case ("dang ky kinh doanh" finds "Đăng ký kinh
+doanh hộ kinh doanh"), orders by procedure code and comes a page at a time. A catalog file
+is JSON ``{"agencies": [...], "fields": [...], "procedures": [...]}`` read through the
+library's one converter; a bad file is refused as a whole, with every problem named by its
+JSON path (``procedures[2].working_days: ...``).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import os
+import typing
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
+
+from onestop.application.context import AppContext
+from onestop.application.pagination import Page, check_page
+from onestop.domain.catalog import Agency, Field, Procedure
+from onestop.domain.codes import AgencyCode
+from onestop.errors import InvalidCatalog, InvalidInput
+from onestop.ports.storage import UnitOfWork
+from onestop.serialization import converter
+
+__all__ = ["CatalogLoadReport", "CatalogService"]
+
+# A file with thousands of broken entries should still give a message one can read.
+_MAX_PROBLEMS_SHOWN = 50
+
+# The library's converter, made to refuse a JSON text or object where a list belongs: by
+# default a text is iterated letter by letter, which hides the mistake behind odd errors.
+_converter = converter.copy()
+
+
+def _list_hook(type_: Any) -> Callable[[Any, Any], Any]:
+    if typing.get_origin(type_) is tuple:
+        build = homogenous_tuple_structure_factory(type_, _converter)
+    elif typing.get_origin(type_) is list:
+        build = list_structure_factory(type_, _converter)
+    else:
+        build = converter.get_structure_hook(type_)
+
+    def structure(value: Any, cls: Any) -> Any:
+        if not isinstance(value, list):
+            raise InvalidCatalog("list", "must be a JSON list", value)
+        return build(value, cls)
+
+    return structure
+
+
+def _is_list_like(type_: Any) -> bool:
+    """A list, frozenset or variable-length tuple type: read from a JSON list only."""
+    origin: Any = typing.get_origin(type_)
+    if origin is tuple:
+        return typing.get_args(type_)[-1:] == (...,)
+    return origin is list or origin is frozenset
+
+
+_converter.register_structure_hook_factory(_is_list_like, _list_hook)
+
+
+@attrs.frozen
+class CatalogFile:
+    """The content of a catalog file: agencies, fields and procedures, each a JSON list."""
+
+    agencies: tuple[Agency, ...] = ()
+    fields: tuple[Field, ...] = ()
+    procedures: tuple[Procedure, ...] = ()
+
+
+@attrs.frozen
+class CatalogLoadReport:
+    """How many agencies, fields and procedures a catalog file put (added or replaced)."""
+
+    agencies: int
+    fields: int
+    procedures: int
+
+
+class CatalogService:
+    """The catalog of public services, as applicants browse it and hosts load it."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    # --- browsing -------------------------------------------------------------------------
+
+    def list_agencies(self) -> Sequence[Agency]:
+        """Every agency (Đơn vị), ordered by code (a unit before the units under it)."""
+        with self._ctx.storage.unit_of_work() as uow:
+            return tuple(uow.catalog.list_agencies())
+
+    def list_fields(self, agency: AgencyCode | str | None = None) -> Sequence[Field]:
+        """Every field (Lĩnh vực) by id; given an agency, those it has procedures in.
+
+        AgencyNotFound for an agency the catalog does not have.
+        """
+        with self._ctx.storage.unit_of_work() as uow:
+            fields = tuple(uow.catalog.list_fields())
+            if agency is None:
+                return fields
+            code = _agency_code(agency)
+            uow.catalog.get_agency(code)
+            used = {p.field for p in uow.catalog.list_procedures(agency=code)}
+        return tuple(f for f in fields if f.id in used)
+
+    def get_procedure(self, code: str) -> Procedure:
+        """The procedure, or ProcedureNotFound."""
+        with self._ctx.storage.unit_of_work() as uow:
+            return uow.catalog.get_procedure(code)
+
+    def search(
+        self,
+        query: str = "",
+        *,
+        agency: AgencyCode | str | None = None,
+        field: str | None = None,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> Page[Procedure]:
+        """Procedures whose name or code holds every word of ``query``, diacritics ignored.
+
+        Optionally of one agency and/or field (AgencyNotFound / FieldNotFound if unknown);
+        ordered by code; ``page`` from 1, ``page_size`` up to ``Settings.max_page_size``
+        (``Settings.page_size`` if None). InvalidInput names ``page`` or ``page_size``.
+        """
+        if not isinstance(query, str):
+            raise InvalidInput("query", "must be text", query)
+        settings = self._ctx.settings
+        page, size = check_page(
+            page, page_size, default=settings.page_size, maximum=settings.max_page_size
+        )
+        code = None if agency is None else _agency_code(agency)
+        with self._ctx.storage.unit_of_work() as uow:
+            if code is not None:
+                uow.catalog.get_agency(code)
+            if field is not None:
+                uow.catalog.get_field(field)
+            candidates = uow.catalog.list_procedures(agency=code, field=field)
+        # A catalog holds hundreds to a few thousand procedures: folding them in memory
+        # keeps search identical on every storage, whatever its collation.
+        found = sorted((p for p in candidates if p.matches(query)), key=lambda p: p.code)
+        return Page.of(found, page=page, page_size=size)
+
+    # --- editing --------------------------------------------------------------------------
+
+    def put_agency(self, agency: Agency) -> None:
+        """Add or replace an agency (keyed by its code)."""
+        with self._ctx.storage.unit_of_work() as uow:
+            uow.catalog.put_agency(agency)
+            uow.commit()
+
+    def put_field(self, field: Field) -> None:
+        """Add or replace a field (keyed by its id)."""
+        with self._ctx.storage.unit_of_work() as uow:
+            uow.catalog.put_field(field)
+            uow.commit()
+
+    def put_procedure(self, procedure: Procedure) -> None:
+        """Add or replace a procedure; its agency and field must be in the catalog already.
+
+        AgencyNotFound / FieldNotFound otherwise.
+        """
+        with self._ctx.storage.unit_of_work() as uow:
+            uow.catalog.get_agency(procedure.agency)
+            uow.catalog.get_field(procedure.field)
+            uow.catalog.put_procedure(procedure)
+            uow.commit()
+
+    # --- files ----------------------------------------------------------------------------
+
+    def load_json(self, source: str | os.PathLike[str] | bytes) -> CatalogLoadReport:
+        """Put every entry of a catalog file (a path, or the JSON bytes themselves), or none.
+
+        Entries replace those with the same key. Each procedure's agency and field must be in
+        the file or in the catalog already. InvalidCatalog lists every problem by JSON path.
+        """
+        content = _read_source(source)
+        try:
+            data = json.loads(content)
+        except UnicodeDecodeError as e:
+            raise InvalidCatalog("catalog", f"must be UTF-8 text ({e.reason})") from e
+        except json.JSONDecodeError as e:
+            raise InvalidCatalog(
+                "catalog", f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+            ) from e
+        catalog = _structure(data)
+        with self._ctx.storage.unit_of_work() as uow:
+            _raise_problems(_cross_reference_problems(catalog, uow))
+            # Codes sort a unit before the units under it, so parents go in first.
+            for agency in sorted(catalog.agencies, key=lambda a: a.code):
+                uow.catalog.put_agency(agency)
+            for field in catalog.fields:
+                uow.catalog.put_field(field)
+            for procedure in catalog.procedures:
+                uow.catalog.put_procedure(procedure)
+            uow.commit()
+        return CatalogLoadReport(
+            agencies=len(catalog.agencies),
+            fields=len(catalog.fields),
+            procedures=len(catalog.procedures),
+        )
+
+    def dump_json(self) -> bytes:
+        """The whole catalog as a catalog file (UTF-8 JSON) that :meth:`load_json` reads back."""
+        with self._ctx.storage.unit_of_work() as uow:
+            catalog = CatalogFile(
+                agencies=tuple(uow.catalog.list_agencies()),
+                fields=tuple(uow.catalog.list_fields()),
+                procedures=tuple(uow.catalog.list_procedures()),
+            )
+        text = json.dumps(_converter.unstructure(catalog), ensure_ascii=False, indent=2)
+        return (text + "\n").encode("utf-8")
+
+
+# --- reading a catalog file ----------------------------------------------------------------
+
+
+def _agency_code(agency: AgencyCode | str) -> AgencyCode:
+    return agency if isinstance(agency, AgencyCode) else AgencyCode.parse(agency)
+
+
+def _read_source(source: str | os.PathLike[str] | bytes) -> bytes:
+    if isinstance(source, bytes | bytearray):
+        return bytes(source)
+    try:
+        return Path(source).read_bytes()
+    except OSError as e:
+        raise InvalidCatalog("catalog", f"cannot be read: {e.strerror or e}", str(source)) from e
+
+
+def _structure(data: Any) -> CatalogFile:
+    if not isinstance(data, dict):
+        raise InvalidCatalog(
+            "catalog", 'must be a JSON object like {"agencies": [], "fields": [], "procedures": []}'
+        )
+    try:
+        return _converter.structure(data, CatalogFile)
+    except cattrs.BaseValidationError as e:
+        _raise_problems(_problems(e, ""))
+        raise  # unreachable: cattrs reports at least one problem
+
+
+def _raise_problems(problems: Sequence[str]) -> None:
+    if not problems:
+        return
+    shown = list(problems[:_MAX_PROBLEMS_SHOWN])
+    if len(problems) > len(shown):
+        shown.append(f"… and {len(problems) - len(shown)} more")
+    raise InvalidCatalog("catalog", "is not valid:\n  " + "\n  ".join(shown))
+
+
+def _problems(error: BaseException, path: str, expected: Any = None) -> list[str]:
+    """Every leaf error under ``error``, as ``path: rule`` lines with JSON paths."""
+    if isinstance(error, cattrs.ClassValidationError):
+        found: list[str] = []
+        with_notes, without_notes = error.group_exceptions()
+        for sub, note in with_notes:
+            found += _problems(sub, _join(path, note.name), note.type)
+        for sub in without_notes:
+            found += _problems(sub, path, error.cl)
+        return found
+    if isinstance(error, cattrs.IterableValidationError):
+        found = []
+        indexed, unindexed = error.group_exceptions()
+        for sub, item_note in indexed:
+            found += _problems(sub, f"{path}[{item_note.index}]", item_note.type)
+        for sub in unindexed:
+            found += _problems(sub, path, expected)
+        return found
+    return [_describe(error, path or "catalog", expected)]
+
+
+def _describe(error: BaseException, path: str, expected: Any) -> str:
+    if isinstance(error, InvalidInput):
+        # The domain names a problem from inside the entry ("procedure.working_days"), while
+        # the path already says which entry it is: keep only what lies below the entry.
+        _, dot, inner = error.field.partition(".")
+        if dot:
+            path = _join(path, inner)
+        elif attrs.has(expected) and error.field in attrs.fields_dict(expected):
+            path = _join(path, error.field)
+        got = f" (got {error.value!r})" if error.value is not None else ""
+        return f"{path}: {error.rule}{got}"
+    if isinstance(error, cattrs.ForbiddenExtraKeysError):
+        allowed = ", ".join(attrs.fields_dict(error.cl)) if attrs.has(error.cl) else ""
+        return (
+            f"{path}: has unknown key(s) {', '.join(sorted(error.extra_fields))}"
+            f" (allowed: {allowed})"
+        )
+    if isinstance(error, KeyError):
+        return f"{path}: is required"
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        choices = ", ".join(repr(m.value) for m in expected)
+        return f"{path}: must be one of {choices}"
+    if attrs.has(expected):
+        keys = ", ".join(attrs.fields_dict(expected))
+        return f"{path}: must be a JSON object with the keys {keys}"
+    if isinstance(error, TypeError | AttributeError):
+        return f"{path}: must be a JSON list"
+    return f"{path}: {error}"
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _cross_reference_problems(catalog: CatalogFile, uow: UnitOfWork) -> list[str]:
+    """Entries listed twice, and procedures whose agency or field is nowhere to be found."""
+    problems = _duplicates("agencies", (str(a.code) for a in catalog.agencies), "code")
+    problems += _duplicates("fields", (f.id for f in catalog.fields), "id")
+    problems += _duplicates("procedures", (p.code for p in catalog.procedures), "code")
+    agencies = {a.code for a in catalog.agencies} | {a.code for a in uow.catalog.list_agencies()}
+    fields = {f.id for f in catalog.fields} | {f.id for f in uow.catalog.list_fields()}
+    for i, procedure in enumerate(catalog.procedures):
+        if procedure.agency not in agencies:
+            problems.append(
+                f"procedures[{i}].agency: must be an agency of the file or of the catalog "
+                f"(got '{procedure.agency}')"
+            )
+        if procedure.field not in fields:
+            problems.append(
+                f"procedures[{i}].field: must be a field of the file or of the catalog "
+                f"(got '{procedure.field}')"
+            )
+    return problems
+
+
+def _duplicates(section: str, keys: Iterable[str], key_name: str) -> list[str]:
+    first_at: dict[str, int] = {}
+    problems = []
+    for i, key in enumerate(keys):
+        if key in first_at:
+            problems.append(
+                f"{section}[{i}].{key_name}: '{key}' is listed twice "
+                f"(first at {section}[{first_at[key]}])"
+            )
+        else:
+            first_at[key] = i
+    return problems

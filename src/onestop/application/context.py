@@ -1,0 +1,75 @@
+"""What every use case needs: the ports, the rules a host may configure, and id making."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+
+import attrs
+
+from onestop.domain.accounts import DEFAULT_LOCK_FOR, DEFAULT_MAX_FAILED_LOGINS
+from onestop.domain.calendar import WorkingCalendar
+from onestop.domain.codes import SCHEME_2018, CodeScheme
+from onestop.ports.edges import (
+    Clock,
+    FileStore,
+    MailTransport,
+    PasswordHasher,
+    PaymentGateway,
+    TokenSigner,
+)
+from onestop.ports.storage import Storage
+
+__all__ = ["AppContext", "Settings", "new_id"]
+
+
+def new_id() -> str:
+    """A random, unguessable id (the only randomness, kept at the edge)."""
+    return uuid.uuid4().hex
+
+
+@attrs.frozen
+class Settings:
+    """Rules a host configures; each default is the library's one copy of it."""
+
+    #: Base URL of the portal, used to build the links in mail (``{base}/verify?token=...``).
+    base_url: str = "http://localhost:8000"
+    #: Language of mail and labels: "vi" (default) or "en".
+    locale: str = "vi"
+    #: The dossier-code scheme (TT 01/2018 by default).
+    code_scheme: CodeScheme = SCHEME_2018
+    #: How long a verification link works.
+    verification_ttl: dt.timedelta = dt.timedelta(hours=24)
+    #: How long a password-reset link works.
+    reset_ttl: dt.timedelta = dt.timedelta(hours=1)
+    #: Failed logins in a row that lock an account, and for how long.
+    max_failed_logins: int = DEFAULT_MAX_FAILED_LOGINS
+    lockout: dt.timedelta = DEFAULT_LOCK_FOR
+    #: Shortest password accepted.
+    min_password_length: int = 8
+    #: Page size of searches when the caller gives none, and the largest allowed.
+    page_size: int = 20
+    max_page_size: int = 100
+    #: How long a started payment may stay pending before it is abandoned.
+    payment_ttl: dt.timedelta = dt.timedelta(minutes=15)
+    #: Where the gateway sends the payer back to.
+    payment_return_url: str = "http://localhost:8000/payments/return"
+    #: Name of the portal, shown in mail.
+    portal_name: str = "Cổng dịch vụ công trực tuyến"
+
+
+@attrs.define
+class AppContext:
+    """The ports and settings the use cases share; built by :func:`onestop.bootstrap`."""
+
+    storage: Storage
+    clock: Clock
+    mail_transport: MailTransport
+    payment_gateway: PaymentGateway
+    file_store: FileStore
+    password_hasher: PasswordHasher
+    token_signer: TokenSigner
+    calendar: WorkingCalendar
+    settings: Settings = attrs.field(factory=Settings)
+    new_id: Callable[[], str] = new_id

@@ -1,0 +1,196 @@
+"""Send the outbox: claim due mail, send it, record what happened, retry with backoff.
+
+A dispatcher first claims a batch in one committed unit of work, and only then sends: two
+dispatchers never claim the same entry, so a mail is not sent twice while its claim holds.
+A claim lapses after ``lease``, so the mail of a worker that crashed mid-batch is sent by
+another one later; the lease must therefore be longer than a batch takes to send.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from urllib.parse import urlsplit
+
+import attrs
+
+from onestop.application.context import AppContext
+from onestop.domain.mail import OutboxEntry, OutboxState
+from onestop.errors import ConcurrentUpdate, InvalidInput, MailPermanentFailure, NotFound
+
+__all__ = ["DispatchReport", "MailDispatcher"]
+
+_log = logging.getLogger(__name__)
+
+
+@attrs.frozen
+class DispatchReport:
+    """What one pass did: mail sent, mail to be retried later, mail given up on."""
+
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        """How many claimed entries this pass finished with, whatever the outcome."""
+        return self.sent + self.retried + self.failed
+
+
+@attrs.frozen
+class _Outcome:
+    state: OutboxState
+    error: str | None = None
+
+
+class MailDispatcher:
+    """Sends pending outbox mail through ``ctx.mail_transport``, each entry at most once."""
+
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        worker_id: str | None = None,
+        max_attempts: int = 5,
+        backoff: dt.timedelta = dt.timedelta(minutes=1),
+        backoff_factor: float = 2.0,
+        max_backoff: dt.timedelta = dt.timedelta(hours=1),
+        lease: dt.timedelta = dt.timedelta(minutes=5),
+        batch_size: int = 50,
+    ) -> None:
+        _require(_is_whole(max_attempts) and max_attempts >= 1, "max_attempts", "1 or more")
+        _require(backoff >= dt.timedelta(0), "backoff", "a duration, 0 or more")
+        _require(backoff_factor >= 1.0, "backoff_factor", "1.0 or more")
+        _require(max_backoff >= backoff, "max_backoff", "at least as long as backoff")
+        _require(lease > dt.timedelta(0), "lease", "a positive duration")
+        _require(_is_whole(batch_size) and batch_size >= 1, "batch_size", "1 or more")
+        self._ctx = ctx
+        self.worker_id = worker_id or f"dispatcher-{ctx.new_id()}"
+        self._max_attempts = max_attempts
+        self._backoff = backoff
+        self._backoff_factor = backoff_factor
+        self._max_backoff = max_backoff
+        self._lease = lease
+        self._batch_size = batch_size
+        self._domain = urlsplit(ctx.settings.base_url).hostname or "onestop"
+
+    def message_id(self, entry: OutboxEntry) -> str:
+        """The Message-ID of an entry's mail, the same on every attempt: ``<id@portal-host>``."""
+        return f"<{entry.id}@{self._domain}>"
+
+    def dispatch_once(self) -> DispatchReport:
+        """Claim up to ``batch_size`` due entries, send each, and record each outcome."""
+        with self._ctx.storage.unit_of_work() as uow:
+            claimed = list(
+                uow.outbox.claim_due(
+                    worker=self.worker_id,
+                    now=self._ctx.clock.now(),
+                    lease=self._lease,
+                    limit=self._batch_size,
+                )
+            )
+            uow.commit()
+        counts = {OutboxState.SENT: 0, OutboxState.PENDING: 0, OutboxState.FAILED: 0}
+        for entry in claimed:
+            outcome = self._send(entry)
+            if self._record(entry, outcome):
+                counts[outcome.state] += 1
+        return DispatchReport(
+            sent=counts[OutboxState.SENT],
+            retried=counts[OutboxState.PENDING],
+            failed=counts[OutboxState.FAILED],
+        )
+
+    def run(self, stop: threading.Event, interval: float = 5.0) -> None:
+        """Dispatch until ``stop`` is set, pausing ``interval`` seconds when nothing is left.
+
+        A full batch is followed at once by the next one. A storage error is logged and the
+        loop carries on after the pause: a dispatcher outlives a database restart.
+        """
+        while not stop.is_set():
+            try:
+                report = self.dispatch_once()
+            except Exception:
+                _log.exception("mail dispatcher %s: dispatch failed; retrying", self.worker_id)
+                report = DispatchReport()
+            if report.handled < self._batch_size:
+                stop.wait(interval)
+
+    def _send(self, entry: OutboxEntry) -> _Outcome:
+        try:
+            self._ctx.mail_transport.send(entry.message, message_id=self.message_id(entry))
+        except MailPermanentFailure as e:
+            return _Outcome(OutboxState.FAILED, _describe(e))
+        except Exception as e:
+            # Any other failure (a temporary one, or a bug in a transport) is retried: giving
+            # up on a citizen's mail at the first surprise would lose it for good.
+            if entry.attempts >= self._max_attempts:
+                return _Outcome(
+                    OutboxState.FAILED,
+                    f"gave up after {entry.attempts} attempts; last: {_describe(e)}",
+                )
+            return _Outcome(OutboxState.PENDING, _describe(e))
+        return _Outcome(OutboxState.SENT)
+
+    def _record(self, claimed: OutboxEntry, outcome: _Outcome) -> bool:
+        """Store the outcome if the claim still holds; False when another worker took over."""
+        now = self._ctx.clock.now()
+        try:
+            with self._ctx.storage.unit_of_work() as uow:
+                entry = uow.outbox.get(claimed.id)
+                if not (
+                    entry.state is OutboxState.CLAIMED
+                    and entry.claimed_by == self.worker_id
+                    and entry.claimed_until == claimed.claimed_until
+                ):
+                    _log.warning(
+                        "mail dispatcher %s: the claim on outbox entry %s lapsed before its "
+                        "outcome (%s) could be recorded",
+                        self.worker_id,
+                        claimed.id,
+                        outcome.state.value,
+                    )
+                    return False
+                if outcome.state is OutboxState.SENT:
+                    entry.mark_sent(now=now)
+                elif outcome.state is OutboxState.FAILED:
+                    entry.mark_failed(error=outcome.error or "failed")
+                else:
+                    entry.mark_retry(
+                        error=outcome.error or "failed",
+                        next_attempt_at=now + self._delay(entry.attempts),
+                    )
+                uow.outbox.update(entry)
+                uow.commit()
+        except (ConcurrentUpdate, NotFound):
+            _log.warning(
+                "mail dispatcher %s: outbox entry %s changed while being sent",
+                self.worker_id,
+                claimed.id,
+            )
+            return False
+        return True
+
+    def _delay(self, attempts: int) -> dt.timedelta:
+        """Wait ``backoff``, then ``factor`` times longer after each further failure, capped."""
+        cap = self._max_backoff.total_seconds()
+        try:
+            seconds = self._backoff.total_seconds() * self._backoff_factor ** max(attempts - 1, 0)
+        except OverflowError:
+            seconds = cap
+        return dt.timedelta(seconds=min(seconds, cap))
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _is_whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require(ok: bool, field: str, rule: str) -> None:
+    if not ok:
+        raise InvalidInput(field, f"must be {rule}")

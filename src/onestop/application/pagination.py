@@ -1,0 +1,63 @@
+"""One page of a longer list of results, and the checks on the page asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Generic, TypeVar
+
+import attrs
+
+from onestop.errors import InvalidInput
+
+__all__ = ["Page", "check_page"]
+
+T = TypeVar("T")
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """Page ``page`` (from 1) of ``total`` results, ``page_size`` at a time."""
+
+    items: tuple[T, ...]
+    page: int
+    page_size: int
+    total: int
+
+    @classmethod
+    def of(cls, results: Sequence[T], *, page: int, page_size: int) -> Page[T]:
+        """The given page of ``results``; a page past the last one is empty, not an error."""
+        start = (page - 1) * page_size
+        return cls(
+            items=tuple(results[start : start + page_size]),
+            page=page,
+            page_size=page_size,
+            total=len(results),
+        )
+
+    @property
+    def pages(self) -> int:
+        """How many pages the results fill; 1 when there are none, so page 1 always exists."""
+        return max(1, -(-self.total // self.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        """Whether a later page holds results."""
+        return self.page < self.pages
+
+    @property
+    def has_previous(self) -> bool:
+        """Whether this is not the first page."""
+        return self.page > 1
+
+
+def check_page(page: int, page_size: int | None, *, default: int, maximum: int) -> tuple[int, int]:
+    """Return (page, page size): page from 1; page size from 1 to ``maximum``, ``default`` if None.
+
+    InvalidInput names ``"page"`` or ``"page_size"``.
+    """
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise InvalidInput("page", "must be a whole number, 1 or more", page)
+    size = default if page_size is None else page_size
+    if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= maximum:
+        raise InvalidInput("page_size", f"must be a whole number from 1 to {maximum}", page_size)
+    return page, size

@@ -1,0 +1,249 @@
+"""Paying a dossier's fees through the gateway, and the gateway's callbacks (DOMAIN section 6).
+
+A payment is confirmed once: the callback that confirms it also counts it on the dossier
+and queues the confirmation mail, in one unit of work. A repeated callback (the IPN and the
+return redirect both arriving, even at the same moment) finds the payment settled and
+changes nothing; a forged callback or one with the wrong amount changes nothing either.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+
+import attrs
+
+from onestop.application.context import AppContext
+from onestop.application.dossiers import load_owned_dossier, require_active_account
+from onestop.application.notifications import queue_dossier_mail
+from onestop.application.views import PaymentStatusView
+from onestop.domain.catalog import FeesDue, fold_diacritics
+from onestop.domain.dossier import Dossier
+from onestop.domain.payments import Payment, PaymentState
+from onestop.domain.statuses import DossierStatus
+from onestop.errors import (
+    ConcurrentUpdate,
+    InvalidMoney,
+    PaymentNotRequired,
+    PaymentSignatureInvalid,
+    TransitionNotAllowed,
+)
+from onestop.ports.edges import GatewayCallback, PaymentRedirect
+
+__all__ = ["CallbackResult", "CallbackStatus", "PaymentService", "fees_payable_now"]
+
+_ORDER_INFO = "Thanh toán lệ phí hồ sơ"
+
+
+class CallbackStatus(enum.Enum):
+    """What handling a gateway callback did; a gateway adapter maps it to its own reply."""
+
+    CONFIRMED = "confirmed"
+    ALREADY_CONFIRMED = "already_confirmed"
+    FAILED_RECORDED = "failed_recorded"
+    NOT_FOUND = "not_found"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    INVALID_SIGNATURE = "invalid_signature"
+
+
+@attrs.frozen
+class CallbackResult:
+    """The outcome of one callback, with the payment and dossier it concerned (when known).
+
+    ALREADY_CONFIRMED stands for any payment settled before (confirmed, failed or
+    abandoned): the callback changed nothing.
+    """
+
+    status: CallbackStatus
+    payment_id: str | None = None
+    dossier_id: str | None = None
+    txn_ref: str | None = None
+
+
+def fees_payable_now(dossier: Dossier) -> bool:
+    """Whether the dossier's fees are due now, per the procedure's ``fees_due``.
+
+    Fees are due once submitted (AT_SUBMISSION), received (AT_RECEPTION) or decided
+    (AT_RESULT), and whenever an officer has asked for payment; never on a draft or a
+    closed dossier.
+    """
+    if dossier.status is DossierStatus.DRAFT or dossier.status.is_terminal:
+        return False
+    if dossier.status is DossierStatus.PAYMENT_REQUESTED:
+        return True
+    match dossier.procedure.fees_due:
+        case FeesDue.AT_SUBMISSION:
+            return True
+        case FeesDue.AT_RECEPTION:
+            return dossier.received_at is not None
+        case FeesDue.AT_RESULT:
+            return dossier.decision is not None
+
+
+def order_info(dossier: Dossier) -> str:
+    """The order description sent to the gateway, without diacritics (VNPay requires it)."""
+    folded = fold_diacritics(_ORDER_INFO)
+    return f"{folded[:1].upper()}{folded[1:]} {dossier.code}"
+
+
+class PaymentService:
+    """Start payments, handle gateway callbacks, show payment status, expire stale payments."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+
+    def start(
+        self,
+        account_id: str,
+        dossier_id: str,
+        *,
+        client_ip: str,
+        locale: str = "vn",
+    ) -> PaymentRedirect:
+        """A new payment of what is due, and where to send the payer.
+
+        PaymentNotRequired when nothing is due: 0 VND, already paid, or not due yet. A
+        payment of the dossier still pending is abandoned first, so one at most is open.
+        """
+        ctx = self._ctx
+        gateway = ctx.payment_gateway
+        with ctx.storage.unit_of_work() as uow:
+            require_active_account(uow, account_id)
+            dossier = load_owned_dossier(uow, account_id, dossier_id)
+            if dossier.status is DossierStatus.DRAFT:
+                raise PaymentNotRequired("fees are paid after the dossier is submitted")
+            if dossier.total_fees == 0:
+                raise PaymentNotRequired(f"dossier {dossier.code} has no fees (0 VND)")
+            if dossier.amount_due == 0:
+                raise PaymentNotRequired(f"dossier {dossier.code} is already paid")
+            if not fees_payable_now(dossier):
+                raise PaymentNotRequired(
+                    f"the fees of this dossier are not due yet "
+                    f"({dossier.procedure.fees_due.value}, dossier {dossier.status.value})"
+                )
+            now = ctx.clock.now()
+            for earlier in uow.payments.list_by_dossier(dossier.id):
+                if earlier.state is PaymentState.PENDING:
+                    earlier.abandon(now=now, reason="replaced by a new payment")
+                    uow.payments.update(earlier)
+            payment = Payment(
+                id=ctx.new_id(),
+                dossier_id=dossier.id,
+                amount=dossier.amount_due,
+                gateway=gateway.name,
+                txn_ref=ctx.new_id(),
+                created_at=now,
+            )
+            uow.payments.add(payment)
+            redirect = gateway.start(
+                payment,
+                order_info=order_info(dossier),
+                return_url=ctx.settings.payment_return_url,
+                client_ip=client_ip,
+                now=now,
+                locale=locale,
+            )
+            uow.commit()
+        return redirect
+
+    def handle_callback(self, params: Mapping[str, str]) -> CallbackResult:
+        """Apply a gateway callback (IPN or return redirect) once; never raises for bad input."""
+        try:
+            callback = self._ctx.payment_gateway.verify_callback(params)
+        except PaymentSignatureInvalid:
+            return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
+        try:
+            return self._apply(callback)
+        except ConcurrentUpdate:
+            # Another callback for the same payment (or an officer on the dossier) won the
+            # race; re-reading shows what it did.
+            return self._apply(callback)
+
+    def _apply(self, callback: GatewayCallback) -> CallbackResult:
+        ctx = self._ctx
+        with ctx.storage.unit_of_work() as uow:
+            payment = uow.payments.find_by_txn_ref(ctx.payment_gateway.name, callback.txn_ref)
+            if payment is None:
+                return CallbackResult(CallbackStatus.NOT_FOUND, txn_ref=callback.txn_ref)
+            result = CallbackResult(
+                CallbackStatus.CONFIRMED, payment.id, payment.dossier_id, payment.txn_ref
+            )
+            if callback.amount != payment.amount:
+                return attrs.evolve(result, status=CallbackStatus.AMOUNT_MISMATCH)
+            if payment.is_settled:
+                return attrs.evolve(result, status=CallbackStatus.ALREADY_CONFIRMED)
+            now = ctx.clock.now()
+            payment.settle(
+                callback.outcome,
+                amount=callback.amount,
+                now=now,
+                gateway_transaction_id=callback.gateway_transaction_id,
+                reason=callback.reason,
+            )
+            uow.payments.update(payment)
+            if payment.state is not PaymentState.CONFIRMED:
+                uow.commit()
+                return attrs.evolve(result, status=CallbackStatus.FAILED_RECORDED)
+            dossier = uow.dossiers.get(payment.dossier_id)
+            try:
+                dossier.record_payment(
+                    payment_id=payment.id, amount=payment.amount, now=now, calendar=ctx.calendar
+                )
+            except (TransitionNotAllowed, InvalidMoney):
+                # The money was taken, but the dossier closed (withdrawn, stopped) or was
+                # paid by another payment meanwhile: the payment stays confirmed, on record
+                # for a refund, and the dossier is left as it is.
+                uow.commit()
+                return result
+            uow.dossiers.update(dossier)
+            queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
+            uow.commit()
+        return result
+
+    def status(self, account_id: str, dossier_id: str) -> PaymentStatusView:
+        """Where the dossier's fees stand, with every payment attempt."""
+        with self._ctx.storage.unit_of_work() as uow:
+            dossier = load_owned_dossier(uow, account_id, dossier_id)
+            payments = tuple(uow.payments.list_by_dossier(dossier.id))
+        return PaymentStatusView(
+            dossier_id=dossier.id,
+            payment_status=dossier.payment_status,
+            total_fees=dossier.total_fees,
+            paid_amount=dossier.paid_amount,
+            amount_due=dossier.amount_due,
+            fees_due=dossier.procedure.fees_due,
+            payable_now=dossier.amount_due > 0 and fees_payable_now(dossier),
+            payments=payments,
+        )
+
+    def expire_pending(self) -> list[Payment]:
+        """Abandon payments pending longer than ``settings.payment_ttl``; returns them.
+
+        Each payment is abandoned in its own unit of work, so a callback settling one at the
+        same moment wins and the others still expire.
+        """
+        ctx = self._ctx
+        deadline = ctx.clock.now() - ctx.settings.payment_ttl
+        # The payment port has no query across dossiers, so walk every agency's dossiers.
+        with ctx.storage.unit_of_work() as uow:
+            stale = [
+                payment
+                for agency in uow.catalog.list_agencies()
+                for dossier in uow.dossiers.list_by_agency(agency.code)
+                for payment in uow.payments.list_by_dossier(dossier.id)
+                if payment.state is PaymentState.PENDING and payment.created_at <= deadline
+            ]
+        expired: list[Payment] = []
+        for candidate in stale:
+            try:
+                with ctx.storage.unit_of_work() as uow:
+                    payment = uow.payments.get(candidate.id)
+                    if payment.state is not PaymentState.PENDING:
+                        continue
+                    payment.abandon(now=ctx.clock.now(), reason="expired")
+                    uow.payments.update(payment)
+                    uow.commit()
+            except ConcurrentUpdate:
+                continue
+            expired.append(payment)
+        return expired

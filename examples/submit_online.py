@@ -1,0 +1,134 @@
+"""Submit a dossier online, as the portal guide walks a citizen through it.
+
+Register, open the link from the verification mail, log in, choose the agency and the field,
+search without diacritics, open the procedure, attach the files, ask for home delivery of
+the result and submit; then print the success screen ("Nộp hồ sơ thành công").
+
+Runs in memory by default. With ``ONESTOP_DATABASE_URL=sqlite:///portal.db`` the records
+stay in SQLite, and a second run submits a second dossier whose code continues the day's
+sequence (the account and the catalog from the first run are reused).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import sys
+
+from _demo import CATALOG, PDF, link_from_mail, token_of
+
+from onestop import bootstrap
+from onestop.adapters import InMemoryMailTransport
+from onestop.domain import Dossier, format_vnd
+from onestop.errors import DuplicateError
+
+AGENCY = "000.00.03.H34"  # Sở Kế hoạch và Đầu tư tỉnh Kon Tum
+EMAIL = "nthieu.stc@kontum.gov.vn"
+PASSWORD = "Mat-khau-2022!"
+
+
+def print_success(dossier: Dossier) -> None:
+    """The guide's success screen, as text."""
+    a = dossier.applicant
+    print("Nộp hồ sơ thành công")
+    print(f"Mã số hồ sơ: {dossier.code}")
+    print(dossier.status.label_vi)
+    print()
+    print("Người nộp hồ sơ")
+    born = f"{a.date_of_birth:%d/%m/%Y}" if a.date_of_birth else ""
+    print(f"  Họ tên người nộp: {a.full_name}   Ngày sinh: {born}   CMND: {a.id_number or ''}")
+    print(
+        f"  Nơi cấp CMND/ Căn cước: {a.id_issued_by or ''}   Số điện thoại: {a.phone or ''}"
+        f"   Email: {a.email}"
+    )
+    print(f"  Địa chỉ: {a.address or ''}")
+    if dossier.home_delivery_address:
+        print(f"  Nhận kết quả tại nhà: {dossier.home_delivery_address}")
+    print()
+    print("Thành phần hồ sơ")
+    print(f"  {'Tên giấy tờ':<52} {'Số lượng/ loại bản':<24} Tệp tin")
+    for component in dossier.procedure.components:
+        files = ", ".join(f.name for f in dossier.files_for(component.id)) or "-"
+        print(f"  {component.name:<52} {component.copies_label_vi:<24} {files}")
+    print()
+    print("Lệ phí hồ sơ")
+    print(f"  {'Loại lệ phí':<12} {'Số lượng':>8} {'Mức lệ phí':>14} {'Thành tiền':>14}  Mô tả")
+    if not dossier.fee_lines:
+        print("  (Thủ tục này không thu phí, lệ phí)")
+    for line in dossier.fee_lines:
+        print(
+            f"  {line.kind.label_vi:<12} {line.quantity:>8} {format_vnd(line.unit_amount):>14}"
+            f" {format_vnd(line.amount):>14}  {line.description}"
+        )
+    print(f"  {'Tổng':<12} {'':>8} {'':>14} {format_vnd(dossier.total_fees):>14}  ✔")
+
+
+def main(argv: list[str] | None = None) -> int:
+    del argv
+    mail = InMemoryMailTransport()
+    # Links are signed; a real portal sets ONESTOP_SECRET_KEY once and keeps it.
+    secret = os.environ.get("ONESTOP_SECRET_KEY") or secrets.token_urlsafe(32)
+    with bootstrap(mail_transport=mail, secret_key=secret) as portal:
+        portal.catalog.load_json(CATALOG)
+
+        # Bước 1: Đăng ký tài khoản, then follow the link from the mail.
+        try:
+            portal.accounts.register_citizen(
+                EMAIL,
+                PASSWORD,
+                "Nguyễn Trung Hiếu",
+                phone="0912 345 678",
+                id_number="062092001234",
+                date_of_birth=dt.date(1992, 5, 14),
+                id_issued_by="Cục Cảnh sát QLHC về TTXH",
+                address="12 Lê Lợi, TP Kon Tum, tỉnh Kon Tum",
+            )
+            portal.dispatcher.dispatch_once()
+            link = link_from_mail(mail, EMAIL)
+            assert link is not None, "the verification mail carries a link"
+            print(f"Mail 'Xác nhận đăng ký tài khoản...' received; opening {link[:60]}...")
+            portal.accounts.verify(token_of(link))
+        except DuplicateError:
+            print(f"The account {EMAIL} exists already (an earlier run): logging in.")
+
+        # Bước 2: Đăng nhập, choose the agency and the field, search without diacritics.
+        account = portal.accounts.log_in(EMAIL, PASSWORD)
+        agency = next(a for a in portal.catalog.list_agencies() if str(a.code) == AGENCY)
+        field = next(f for f in portal.catalog.list_fields(agency.code) if "kinh doanh" in f.name)
+        print(f"Đơn vị: {agency.name} ({agency.code}); Lĩnh vực: {field.name}")
+        found = portal.catalog.search("dang ky kinh doanh", agency=agency.code, field=field.id)
+        procedure = found.items[0]
+        print(f"Tìm 'dang ky kinh doanh': {found.total} kết quả -> {procedure.code}", end=" ")
+        print(procedure.name)
+
+        # Open the procedure: applicant details prefilled, components to attach.
+        draft = portal.dossiers.start_draft(account.id, procedure.code)
+        for component in procedure.components:
+            if component.mandatory:
+                portal.dossiers.attach(
+                    account.id,
+                    draft.id,
+                    component.id,
+                    PDF,
+                    filename=f"{component.id}.pdf",
+                    media_type="application/pdf",
+                )
+        portal.dossiers.choose_home_services(
+            account.id, draft.id, delivery_address="12 Lê Lợi, TP Kon Tum, tỉnh Kon Tum"
+        )
+
+        # Nộp hồ sơ: a double click gives the same dossier, thanks to the idempotency key.
+        dossier = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
+        again = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
+        assert again.code == dossier.code
+        print()
+        print_success(dossier)
+        sent = portal.dispatcher.dispatch_once()
+        print()
+        print(f"Receipt mail sent: {sent.sent} message(s) to {EMAIL}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

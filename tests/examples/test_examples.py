@@ -1,0 +1,128 @@
+"""Every script in ``examples/`` runs as a user runs it (``python examples/<name>.py``).
+
+Each example must also expose ``main()``; the test checks the lines that show the example
+did what its docstring promises, so an example that silently stops short fails here.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
+
+#: What each example must print (in this order); a new example must be added here.
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "submit_online.py": (
+        "Xác nhận đăng ký tài khoản",
+        "Tìm 'dang ky kinh doanh': 1 kết quả",
+        "Nộp hồ sơ thành công",
+        "Mã số hồ sơ: 000.00.03.H34-",
+        "Hồ sơ đang chờ tiếp nhận",
+        "Người nộp hồ sơ",
+        "Nhận kết quả tại nhà: 12 Lê Lợi",
+        "Thành phần hồ sơ",
+        "Lệ phí hồ sơ",
+        "Tổng",
+        "Receipt mail sent: 1 message(s)",
+    ),
+    "officer_desk.py": (
+        "Submitted 000.00.03.H34-220622-0001",
+        "appointment date (Giấy hẹn trả kết quả): Monday 27/06/2022",
+        "Supplement requested",
+        "appointment moves to Wednesday 29/06/2022",
+        "Tiến độ xử lý hồ sơ 000.00.03.H34-220622-0001",
+        "Đã trả kết quả",
+    ),
+    "pay_fees.py": (
+        "Nộp hồ sơ thành công: 000.00.03.H34-220622-0001",
+        "còn 150.000 VND (unpaid)",
+        "Callback: failed_recorded",
+        "Callback (IPN): confirmed",
+        "Callback (return redirect): already_confirmed",
+        "Forged callback: invalid_signature",
+        "đã nộp 150.000 VND, còn 0 VND (paid)",
+        "Payments on record: 2, confirmed: 1",
+        "Xác nhận thanh toán phí, lệ phí hồ sơ",
+    ),
+    "vnpay_checkout.py": (),
+    "smtp_mail.py": (),
+}
+
+
+def example_scripts() -> list[str]:
+    return sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
+
+
+def run_example(
+    name: str, *args: str, env: dict[str, str] | None = None, cwd: Path = ROOT
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_")}
+    environ.update(env or {})
+    environ["PYTHONIOENCODING"] = "utf-8"
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / name), *args],
+        cwd=cwd,
+        env=environ,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=300,
+        check=False,
+    )
+
+
+def assert_in_order(output: str, expected: tuple[str, ...]) -> None:
+    position = 0
+    for text in expected:
+        found = output.find(text, position)
+        assert found >= 0, f"expected {text!r} after position {position} in:\n{output}"
+        position = found + len(text)
+
+
+def test_every_example_is_checked() -> None:
+    scripts = example_scripts()
+    assert "submit_online.py" in scripts
+    missing = [name for name in scripts if name not in EXPECTED]
+    assert not missing, f"add the expected output of {missing} to EXPECTED"
+
+
+@pytest.mark.parametrize("name", example_scripts())
+def test_example_defines_main(name: str) -> None:
+    tree = ast.parse((EXAMPLES / name).read_text(encoding="utf-8"))
+    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    assert "main" in functions, f"{name} has no main()"
+
+
+@pytest.mark.parametrize("name", example_scripts())
+def test_example_runs(name: str) -> None:
+    result = run_example(name)
+    assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
+    assert_in_order(result.stdout, EXPECTED.get(name, ()))
+
+
+def test_submit_online_twice_on_sqlite_continues_the_sequence(tmp_path: Path) -> None:
+    pytest.importorskip("sqlalchemy")
+    env = {"ONESTOP_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}"}
+    env["ONESTOP_SECRET_KEY"] = "example-secret-key-for-the-test"
+    first = run_example("submit_online.py", env=env, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    second = run_example("submit_online.py", env=env, cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "exists already" in second.stdout
+
+    def code_of(output: str) -> str:
+        line = next(x for x in output.splitlines() if x.startswith("Mã số hồ sơ: "))
+        return line.removeprefix("Mã số hồ sơ: ")
+
+    one, two = code_of(first.stdout), code_of(second.stdout)
+    if one[:-4] == two[:-4]:
+        assert int(two[-4:]) == int(one[-4:]) + 1
+    else:  # the runs straddled local midnight: a new day starts a new sequence
+        assert two.endswith("-0001")

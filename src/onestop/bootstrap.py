@@ -137,7 +137,8 @@ def bootstrap(
     if storage is None:
         if url:
             storage, sql_files = _storage_from_url(url)
-            file_store = file_store or sql_files
+            if file_store is None:
+                file_store = sql_files
         else:
             storage = InMemoryStorage()
     elif url and database_url:
@@ -156,17 +157,18 @@ def bootstrap(
             key = secrets.token_bytes(32)
         token_signer = HmacTokenSigner(key.encode() if isinstance(key, str) else key)
 
-    clock = clock or SystemClock()
+    clock = SystemClock() if clock is None else clock
     context = AppContext(
         storage=storage,
         clock=clock,
-        mail_transport=mail_transport or InMemoryMailTransport(),
-        payment_gateway=payment_gateway or FakePaymentGateway(),
-        file_store=file_store or InMemoryFileStore(),
-        password_hasher=password_hasher or ScryptPasswordHasher(),
+        # ``is None``, not ``or``: an empty store or transport may well be falsy.
+        mail_transport=InMemoryMailTransport() if mail_transport is None else mail_transport,
+        payment_gateway=FakePaymentGateway() if payment_gateway is None else payment_gateway,
+        file_store=InMemoryFileStore() if file_store is None else file_store,
+        password_hasher=ScryptPasswordHasher() if password_hasher is None else password_hasher,
         token_signer=token_signer,
-        calendar=calendar or default_calendar(clock.now().year),
-        settings=settings or Settings(),
+        calendar=default_calendar(clock.now().year) if calendar is None else calendar,
+        settings=Settings() if settings is None else settings,
         new_id=id_factory,
     )
     return Portal(

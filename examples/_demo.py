@@ -45,9 +45,8 @@ def verified_citizen(
     return portal.accounts.log_in(email, password)
 
 
-def submit_with_files(portal: Portal, account: Account, procedure_code: str) -> Dossier:
-    """Start a draft, attach a PDF to every mandatory component, submit."""
-    draft = portal.dossiers.start_draft(account.id, procedure_code)
+def attach_mandatory(portal: Portal, account: Account, draft: Dossier) -> None:
+    """Attach a PDF to every mandatory component of the draft's procedure."""
     for component in draft.procedure.components:
         if component.mandatory:
             portal.dossiers.attach(
@@ -58,4 +57,10 @@ def submit_with_files(portal: Portal, account: Account, procedure_code: str) -> 
                 filename=f"{component.id}.pdf",
                 media_type="application/pdf",
             )
+
+
+def submit_with_files(portal: Portal, account: Account, procedure_code: str) -> Dossier:
+    """Start a draft, attach a PDF to every mandatory component, submit."""
+    draft = portal.dossiers.start_draft(account.id, procedure_code)
+    attach_mandatory(portal, account, draft)
     return portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)

@@ -16,7 +16,7 @@ import os
 import secrets
 import sys
 
-from _demo import CATALOG, PDF, link_from_mail, token_of
+from _demo import CATALOG, attach_mandatory, link_from_mail, token_of
 
 from onestop import bootstrap
 from onestop.adapters import InMemoryMailTransport
@@ -104,16 +104,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # Open the procedure: applicant details prefilled, components to attach.
         draft = portal.dossiers.start_draft(account.id, procedure.code)
-        for component in procedure.components:
-            if component.mandatory:
-                portal.dossiers.attach(
-                    account.id,
-                    draft.id,
-                    component.id,
-                    PDF,
-                    filename=f"{component.id}.pdf",
-                    media_type="application/pdf",
-                )
+        # Attach a scanned PDF to every mandatory component (bản chính / bản sao).
+        attach_mandatory(portal, account, draft)
         portal.dossiers.choose_home_services(
             account.id, draft.id, delivery_address="12 Lê Lợi, TP Kon Tum, tỉnh Kon Tum"
         )

@@ -581,6 +581,11 @@ class InMemoryUnitOfWork:
         if self._visible(spec, key) is not None:
             raise DuplicateError(f"{spec.name}.id", key)
         self._check_unique(spec, key, record)
+        earlier = self._writes(spec).get(key)
+        if earlier is not None and earlier.kind == "delete":
+            # Deleted then added again in one transaction: the committed row is replaced.
+            self._writes(spec)[key] = _Write("update", spec.copy(record), base=earlier.base)
+            return
         self._writes(spec)[key] = _Write("insert", spec.copy(record))
 
     def _upsert(self, operation: str, spec: _Spec[_T], record: _T) -> None:
@@ -616,7 +621,9 @@ class InMemoryUnitOfWork:
             writes[key] = _Write("delete", None, base=earlier.base)
             return
         with self._storage._lock:
-            current = self._storage._tables[spec.name].rows[key]
+            current = self._storage._tables[spec.name].rows.get(key)
+        if current is None:  # deleted by another unit of work since this one looked
+            raise spec.not_found(key)
         writes[key] = _Write("delete", None, base=current.version)
 
     # --- code sequences ----------------------------------------------------------------

@@ -56,7 +56,7 @@ AGENCY: Final = AgencyCode("H34", 3)
 FIELD_ID: Final = "thanh-lap-va-hoat-dong-doanh-nghiep"
 PROCEDURE_CODE: Final = "1.001612"
 #: A syntactically valid scrypt hash; builders never run a slow hash.
-_PASSWORD_HASH: Final = "scrypt$n=1024,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA==$" + "A" * 42 + "=="
+_PASSWORD_HASH: Final = "scrypt$n=1024,r=8,p=1$c2FsdHNhbHRzYWx0c2FsdA==$" + "A" * 43 + "="
 _CALENDAR: Final = WorkingCalendar()
 
 
@@ -282,7 +282,9 @@ def decided_dossier(
     """
     step = dt.timedelta(hours=20)
     dossier = draft_dossier(id, owner_id=owner_id, now=now)
-    dossier.attach("dieu-le", file_ref(b"\x89PNG dieu le", name="điều lệ.png", media_type="image/png"))
+    dossier.attach(
+        "dieu-le", file_ref(b"\x89PNG dieu le", name="điều lệ.png", media_type="image/png")
+    )
     dossier.choose_home_pickup("45 Lê Hồng Phong, thành phố Kon Tum")
     dossier.choose_home_delivery("45 Lê Hồng Phong, thành phố Kon Tum")
     dossier.submit(
@@ -305,7 +307,9 @@ def decided_dossier(
         now=now + 7 * step,
         calendar=calendar,
     )
-    dossier.decide(officer=clerk, now=now + dt.timedelta(days=7), approved=True, reasons="Đủ điều kiện")
+    dossier.decide(
+        officer=clerk, now=now + dt.timedelta(days=7), approved=True, reasons="Đủ điều kiện"
+    )
     dossier.pull_events()
     return dossier
 
@@ -344,7 +348,9 @@ def mail_message(
     locale: str = "vi",
 ) -> MailMessage:
     """A rendered message in Vietnamese, with an HTML alternative."""
-    return MailMessage(to=to, subject=subject, text=text, html=html, template=template, locale=locale)
+    return MailMessage(
+        to=to, subject=subject, text=text, html=html, template=template, locale=locale
+    )
 
 
 def outbox_entry(

@@ -22,6 +22,7 @@ from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     AccountLocked,
     AccountNotVerified,
+    AttachmentTooLarge,
     ConcurrentUpdate,
     DossierNotFound,
     DuplicateError,
@@ -132,15 +133,21 @@ class DossierService:
                 "attach a file to", dossier.status.value, tuple(s.value for s in _EDITABLE_FILES)
             )
         component = dossier.procedure.component(component_id)
-        if _bare_media_type(media_type) not in component.media_types:
+        # Stored without parameters ("application/pdf; charset=binary" is a PDF).
+        bare = _bare_media_type(media_type)
+        if bare not in component.media_types:
             raise InvalidAttachment(
                 f"components[{component.id}].media_type",
                 f"must be one of {', '.join(sorted(component.media_types))}",
                 media_type,
             )
-        ref = ctx.file_store.put(
-            data, name=name, media_type=media_type, max_bytes=component.max_bytes
-        )
+        try:
+            ref = ctx.file_store.put(
+                data, name=name, media_type=bare, max_bytes=component.max_bytes
+            )
+        except AttachmentTooLarge as e:
+            # Name the component, as the media type check does; the store knows only bytes.
+            raise AttachmentTooLarge(f"components[{component.id}].size", e.rule, e.value) from e
         with ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             dossier.attach(component_id, ref)

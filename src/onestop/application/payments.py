@@ -24,6 +24,7 @@ from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     ConcurrentUpdate,
     InvalidMoney,
+    PaymentGatewayError,
     PaymentNotRequired,
     PaymentSignatureInvalid,
     TransitionNotAllowed,
@@ -44,6 +45,8 @@ class CallbackStatus(enum.Enum):
     NOT_FOUND = "not_found"
     AMOUNT_MISMATCH = "amount_mismatch"
     INVALID_SIGNATURE = "invalid_signature"
+    #: Signed by the gateway but not readable (unknown fields, a malformed amount).
+    UNREADABLE = "unreadable"
 
 
 @attrs.frozen
@@ -152,6 +155,8 @@ class PaymentService:
             callback = self._ctx.payment_gateway.verify_callback(params)
         except PaymentSignatureInvalid:
             return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
+        except PaymentGatewayError:
+            return CallbackResult(CallbackStatus.UNREADABLE)
         try:
             return self._apply(callback)
         except ConcurrentUpdate:

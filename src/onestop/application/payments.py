@@ -53,8 +53,10 @@ class CallbackStatus(enum.Enum):
 class CallbackResult:
     """The outcome of one callback, with the payment and dossier it concerned (when known).
 
-    ALREADY_CONFIRMED stands for any payment settled before (confirmed, failed or
-    abandoned): the callback changed nothing.
+    ALREADY_CONFIRMED stands for any payment settled before (confirmed or failed, or
+    abandoned when the callback is not a payment): the callback changed nothing. A "paid"
+    callback for a payment the portal had abandoned (expired or replaced) CONFIRMS it: the
+    money counts on the dossier if it is still due, else stays on record for a refund.
     """
 
     status: CallbackStatus
@@ -175,7 +177,7 @@ class PaymentService:
             )
             if callback.amount != payment.amount:
                 return attrs.evolve(result, status=CallbackStatus.AMOUNT_MISMATCH)
-            if payment.is_settled:
+            if not payment.accepts(callback.outcome):
                 return attrs.evolve(result, status=CallbackStatus.ALREADY_CONFIRMED)
             now = ctx.clock.now()
             payment.settle(

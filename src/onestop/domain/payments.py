@@ -2,7 +2,10 @@
 
 A payment is started (PENDING) and then settles once: CONFIRMED, FAILED or ABANDONED.
 Settling twice is a no-op that reports the payment was already settled, never a second
-confirmation.
+confirmation, with one exception: money is never lost, so a payment the portal abandoned
+(expired, replaced by a new one, or cancelled) that the gateway then reports as paid becomes
+CONFIRMED; the application counts it on the dossier, or keeps it on record for a refund when
+the dossier no longer owes it.
 """
 
 from __future__ import annotations
@@ -67,6 +70,16 @@ class Payment:
     def is_settled(self) -> bool:
         return self.state is not PaymentState.PENDING
 
+    def accepts(self, outcome: PaymentOutcome) -> bool:
+        """Whether the gateway's ``outcome`` would change this payment.
+
+        A pending payment accepts any outcome; an abandoned one still accepts PAID (the
+        payer's money was taken after all); a confirmed or failed one accepts nothing.
+        """
+        if self.state is PaymentState.PENDING:
+            return True
+        return self.state is PaymentState.ABANDONED and outcome is PaymentOutcome.PAID
+
     def settle(
         self,
         outcome: PaymentOutcome,
@@ -76,18 +89,19 @@ class Payment:
         gateway_transaction_id: str | None = None,
         reason: str | None = None,
     ) -> bool:
-        """Apply the gateway's outcome once; returns False if the payment was settled before.
+        """Apply the gateway's outcome once; returns False if it changes nothing (see accepts).
 
         A PAID outcome whose amount differs from the payment's raises
         :class:`PaymentAmountMismatch` and changes nothing.
         """
         require_aware(now, "now")
-        if self.is_settled:
+        if not self.accepts(outcome):
             return False
         if outcome is PaymentOutcome.PAID:
             if amount != self.amount:
                 raise PaymentAmountMismatch(self.amount, amount)
             self.state = PaymentState.CONFIRMED
+            self.failure_reason = None
         elif outcome is PaymentOutcome.FAILED:
             self.state = PaymentState.FAILED
             self.failure_reason = reason or "the gateway reported a failure"

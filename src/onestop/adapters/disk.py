@@ -1,0 +1,231 @@
+"""Attachments on the local file system, content-addressed by sha256 (DOMAIN section 7).
+
+A file's key is the sha256 of its bytes, in hex, and it lives at ``root/ab/cd/<sha256>``
+(the first two pairs of hex digits as directories, so no directory grows too large). The
+same bytes stored twice are kept once.
+
+A file is written to a temporary file under ``root/.incoming``, flushed to disk, and only
+then renamed into place (``os.replace``, atomic on one file system): a reader sees a whole
+file or none, never part of one. Whatever goes wrong while writing (the size limit passed
+mid-stream, the stream failing, the disk filling up), the temporary file is removed; only a
+process killed mid-write leaves one behind, for :meth:`DiskFileStore.remove_stale_uploads`.
+
+The name the user gave a file is kept in its :class:`~onestop.domain.files.FileRef` for
+display only and never touches the file system; keys given to :meth:`~DiskFileStore.get`
+are checked to be 64 hex digits before any path is built from them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from onestop.domain.files import FileRef
+from onestop.errors import (
+    AttachmentTooLarge,
+    ConfigurationError,
+    FileNotFoundInStore,
+    FileStoreError,
+    InvalidInput,
+)
+
+__all__ = ["DiskFileStore"]
+
+_CHUNK: Final = 64 * 1024
+_KEY: Final = re.compile(r"[0-9a-f]{64}")
+_INCOMING: Final = ".incoming"
+_PLACEHOLDER_SHA256: Final = "0" * 64
+
+
+class DiskFileStore:
+    """Files under ``root``, keyed by the sha256 of their content; safe across processes.
+
+    ``max_bytes`` caps every file (a ``put`` may ask for less); ``fsync`` (on by default)
+    makes each file durable before :meth:`put` returns.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        *,
+        max_bytes: int | None = None,
+        chunk_size: int = _CHUNK,
+        fsync: bool = True,
+    ) -> None:
+        if max_bytes is not None and not _is_size(max_bytes):
+            raise ConfigurationError(f"max_bytes must be a whole number, 0 or more: {max_bytes!r}")
+        if not _is_size(chunk_size) or chunk_size < 1:
+            raise ConfigurationError(f"chunk_size must be 1 byte or more: {chunk_size!r}")
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._chunk_size = chunk_size
+        self._fsync = fsync
+
+    def __repr__(self) -> str:
+        return f"DiskFileStore({str(self.root)!r})"
+
+    # --- the port -------------------------------------------------------------------------
+
+    def put(
+        self,
+        data: bytes | BinaryIO,
+        *,
+        name: str,
+        media_type: str,
+        max_bytes: int | None = None,
+    ) -> FileRef:
+        """Store bytes (or a binary stream, read in chunks); AttachmentTooLarge past the limit.
+
+        Nothing is kept when the file is refused or writing fails. ``name`` is for display.
+        """
+        if max_bytes is not None and not _is_size(max_bytes):
+            raise InvalidInput("max_bytes", "must be a whole number of bytes, 0 or more", max_bytes)
+        limit = _smallest(max_bytes, self.max_bytes)
+        # Check the name and media type before reading what may be a long stream.
+        FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
+        if (
+            isinstance(data, bytes | bytearray | memoryview)
+            and limit is not None
+            and len(data) > limit
+        ):
+            raise _too_large(limit, len(data))
+        incoming = self.root / _INCOMING
+        temporary: str | None = None
+        try:
+            incoming.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=incoming, prefix="put-", suffix=".part")
+            digest = hashlib.sha256()
+            size = 0
+            with os.fdopen(handle, "wb") as out:
+                for chunk in self._chunks(data, limit):
+                    out.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                out.flush()
+                if self._fsync:
+                    os.fsync(out.fileno())
+            key = digest.hexdigest()
+            final = self._path(key)
+            if final.is_file():
+                os.unlink(temporary)  # the same bytes are stored already
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(temporary, final)
+                if self._fsync:
+                    _fsync_directory(final.parent)
+            temporary = None
+        except OSError as e:
+            raise FileStoreError(f"cannot store {name!r} under {self.root}: {e}") from e
+        finally:
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+        return FileRef(key=key, name=name, media_type=media_type, size=size, sha256=key)
+
+    def get(self, key: str) -> bytes:
+        """The stored bytes, or FileNotFoundInStore (also for anything that is not a key).
+
+        FileStoreError when the file on disk no longer matches its sha256 (corrupted).
+        """
+        path = self._existing_path(key)
+        if path is None:
+            raise FileNotFoundInStore(key)
+        try:
+            content = path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError) as e:
+            raise FileNotFoundInStore(key) from e
+        except OSError as e:
+            raise FileStoreError(f"cannot read stored file {key}: {e}") from e
+        if hashlib.sha256(content).hexdigest() != key:
+            raise FileStoreError(f"stored file {key} is corrupted: its content changed on disk")
+        return content
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` is stored (False for anything that is not a key)."""
+        path = self._existing_path(key)
+        return path is not None and path.is_file()
+
+    def remove_stale_uploads(self, older_than: dt.timedelta = dt.timedelta(hours=1)) -> int:
+        """Delete temporary files left by a process killed mid-write; returns how many.
+
+        A running upload keeps writing to its file, so only files untouched for
+        ``older_than`` are removed. Nothing else ever needs cleaning up.
+        """
+        incoming = self.root / _INCOMING
+        deadline = time.time() - older_than.total_seconds()
+        removed = 0
+        try:
+            leftovers = list(incoming.glob("put-*.part"))
+        except OSError as e:
+            raise FileStoreError(f"cannot list {incoming}: {e}") from e
+        for leftover in leftovers:
+            with contextlib.suppress(FileNotFoundError):
+                if leftover.stat().st_mtime < deadline:
+                    leftover.unlink()
+                    removed += 1
+        return removed
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / key[2:4] / key
+
+    def _existing_path(self, key: object) -> Path | None:
+        # Only 64 lowercase hex digits ever become a path: no '..', '/', NUL or drive.
+        if not isinstance(key, str) or not _KEY.fullmatch(key):
+            return None
+        return self._path(key)
+
+    def _chunks(self, data: bytes | BinaryIO, limit: int | None) -> Iterator[bytes]:
+        if isinstance(data, bytes | bytearray | memoryview):
+            view = memoryview(data)
+            for start in range(0, len(view), self._chunk_size):
+                yield bytes(view[start : start + self._chunk_size])
+            return
+        size = 0
+        while True:
+            # Read one byte past the limit at most: enough to know the file is too large.
+            want = self._chunk_size if limit is None else min(self._chunk_size, limit - size + 1)
+            chunk = data.read(want)
+            if not chunk:
+                return
+            size += len(chunk)
+            if limit is not None and size > limit:
+                raise _too_large(limit, None)
+            yield bytes(chunk)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # The rename is durable once the directory is; not every system can open a directory.
+    try:
+        handle = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _is_size(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _smallest(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return min(a, b)
+
+
+def _too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
+    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)

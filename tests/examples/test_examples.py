@@ -51,8 +51,24 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "Payments on record: 2, confirmed: 1",
         "Xác nhận thanh toán phí, lệ phí hồ sơ",
     ),
-    "vnpay_checkout.py": (),
-    "smtp_mail.py": (),
+    "vnpay_checkout.py": (
+        "Nộp hồ sơ thành công: 000.00.03.H34-220622-0001",
+        "còn 150.000 VND (unpaid)",
+        "vnp_Amount=15000000",
+        'IPN reply: {"RspCode": "00"',
+        "Return redirect: already_confirmed",
+        'Repeated IPN reply: {"RspCode": "02"',
+        'Forged IPN reply: {"RspCode": "97"',
+        "đã nộp 150.000 VND, còn 0 VND (paid)",
+        "Payments confirmed: 1",
+    ),
+    "smtp_mail.py": (
+        "Local SMTP server listening on 127.0.0.1:",
+        "Subject: Xác nhận đăng ký tài khoản",
+        "Parts: text + HTML",
+        "Link: http://localhost:8000/verify?token=",
+        "Account verified: nhung.dang@example.vn (active)",
+    ),
 }
 
 

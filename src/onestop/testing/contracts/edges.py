@@ -176,10 +176,14 @@ class DeliveredMail:
 
 
 def _same_text(delivered: str, sent: str) -> bool:
-    """Equal but for line endings and trailing line breaks (SMTP may add both)."""
+    """Equal but for line endings and trailing line breaks (SMTP may change both).
+
+    Every character :meth:`str.splitlines` breaks on counts as a line ending: SMTP turns a
+    lone ``\r`` into a line break, and a MIME encoder may do the same to the others.
+    """
 
     def norm(text: str) -> str:
-        return text.replace("\r\n", "\n").rstrip("\n")
+        return "\n".join(text.splitlines()).rstrip("\n")
 
     return norm(delivered) == norm(sent)
 

@@ -45,9 +45,11 @@ MAX_PASSWORD_LENGTH = 1024
 
 _VERIFY = "verify"
 _RESET = "reset"
-# How often a login retries storing its count when another login changed the account at
-# the same moment; each retry re-reads the account, so no failure goes uncounted.
-_LOGIN_RETRIES = 3
+# How often a login retries storing its count when other logins changed the account at the
+# same moment. Each retry re-reads the account but reuses the verdict on the password (no
+# second slow hash unless the hash changed), so retrying is cheap; every round lets at least
+# one of the racing logins store its count, so a burst of parallel guesses is counted whole.
+_LOGIN_RETRIES = 100
 _PROFILE_DETAILS = frozenset(a.name for a in attrs.fields(Applicant)) - {"email"}
 _ORGANISATION_DETAILS = frozenset({"organisation_name", "tax_code"})
 
@@ -82,7 +84,7 @@ class AccountService:
         InvalidIdentity names a bad detail, WeakPassword a refused password, DuplicateError
         a taken email.
         """
-        login = normalize_email(email, "email")
+        login = self._login(email)
 
         def build(account_id: str, password_hash: str, now: dt.datetime) -> Account:
             return Account.register_citizen(
@@ -113,7 +115,7 @@ class AccountService:
         locale: str | None = None,
     ) -> Account:
         """An organisation's account (with a valid tax code), waiting for verification."""
-        login = normalize_email(email, "email")
+        login = self._login(email)
 
         def build(account_id: str, password_hash: str, now: dt.datetime) -> Account:
             return Account.register_organisation(
@@ -175,7 +177,7 @@ class AccountService:
         is the same either way, so this cannot be used to find out who has an account.
         """
         chosen = self._locale(locale)
-        login = normalize_email(email, "email")
+        login = self._login(email)
         with self._ctx.storage.unit_of_work() as uow:
             account = uow.accounts.find_by_email(login)
             if account is None or account.is_verified:
@@ -193,9 +195,13 @@ class AccountService:
         password is right, so they reveal nothing to someone guessing.
         """
         try:
-            login: str | None = normalize_email(email, "email")
+            login: str | None = self._login(email)
         except InvalidIdentity:
             login = None
+        if not isinstance(password, str):
+            # No form sends this; refuse it like any wrong password, without a hash.
+            raise InvalidCredentials()
+        verdicts: dict[str, bool] = {}  # password hash -> whether ``password`` matches it
         for attempt in range(1, _LOGIN_RETRIES + 1):
             now = self._ctx.clock.now()
             with self._ctx.storage.unit_of_work() as uow:
@@ -203,17 +209,21 @@ class AccountService:
                 if account is None:
                     self._spend_a_hash(password)
                     raise InvalidCredentials()
-                right = self._ctx.password_hasher.verify(password, account.password_hash)
+                right = verdicts.get(account.password_hash)
+                if right is None:
+                    right = self._ctx.password_hasher.verify(password, account.password_hash)
+                    verdicts[account.password_hash] = right
                 if right:
                     needs_store = account.failed_logins != 0 or account.locked_until is not None
                     account.record_successful_login(now)
                 else:
+                    # A guess at a locked account changes nothing, so it stores nothing.
+                    needs_store = not account.is_locked(now)
                     account.record_failed_login(
                         now,
                         max_attempts=self._ctx.settings.max_failed_logins,
                         lock_for=self._ctx.settings.lockout,
                     )
-                    needs_store = True
                 try:
                     if needs_store:
                         uow.accounts.update(account)
@@ -242,7 +252,7 @@ class AccountService:
     def request_password_reset(self, email: str, *, locale: str | None = None) -> None:
         """Mail a password-reset link if ``email`` has an account; silent either way."""
         chosen = self._locale(locale)
-        login = normalize_email(email, "email")
+        login = self._login(email)
         with self._ctx.storage.unit_of_work() as uow:
             account = uow.accounts.find_by_email(login)
             if account is None:
@@ -273,7 +283,9 @@ class AccountService:
     def change_password(self, account_id: str, old_password: str, new_password: str) -> Account:
         """Replace the password of a logged-in account; InvalidCredentials if ``old`` is wrong."""
         account = self.get(account_id)
-        if not self._ctx.password_hasher.verify(old_password, account.password_hash):
+        if not isinstance(old_password, str) or not self._ctx.password_hasher.verify(
+            old_password, account.password_hash
+        ):
             raise InvalidCredentials()
         self._check_password(new_password, account.email, "new_password")
         if new_password == old_password:
@@ -319,6 +331,13 @@ class AccountService:
         return account
 
     # --- helpers --------------------------------------------------------------------------
+
+    @staticmethod
+    def _login(email: str) -> str:
+        """The normalised email; InvalidIdentity naming ``email`` for anything but a valid one."""
+        if not isinstance(email, str):
+            raise InvalidIdentity("email", "must be text", email)
+        return normalize_email(email, "email")
 
     def _locale(self, locale: str | None) -> str:
         return check_locale(self._ctx.settings.locale if locale is None else locale)

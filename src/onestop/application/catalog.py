@@ -152,8 +152,13 @@ class CatalogService:
     # --- editing --------------------------------------------------------------------------
 
     def put_agency(self, agency: Agency) -> None:
-        """Add or replace an agency (keyed by its code)."""
+        """Add or replace an agency (keyed by its code); its parent must be in the catalog.
+
+        AgencyNotFound otherwise.
+        """
         with self._ctx.storage.unit_of_work() as uow:
+            if agency.parent is not None:
+                uow.catalog.get_agency(agency.parent)
             uow.catalog.put_agency(agency)
             uow.commit()
 
@@ -313,12 +318,18 @@ def _join(path: str, name: str) -> str:
 
 
 def _cross_reference_problems(catalog: CatalogFile, uow: UnitOfWork) -> list[str]:
-    """Entries listed twice, and procedures whose agency or field is nowhere to be found."""
+    """Entries listed twice, and parents, agencies or fields that are nowhere to be found."""
     problems = _duplicates("agencies", (str(a.code) for a in catalog.agencies), "code")
     problems += _duplicates("fields", (f.id for f in catalog.fields), "id")
     problems += _duplicates("procedures", (p.code for p in catalog.procedures), "code")
     agencies = {a.code for a in catalog.agencies} | {a.code for a in uow.catalog.list_agencies()}
     fields = {f.id for f in catalog.fields} | {f.id for f in uow.catalog.list_fields()}
+    for i, agency in enumerate(catalog.agencies):
+        if agency.parent is not None and agency.parent not in agencies:
+            problems.append(
+                f"agencies[{i}].parent: must be an agency of the file or of the catalog "
+                f"(got '{agency.parent}')"
+            )
     for i, procedure in enumerate(catalog.procedures):
         if procedure.agency not in agencies:
             problems.append(

@@ -413,3 +413,10 @@ def test_free_text_takes_its_own_length_limit() -> None:
     assert check_text(address, "address", max_length=500) == address.strip()
     with pytest.raises(InvalidIdentity):
         check_name(address, "address")
+
+
+@pytest.mark.parametrize("value", [None, 42, b"an@example.vn", ["an@example.vn"]])
+def test_an_email_that_is_not_text_is_refused(value: object) -> None:
+    with pytest.raises(InvalidIdentity, match="must be text") as caught:
+        normalize_email(value, "email")  # type: ignore[arg-type]
+    assert caught.value.field == "email"

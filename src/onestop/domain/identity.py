@@ -197,6 +197,8 @@ def normalize_email(text: str, field: str = "email") -> str:
     ASCII letters, digits and inner hyphens, the last not all digits (internationalised
     domains in punycode); 254 characters at most.
     """
+    if not isinstance(text, str):
+        raise InvalidIdentity(field, "must be text", text)
     address = text.strip().lower()
     local, at, domain = address.partition("@")
     problem = None

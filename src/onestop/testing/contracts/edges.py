@@ -367,11 +367,15 @@ class PaymentGatewayContract(Generic[_G]):
 
 
 def _changed(value: str) -> str:
-    """Another value of the same shape: the last character replaced, or one added."""
+    """Another value of the same shape: the last character replaced, or one added.
+
+    A letter is replaced by another letter of the same case, never by its other case: a
+    hex signature may be compared without regard to case, so ``a`` and ``A`` are one value.
+    """
     if not value:
         return "0"
     last = value[-1]
-    for candidate in "01aA":
+    for candidate in "01ab" if not last.isupper() else "01AB":
         if candidate != last and (candidate.isdigit() == last.isdigit() or not last.isalnum()):
             return value[:-1] + candidate
     return value + "0"

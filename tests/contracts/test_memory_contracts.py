@@ -122,10 +122,6 @@ class TestScryptPasswordHasherDefaults(PasswordHasherContract):
     def make_hasher(self) -> PasswordHasher:
         return ScryptPasswordHasher()
 
-    @pytest.mark.skip(reason="the default cost is too slow for many examples")
-    def test_generated_passwords(self) -> None:
-        """Covered with cheap parameters by TestScryptPasswordHasher."""
-
 
 class TestHmacTokenSigner(TokenSignerContract):
     def make_signer(self) -> TokenSigner:

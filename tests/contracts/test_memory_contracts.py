@@ -117,7 +117,7 @@ class TestScryptPasswordHasher(PasswordHasherContract):
 
 
 class TestScryptPasswordHasherDefaults(PasswordHasherContract):
-    """The default (slow) parameters, on the fixed examples only."""
+    """The default (slow) parameters: what a portal runs in production."""
 
     def make_hasher(self) -> PasswordHasher:
         return ScryptPasswordHasher()

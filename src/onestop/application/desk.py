@@ -104,6 +104,20 @@ class OfficerDesk:
             uow.commit()
         return result
 
+    def _change(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        step: Callable[[Dossier, Actor, dt.datetime], object],
+    ) -> Dossier:
+        """:meth:`_act` for a step that changes the dossier; returns the changed dossier."""
+
+        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
+            step(d, officer, now)
+            return d
+
+        return self._act(officer_id, dossier_id, act)
+
     def receive(self, officer_id: str, dossier_id: str, *, note: str = "") -> dt.date:
         """Receive the dossier; returns the appointment date (working days, cutoff applied)."""
         calendar = self._ctx.calendar
@@ -117,87 +131,74 @@ class OfficerDesk:
 
     def refuse_reception(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
         """Refuse to receive the dossier, with the reason the applicant is mailed."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.refuse_reception(officer=officer, now=now, reason=reason)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.refuse_reception(officer=o, now=now, reason=reason),
+        )
 
     def request_supplement(self, officer_id: str, dossier_id: str, note: str) -> Dossier:
         """Ask the applicant for missing or corrected documents; the clock stops meanwhile."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.request_supplement(officer=officer, now=now, note=note)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.request_supplement(officer=o, now=now, note=note),
+        )
 
     def start_processing(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Hand the received dossier to processing."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.start_processing(officer=officer, now=now, note=note)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.start_processing(officer=o, now=now, note=note),
+        )
 
     def pause(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
         """Stop the statutory clock while processing."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.pause(officer=officer, now=now, reason=reason)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id, dossier_id, lambda d, o, now: d.pause(officer=o, now=now, reason=reason)
+        )
 
     def resume(self, officer_id: str, dossier_id: str) -> Dossier:
         """Restart the clock; the due date moves by the working days spent paused."""
         calendar = self._ctx.calendar
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.resume(officer=officer, now=now, calendar=calendar)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.resume(officer=o, now=now, calendar=calendar),
+        )
 
     def request_payment(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Ask the applicant to pay what is due; the clock stops until it is paid."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.request_payment(officer=officer, now=now, note=note)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.request_payment(officer=o, now=now, note=note),
+        )
 
     def decide(
         self, officer_id: str, dossier_id: str, *, approved: bool, reasons: str = ""
     ) -> Dossier:
         """Record the decision (a refusal needs reasons); the applicant is mailed the result."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.decide(officer=officer, now=now, approved=approved, reasons=reasons)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.decide(officer=o, now=now, approved=approved, reasons=reasons),
+        )
 
     def return_result(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Hand the result over (an approved one only once the fees are paid)."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.return_result(officer=officer, now=now, note=note)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id, dossier_id, lambda d, o, now: d.return_result(officer=o, now=now, note=note)
+        )
 
     def stop_processing(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
         """Stop processing for good (dừng xử lý), with the reason."""
-
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            d.stop_processing(officer=officer, now=now, reason=reason)
-            return d
-
-        return self._act(officer_id, dossier_id, act)
+        return self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.stop_processing(officer=o, now=now, reason=reason),
+        )
 
     def send_apology(
         self,

@@ -1,0 +1,126 @@
+"""Attachments' bytes in the database: :class:`SqlFileStore`, content-addressed by sha256.
+
+The ``file_blobs`` table keeps one row per distinct content; a file's key is the sha256 of
+its bytes, so storing the same bytes twice keeps one copy. Each ``put`` is its own short
+transaction, committed before it returns: a dossier that references the key afterwards
+never references a file that is not stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, BinaryIO, Final
+
+from sqlalchemy import Engine, Select, select
+from sqlalchemy import exc as sa_exc
+
+from onestop.adapters.sql.schema import file_blobs
+from onestop.adapters.sql.storage import _dialect_insert
+from onestop.domain.files import FileRef
+from onestop.errors import AttachmentTooLarge, FileNotFoundInStore, FileStoreError, InvalidInput
+
+__all__ = ["SqlFileStore"]
+
+_CHUNK: Final = 64 * 1024
+_PLACEHOLDER_SHA256: Final = "0" * 64
+
+
+class SqlFileStore:
+    """Files in the ``file_blobs`` table of ``engine``'s database, keyed by content sha256.
+
+    The table must exist (:func:`~onestop.adapters.sql.create_schema`, or
+    :meth:`SqlStorage.from_url <onestop.adapters.sql.SqlStorage.from_url>`). Database
+    failures raise :class:`~onestop.errors.FileStoreError`.
+    """
+
+    def __init__(self, engine: Engine, *, chunk_size: int = _CHUNK) -> None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+            raise InvalidInput("chunk_size", "must be 1 byte or more", chunk_size)
+        self._engine = engine
+        self._chunk_size = chunk_size
+        self._insert = _dialect_insert(engine.dialect.name, file_blobs).on_conflict_do_nothing(
+            index_elements=[file_blobs.c.sha256]
+        )
+
+    def __repr__(self) -> str:
+        return f"<SqlFileStore {self._engine.dialect.name}>"
+
+    def put(
+        self,
+        data: bytes | BinaryIO,
+        *,
+        name: str,
+        media_type: str,
+        max_bytes: int | None = None,
+    ) -> FileRef:
+        """Store bytes (or a binary stream, read in chunks); AttachmentTooLarge past ``max_bytes``.
+
+        Nothing is kept when the file is refused. ``name`` is for display only.
+        """
+        if max_bytes is not None and (
+            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
+        ):
+            raise InvalidInput("max_bytes", "must be a whole number of bytes, 0 or more", max_bytes)
+        # Check the name and media type before reading what may be a long stream.
+        FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
+        content = self._read(data, max_bytes)
+        digest = hashlib.sha256(content).hexdigest()
+        ref = FileRef(
+            key=digest, name=name, media_type=media_type, size=len(content), sha256=digest
+        )
+        try:
+            with self._engine.begin() as connection:
+                connection.execute(
+                    self._insert, {"sha256": digest, "size": len(content), "data": content}
+                )
+        except sa_exc.SQLAlchemyError as e:
+            raise FileStoreError(f"could not store {name!r}: {getattr(e, 'orig', e)}") from e
+        return ref
+
+    def _read(self, data: bytes | BinaryIO, max_bytes: int | None) -> bytes:
+        if isinstance(data, bytes | bytearray | memoryview):
+            content = bytes(data)
+            if max_bytes is not None and len(content) > max_bytes:
+                raise _too_large(max_bytes, len(content))
+            return content
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            # Read one byte past the limit at most: enough to know the file is too large.
+            want = (
+                self._chunk_size
+                if max_bytes is None
+                else min(self._chunk_size, max_bytes - size + 1)
+            )
+            chunk = data.read(want)
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if max_bytes is not None and size > max_bytes:
+                raise _too_large(max_bytes, None)
+            chunks.append(chunk)
+
+    def get(self, key: str) -> bytes:
+        """The stored bytes, or FileNotFoundInStore."""
+        content = self._select(select(file_blobs.c.data).where(file_blobs.c.sha256 == key), key)
+        if content is None:
+            raise FileNotFoundInStore(key)
+        assert isinstance(content, bytes | bytearray | memoryview)
+        return bytes(content)
+
+    def exists(self, key: str) -> bool:
+        """True when ``key`` is stored."""
+        found = self._select(select(file_blobs.c.size).where(file_blobs.c.sha256 == key), key)
+        return found is not None
+
+    def _select(self, query: Select[tuple[Any]], key: str) -> object | None:
+        try:
+            with self._engine.connect() as connection:
+                found: object | None = connection.execute(query).scalar()
+                return found
+        except sa_exc.SQLAlchemyError as e:
+            raise FileStoreError(f"could not read {key!r}: {getattr(e, 'orig', e)}") from e
+
+
+def _too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
+    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)

@@ -1,0 +1,339 @@
+"""The tables of the SQL storage, as one SQLAlchemy :data:`metadata`.
+
+A host that runs its own Alembic migrations points ``target_metadata`` at :data:`metadata`;
+otherwise :func:`create_schema` creates every table on an empty database (and leaves
+existing ones alone).
+
+Each aggregate is one row whose key columns and unique rules are real columns with real
+constraints (unique dossier code, unique (agency, day, sequence), unique (owner,
+idempotency key), unique (gateway, txn_ref), unique emails, foreign keys), and whose other
+parts are a JSON document written by :mod:`onestop.serialization` (``doc``; a dossier's
+procedure snapshot in ``procedure_doc``). The document is what the storage reads back. A
+dossier's files, fee lines and progress history are also child rows (``dossier_files``,
+``dossier_fee_lines``, ``dossier_history``, foreign keys to ``dossiers``) written in the
+same transaction as the document and kept in step with it, so that reports and other
+systems can query them with plain SQL.
+
+Instants are stored in UTC: ``timestamptz`` on PostgreSQL, fixed-width ISO 8601 text on
+SQLite (so that text order is time order); both come back as aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Dialect,
+    Engine,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import BYTEA, TIMESTAMP
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from onestop.errors import NaiveDatetime
+
+__all__ = [
+    "CONSTRAINT_RULES",
+    "UtcDateTime",
+    "accounts",
+    "agencies",
+    "code_counters",
+    "create_schema",
+    "dossier_fee_lines",
+    "dossier_files",
+    "dossier_history",
+    "dossiers",
+    "fields",
+    "file_blobs",
+    "metadata",
+    "officers",
+    "outbox",
+    "payments",
+    "procedures",
+    "tokens",
+]
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An aware instant stored in UTC; a naive datetime is refused, never guessed."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(String(32))
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise NaiveDatetime("datetime", "must carry its UTC offset", value)
+        utc = value.astimezone(dt.UTC)
+        if dialect.name == "postgresql":
+            return utc
+        # 2022-06-22T02:30:00.000000+00:00: fixed width, so text order is time order.
+        return utc.isoformat(timespec="microseconds")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        if value.tzinfo is None:  # pragma: no cover - only a foreign writer stores naive text
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def _key() -> TypeEngine[str]:
+    """Text compared and sorted by code point on every database (as Python sorts str)."""
+    return String().with_variant(String(collation="C"), "postgresql")
+
+
+_BLOB: Final = LargeBinary().with_variant(BYTEA(), "postgresql")
+
+_NAMING: Final = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+#: Every table of the SQL storage, for ``create_all`` or Alembic's ``target_metadata``.
+metadata: Final = MetaData(naming_convention=_NAMING)
+
+accounts: Final = Table(
+    "accounts",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("email", _key(), nullable=False),
+    Column("kind", String(), nullable=False),
+    Column("status", String(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("email"),
+)
+
+officers: Final = Table(
+    "officers",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("email", _key(), nullable=False),
+    Column("agency", _key(), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("email"),
+    Index(None, "agency", "id"),
+)
+
+agencies: Final = Table(
+    "agencies",
+    metadata,
+    Column("code", _key(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("parent", _key(), nullable=True),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("code"),
+)
+
+fields: Final = Table(
+    "fields",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+)
+
+procedures: Final = Table(
+    "procedures",
+    metadata,
+    Column("code", _key(), nullable=False),
+    Column("agency", _key(), ForeignKey("agencies.code"), nullable=False),
+    Column("field", _key(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("code"),
+    Index(None, "agency", "field"),
+)
+
+dossiers: Final = Table(
+    "dossiers",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("owner_id", _key(), nullable=False),
+    Column("agency", _key(), nullable=False),
+    Column("procedure_code", _key(), nullable=False),
+    Column("procedure_doc", Text, nullable=False),  # the snapshot taken at the draft
+    Column("status", String(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("submitted_at", UtcDateTime(), nullable=True),
+    # The code, as text and as its parts; the scheme says how it is written.
+    Column("code", _key(), nullable=True),
+    Column("code_agency", _key(), nullable=True),
+    Column("code_day", Date, nullable=True),
+    Column("code_seq", Integer, nullable=True),
+    Column("code_scheme", Text, nullable=True),
+    Column("idempotency_key", _key(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("code"),
+    UniqueConstraint("code_agency", "code_day", "code_seq"),
+    UniqueConstraint("owner_id", "idempotency_key"),
+    CheckConstraint(
+        "(code IS NULL AND code_agency IS NULL AND code_day IS NULL AND code_seq IS NULL)"
+        " OR (code IS NOT NULL AND code_agency IS NOT NULL AND code_day IS NOT NULL"
+        " AND code_seq IS NOT NULL AND code_seq >= 1)",
+        name="code_parts",
+    ),
+    Index(None, "owner_id", "created_at"),
+    Index(None, "agency", "status"),
+)
+
+dossier_files: Final = Table(
+    "dossier_files",
+    metadata,
+    Column("dossier_id", _key(), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("component_id", _key(), nullable=False),
+    Column("file_key", _key(), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("media_type", String(), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    PrimaryKeyConstraint("dossier_id", "position"),
+    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+)
+
+dossier_fee_lines: Final = Table(
+    "dossier_fee_lines",
+    metadata,
+    Column("dossier_id", _key(), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("kind", String(), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("unit_amount", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("description", Text, nullable=False),
+    PrimaryKeyConstraint("dossier_id", "position"),
+    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+)
+
+dossier_history: Final = Table(
+    "dossier_history",
+    metadata,
+    Column("dossier_id", _key(), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor_kind", String(), nullable=False),
+    Column("actor_id", _key(), nullable=False),
+    Column("actor_name", Text, nullable=False),
+    Column("action", String(), nullable=False),
+    Column("from_status", String(), nullable=True),
+    Column("to_status", String(), nullable=False),
+    Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("dossier_id", "position"),
+    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+)
+
+payments: Final = Table(
+    "payments",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("dossier_id", _key(), nullable=False),
+    Column("gateway", _key(), nullable=False),
+    Column("txn_ref", _key(), nullable=False),
+    Column("state", String(), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("gateway", "txn_ref"),
+    Index(None, "dossier_id", "created_at"),
+)
+
+outbox: Final = Table(
+    "outbox",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("state", String(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index(None, "state", "created_at"),
+)
+
+code_counters: Final = Table(
+    "code_counters",
+    metadata,
+    Column("agency", _key(), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("last", Integer, nullable=False),
+    PrimaryKeyConstraint("agency", "day"),
+    CheckConstraint("last >= 1", name="last_positive"),
+)
+
+tokens: Final = Table(
+    "tokens",
+    metadata,
+    Column("token_id", _key(), nullable=False),
+    Column("used_at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("token_id"),
+)
+
+file_blobs: Final = Table(
+    "file_blobs",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("data", _BLOB, nullable=False),
+    PrimaryKeyConstraint("sha256"),
+)
+
+#: Unique rules by constraint name: the ``what`` a DuplicateError names for each.
+CONSTRAINT_RULES: Final = {
+    "pk_accounts": "account.id",
+    "uq_accounts_email": "account.email",
+    "pk_officers": "officer.id",
+    "uq_officers_email": "officer.email",
+    "pk_dossiers": "dossier.id",
+    "uq_dossiers_code": "dossier.code",
+    "uq_dossiers_code_agency_code_day_code_seq": "dossier.code",
+    "uq_dossiers_owner_id_idempotency_key": "dossier.idempotency_key",
+    "pk_payments": "payment.id",
+    "uq_payments_gateway_txn_ref": "payment.txn_ref",
+    "pk_outbox": "outbox_entry.id",
+    "pk_tokens": "token.id",
+}
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table that does not exist yet (an empty database gets them all)."""
+    metadata.create_all(engine, checkfirst=True)

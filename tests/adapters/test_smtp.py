@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import shutil
 import socket
 import ssl
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -19,8 +19,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-pytest.importorskip("aiosmtpd")
 
 from onestop import bootstrap
 from onestop.adapters import FixedClock, ManualClock, ScryptPasswordHasher
@@ -35,6 +33,7 @@ from onestop.errors import (
 from onestop.testing.contracts._support import one_line_text
 from onestop.testing.contracts.edges import DeliveredMail, MailTransportContract
 from onestop.testing.smtp_server import LocalSmtpServer
+from tests.support import require_program
 
 SUBJECT = "Xác nhận đăng ký tài khoản sử dụng cổng dịch vụ công trực tuyến"
 TEXT = "Kính gửi Ông/Bà Nguyễn Thị Ánh Tuyết,\n\nhttp://localhost:8000/verify?token=abc.DEF-123\n"
@@ -213,8 +212,7 @@ def test_starttls_asked_of_a_server_without_it_is_temporary(server: LocalSmtpSer
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a test certificate")
+    require_program("openssl")
     directory = tmp_path_factory.mktemp("tls")
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
@@ -435,3 +433,79 @@ class TestSmtpMailTransportContract(MailTransportContract[SmtpMailTransport]):
             )
             for mail in self.server.messages
         ]
+
+
+# --- the SQL outbox: mail survives the process, two dispatchers never send one mail twice ---
+
+
+def sql_smtp_portal(server: LocalSmtpServer, clock: ManualClock, url: str) -> Portal:
+    return bootstrap(
+        database_url=url,
+        mail_transport=transport_to(server, clock=clock),
+        clock=clock,
+        password_hasher=ScryptPasswordHasher(n=2**10),
+        secret_key="test-secret-key-that-is-long-enough-0123",
+        environ={},
+    )
+
+
+def test_sql_outbox_server_down_then_back_delivers_once_from_a_new_process(
+    server: LocalSmtpServer, sql_url: str
+) -> None:
+    """The mail queued while the server is down waits in the database; a portal started
+    later (another process, as after a restart) delivers it once, and the link works."""
+    clock = ManualClock(START)
+    server.stop()
+    with sql_smtp_portal(server, clock, sql_url) as portal:
+        portal.accounts.register_citizen("an@example.vn", "Mat-khau-an-toan-1", "Lê Văn An")
+        assert portal.dispatcher.dispatch_once().retried == 1
+        [(state, attempts)] = outbox_states(portal)
+        assert (state, attempts) == (OutboxState.PENDING, 1)
+    server.start()
+    clock.advance(dt.timedelta(hours=1))
+    with sql_smtp_portal(server, clock, sql_url) as restarted:
+        assert restarted.dispatcher.dispatch_once().sent == 1
+        assert restarted.dispatcher.dispatch_once().handled == 0
+        [received] = server.messages
+        assert received.subject == SUBJECT
+        restarted.accounts.verify(token_in(received.text))
+        assert outbox_states(restarted) == [(OutboxState.SENT, 2)]
+
+
+def test_two_dispatchers_on_one_sql_outbox_send_each_mail_once(
+    server: LocalSmtpServer, sql_url: str
+) -> None:
+    clock = ManualClock(START)
+    first = sql_smtp_portal(server, clock, sql_url)
+    second = sql_smtp_portal(server, clock, sql_url)
+    try:
+        for n in range(12):
+            first.accounts.register_citizen(
+                f"citizen{n}@example.vn", "Mat-khau-an-toan-1", f"Nguyễn Văn {n}"
+            )
+        stop = threading.Event()
+        reports: list[int] = []
+
+        def drain(portal: Portal) -> None:
+            while not stop.is_set():
+                report = portal.dispatcher.dispatch_once()
+                reports.append(report.sent)
+                if report.handled == 0 and sum(reports) >= 12:
+                    return
+
+        threads = [threading.Thread(target=drain, args=(p,)) for p in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        stop.set()
+        assert sum(reports) == 12
+        ids = [m.message_id for m in server.messages]
+        assert len(ids) == 12 and len(set(ids)) == 12
+        assert sorted(r for m in server.messages for r in m.recipients) == sorted(
+            f"citizen{n}@example.vn" for n in range(12)
+        )
+        assert outbox_states(first) == [(OutboxState.SENT, 1)] * 12
+    finally:
+        first.close()
+        second.close()

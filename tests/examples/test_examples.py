@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import require_module
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
@@ -124,7 +126,7 @@ def test_example_runs(name: str) -> None:
 
 
 def test_submit_online_twice_on_sqlite_continues_the_sequence(tmp_path: Path) -> None:
-    pytest.importorskip("sqlalchemy")
+    require_module("sqlalchemy")
     env = {"ONESTOP_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}"}
     env["ONESTOP_SECRET_KEY"] = "example-secret-key-for-the-test"
     first = run_example("submit_online.py", env=env, cwd=tmp_path)

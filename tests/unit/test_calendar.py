@@ -13,6 +13,7 @@ from onestop.calendars import fixed_vietnam_holidays, vietnam_calendar
 from onestop.domain.calendar import MAX_DAYS_WITHOUT_WORK, WorkingCalendar
 from onestop.errors import ConfigurationError, InvalidCalendar, NaiveDatetime
 from tests.strategies.calendar import aware_datetimes, cutoffs, dates, working_calendars
+from tests.support import require_module
 
 ICT = dt.timezone(dt.timedelta(hours=7))
 PLAIN = WorkingCalendar()
@@ -343,7 +344,7 @@ def test_extend_moves_by_working_days(
 
 def test_vietnam_2025_knows_tet_national_day_and_the_makeup_saturday() -> None:
     """Tết 2025 (29 Jan is day 1), Hùng Kings' day and 2 Sep are off; 26 Apr 2025 is worked."""
-    pytest.importorskip("holidays")
+    require_module("holidays")
     calendar = vietnam_calendar([2025])
     for day in [
         dt.date(2025, 1, 1),
@@ -364,7 +365,7 @@ def test_vietnam_2025_knows_tet_national_day_and_the_makeup_saturday() -> None:
 
 def test_vietnam_calendar_takes_the_hosts_plan() -> None:
     """Extra holidays, swapped days off and make-up days are added to the package's."""
-    pytest.importorskip("holidays")
+    require_module("holidays")
     extra, off, worked = dt.date(2025, 3, 3), dt.date(2025, 3, 4), dt.date(2025, 3, 8)
     calendar = vietnam_calendar(
         [2025], extra_holidays=[extra], extra_days_off=[off], makeup_days=[worked]
@@ -406,7 +407,7 @@ def test_fixed_vietnam_holidays_examples() -> None:
 @given(st.integers(min_value=1995, max_value=2040))
 def test_fixed_holidays_agree_with_the_holidays_package(year: int) -> None:
     """Every fixed holiday is one the holidays package lists too."""
-    pytest.importorskip("holidays")
+    require_module("holidays")
     assert fixed_vietnam_holidays(year) <= vietnam_calendar([year]).holidays
 
 

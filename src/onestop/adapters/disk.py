@@ -24,25 +24,21 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
 
+from onestop.adapters._uploads import CHUNK, check_upload, chunks, is_size, too_large
 from onestop.domain.files import FileRef
 from onestop.errors import (
-    AttachmentTooLarge,
     ConfigurationError,
     FileNotFoundInStore,
     FileStoreError,
-    InvalidInput,
 )
 
 __all__ = ["DiskFileStore"]
 
-_CHUNK: Final = 64 * 1024
 _KEY: Final = re.compile(r"[0-9a-f]{64}")
 _INCOMING: Final = ".incoming"
-_PLACEHOLDER_SHA256: Final = "0" * 64
 
 
 class DiskFileStore:
@@ -57,12 +53,12 @@ class DiskFileStore:
         root: str | os.PathLike[str],
         *,
         max_bytes: int | None = None,
-        chunk_size: int = _CHUNK,
+        chunk_size: int = CHUNK,
         fsync: bool = True,
     ) -> None:
-        if max_bytes is not None and not _is_size(max_bytes):
+        if max_bytes is not None and not is_size(max_bytes):
             raise ConfigurationError(f"max_bytes must be a whole number, 0 or more: {max_bytes!r}")
-        if not _is_size(chunk_size) or chunk_size < 1:
+        if not is_size(chunk_size) or chunk_size < 1:
             raise ConfigurationError(f"chunk_size must be 1 byte or more: {chunk_size!r}")
         self.root = Path(root)
         self.max_bytes = max_bytes
@@ -86,17 +82,14 @@ class DiskFileStore:
 
         Nothing is kept when the file is refused or writing fails. ``name`` is for display.
         """
-        if max_bytes is not None and not _is_size(max_bytes):
-            raise InvalidInput("max_bytes", "must be a whole number of bytes, 0 or more", max_bytes)
+        check_upload(name=name, media_type=media_type, max_bytes=max_bytes)
         limit = _smallest(max_bytes, self.max_bytes)
-        # Check the name and media type before reading what may be a long stream.
-        FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
         if (
             isinstance(data, bytes | bytearray | memoryview)
             and limit is not None
             and len(data) > limit
         ):
-            raise _too_large(limit, len(data))
+            raise too_large(limit, len(data))  # before creating any temporary file
         incoming = self.root / _INCOMING
         temporary: str | None = None
         try:
@@ -105,7 +98,7 @@ class DiskFileStore:
             digest = hashlib.sha256()
             size = 0
             with os.fdopen(handle, "wb") as out:
-                for chunk in self._chunks(data, limit):
+                for chunk in chunks(data, limit, self._chunk_size):
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
@@ -184,24 +177,6 @@ class DiskFileStore:
             return None
         return self._path(key)
 
-    def _chunks(self, data: bytes | BinaryIO, limit: int | None) -> Iterator[bytes]:
-        if isinstance(data, bytes | bytearray | memoryview):
-            view = memoryview(data)
-            for start in range(0, len(view), self._chunk_size):
-                yield bytes(view[start : start + self._chunk_size])
-            return
-        size = 0
-        while True:
-            # Read one byte past the limit at most: enough to know the file is too large.
-            want = self._chunk_size if limit is None else min(self._chunk_size, limit - size + 1)
-            chunk = data.read(want)
-            if not chunk:
-                return
-            size += len(chunk)
-            if limit is not None and size > limit:
-                raise _too_large(limit, None)
-            yield bytes(chunk)
-
 
 def _fsync_directory(directory: Path) -> None:
     # The rename is durable once the directory is; not every system can open a directory.
@@ -215,17 +190,9 @@ def _fsync_directory(directory: Path) -> None:
         os.close(handle)
 
 
-def _is_size(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
 def _smallest(a: int | None, b: int | None) -> int | None:
     if a is None:
         return b
     if b is None:
         return a
     return min(a, b)
-
-
-def _too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
-    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from typing import BinaryIO, Final
+from typing import BinaryIO
 
 import attrs
 
+from onestop.adapters._uploads import CHUNK, check_upload, read_upload
 from onestop.domain.files import FileRef
 from onestop.domain.mail import MailMessage
 from onestop.errors import (
-    AttachmentTooLarge,
     FileNotFoundInStore,
     InvalidInput,
     MailPermanentFailure,
@@ -25,14 +25,11 @@ from onestop.errors import (
 
 __all__ = ["InMemoryFileStore", "InMemoryMailTransport", "SentMail"]
 
-_CHUNK: Final = 64 * 1024
-_PLACEHOLDER_SHA256: Final = "0" * 64
-
 
 class InMemoryFileStore:
     """Files kept in a dictionary keyed by the sha256 of their content."""
 
-    def __init__(self, *, chunk_size: int = _CHUNK) -> None:
+    def __init__(self, *, chunk_size: int = CHUNK) -> None:
         if chunk_size < 1:
             raise InvalidInput("chunk_size", "must be 1 byte or more", chunk_size)
         self._chunk_size = chunk_size
@@ -58,13 +55,8 @@ class InMemoryFileStore:
 
         Nothing is kept when the file is refused. ``name`` is for display only.
         """
-        if max_bytes is not None and (
-            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
-        ):
-            raise InvalidInput("max_bytes", "must be a whole number of bytes, 0 or more", max_bytes)
-        # Check the name and media type before reading what may be a long stream.
-        FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
-        content = self._read(data, max_bytes)
+        check_upload(name=name, media_type=media_type, max_bytes=max_bytes)
+        content = read_upload(data, max_bytes, self._chunk_size)
         digest = hashlib.sha256(content).hexdigest()
         ref = FileRef(
             key=digest, name=name, media_type=media_type, size=len(content), sha256=digest
@@ -72,29 +64,6 @@ class InMemoryFileStore:
         with self._lock:
             self._files.setdefault(digest, content)
         return ref
-
-    def _read(self, data: bytes | BinaryIO, max_bytes: int | None) -> bytes:
-        if isinstance(data, bytes | bytearray | memoryview):
-            content = bytes(data)
-            if max_bytes is not None and len(content) > max_bytes:
-                raise _too_large(max_bytes, len(content))
-            return content
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            # Read one byte past the limit at most: enough to know the file is too large.
-            want = (
-                self._chunk_size
-                if max_bytes is None
-                else min(self._chunk_size, max_bytes - size + 1)
-            )
-            chunk = data.read(want)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise _too_large(max_bytes, None)
-            chunks.append(chunk)
 
     def get(self, key: str) -> bytes:
         """The stored bytes, or FileNotFoundInStore."""
@@ -108,10 +77,6 @@ class InMemoryFileStore:
         """True when ``key`` is stored."""
         with self._lock:
             return key in self._files
-
-
-def _too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
-    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)
 
 
 @attrs.frozen

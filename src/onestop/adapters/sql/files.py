@@ -9,20 +9,18 @@ never references a file that is not stored.
 from __future__ import annotations
 
 import hashlib
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, Select, select
 from sqlalchemy import exc as sa_exc
 
+from onestop.adapters._uploads import CHUNK, check_upload, read_upload
 from onestop.adapters.sql.schema import file_blobs
 from onestop.adapters.sql.storage import _dialect_insert
 from onestop.domain.files import FileRef
-from onestop.errors import AttachmentTooLarge, FileNotFoundInStore, FileStoreError, InvalidInput
+from onestop.errors import FileNotFoundInStore, FileStoreError, InvalidInput
 
 __all__ = ["SqlFileStore"]
-
-_CHUNK: Final = 64 * 1024
-_PLACEHOLDER_SHA256: Final = "0" * 64
 
 
 class SqlFileStore:
@@ -33,7 +31,7 @@ class SqlFileStore:
     failures raise :class:`~onestop.errors.FileStoreError`.
     """
 
-    def __init__(self, engine: Engine, *, chunk_size: int = _CHUNK) -> None:
+    def __init__(self, engine: Engine, *, chunk_size: int = CHUNK) -> None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidInput("chunk_size", "must be 1 byte or more", chunk_size)
         self._engine = engine
@@ -57,13 +55,8 @@ class SqlFileStore:
 
         Nothing is kept when the file is refused. ``name`` is for display only.
         """
-        if max_bytes is not None and (
-            isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 0
-        ):
-            raise InvalidInput("max_bytes", "must be a whole number of bytes, 0 or more", max_bytes)
-        # Check the name and media type before reading what may be a long stream.
-        FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
-        content = self._read(data, max_bytes)
+        check_upload(name=name, media_type=media_type, max_bytes=max_bytes)
+        content = read_upload(data, max_bytes, self._chunk_size)
         digest = hashlib.sha256(content).hexdigest()
         ref = FileRef(
             key=digest, name=name, media_type=media_type, size=len(content), sha256=digest
@@ -76,29 +69,6 @@ class SqlFileStore:
         except sa_exc.SQLAlchemyError as e:
             raise FileStoreError(f"could not store {name!r}: {getattr(e, 'orig', e)}") from e
         return ref
-
-    def _read(self, data: bytes | BinaryIO, max_bytes: int | None) -> bytes:
-        if isinstance(data, bytes | bytearray | memoryview):
-            content = bytes(data)
-            if max_bytes is not None and len(content) > max_bytes:
-                raise _too_large(max_bytes, len(content))
-            return content
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            # Read one byte past the limit at most: enough to know the file is too large.
-            want = (
-                self._chunk_size
-                if max_bytes is None
-                else min(self._chunk_size, max_bytes - size + 1)
-            )
-            chunk = data.read(want)
-            if not chunk:
-                return b"".join(chunks)
-            size += len(chunk)
-            if max_bytes is not None and size > max_bytes:
-                raise _too_large(max_bytes, None)
-            chunks.append(chunk)
 
     def get(self, key: str) -> bytes:
         """The stored bytes, or FileNotFoundInStore."""
@@ -120,7 +90,3 @@ class SqlFileStore:
                 return found
         except sa_exc.SQLAlchemyError as e:
             raise FileStoreError(f"could not read {key!r}: {getattr(e, 'orig', e)}") from e
-
-
-def _too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
-    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)

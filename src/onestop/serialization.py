@@ -84,10 +84,19 @@ def _strict_bool(value: Any, _: type) -> bool:
     return value
 
 
-def make_converter(schemes: Iterable[CodeScheme] = (SCHEME_2018, SCHEME_WIDE)) -> cattrs.Converter:
-    """A converter whose dossier codes may be in any of ``schemes`` (tried in order)."""
+def make_converter(
+    schemes: Iterable[CodeScheme] = (SCHEME_2018, SCHEME_WIDE),
+    *,
+    detailed_validation: bool = True,
+) -> cattrs.Converter:
+    """A converter whose dossier codes may be in any of ``schemes`` (tried in order).
+
+    ``detailed_validation=False`` gives a faster converter that builds the same values but
+    reports a failure less precisely (cattrs does not collect every problem with its path):
+    use it for a first try, then structure again with a detailed one to report the failure.
+    """
     known = tuple(schemes)
-    conv = _make_json_converter(forbid_extra_keys=True)
+    conv = _make_json_converter(forbid_extra_keys=True, detailed_validation=detailed_validation)
 
     conv.register_unstructure_hook(dt.datetime, lambda v: v.isoformat())
     conv.register_structure_hook(dt.datetime, _parse_instant)

@@ -31,11 +31,15 @@ SQLite needs a file (``sqlite:///portal.db``): an in-memory SQLite database live
 connection, which units of work cannot share.
 
 Speed: statements are built and compiled once (SQLAlchemy Core) and then run on the
-driver's own cursor, which skips SQLAlchemy's per-call work; ``update`` sets only the
+driver's own cursor, which skips SQLAlchemy's per-call work; a unit of work takes the
+driver's connection straight from the engine's pool (no SQLAlchemy ``Connection``, so
+``Connection``-level events do not fire; pool events do); ``update`` sets only the
 columns that changed since the row was read in the same transaction (SQLite then leaves
 the other indexes alone); a dossier's procedure snapshot is stored as its own text and read
-back through a cache, since many dossiers share one. ``benchmarks/bench_submissions.py``
-compares the full submission with hand-written SQL.
+back through a cache, since many dossiers share one. Records are read back with cattrs'
+fast mode first, and again with its detailed mode only to report one that fails, so the
+error is the same; an account read back from a text read before is copied, not rebuilt.
+``benchmarks/bench_submissions.py`` compares the full submission with hand-written SQL.
 """
 
 from __future__ import annotations
@@ -43,14 +47,18 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import threading
+import types
+import typing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeVar, cast
 
 import attrs
+import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 from sqlalchemy import (
     Boolean,
-    Connection,
     Date,
     Dialect,
     Engine,
@@ -69,6 +77,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import PoolProxiedConnection
 
 from onestop.adapters.memory import OPERATIONS
 from onestop.adapters.sql import schema as t
@@ -199,14 +208,85 @@ def _dumps(data: object) -> str:
 converter: Final = make_converter()
 _unstructure_procedure: Final = converter.get_unstructure_hook(Procedure)
 _structure_procedure: Final = converter.get_structure_hook(Procedure)
-converter.register_unstructure_hook(Procedure, lambda p: p)
-converter.register_structure_hook(
-    Procedure, lambda v, cls: v if isinstance(v, Procedure) else _structure_procedure(v, cls)
+
+
+def _pass_procedures(conv: cattrs.Converter) -> None:
+    conv.register_unstructure_hook(Procedure, lambda p: p)
+    conv.register_structure_hook(
+        Procedure, lambda v, cls: v if isinstance(v, Procedure) else _structure_procedure(v, cls)
+    )
+
+
+_pass_procedures(converter)
+# A dossier's document leaves out the procedure (in procedure_doc) and writes its code as
+# null (the code lives in its columns), so neither is turned into data only to be dropped.
+converter.register_unstructure_hook(
+    Dossier,
+    make_dict_unstructure_fn(
+        Dossier,
+        converter,
+        _events=override(omit=True),
+        procedure=override(omit=True),
+        code=override(unstruct_hook=lambda _: None),
+    ),
 )
+# The same rules without cattrs' detailed validation: it builds the same values faster, and
+# only reports a failure less precisely. Records are read with it first; one that fails is
+# read again with ``converter``, whose error (every problem, with its path) is the one raised.
+_fast: Final = make_converter(detailed_validation=False)
+_pass_procedures(_fast)
+
+
+def _homogeneous_tuple(cls: Any) -> bool:
+    args = typing.get_args(cls)
+    return (
+        typing.get_origin(cls) is tuple
+        and len(args) == 2
+        and args[1] is Ellipsis
+        and args[0] is not Any
+    )
+
+
+def _optional(cls: Any) -> bool:
+    args = typing.get_args(cls)
+    return (
+        typing.get_origin(cls) in (typing.Union, types.UnionType)
+        and len(args) == 2
+        and type(None) in args
+    )
+
+
+def _structure_homogeneous_tuple(cls: Any) -> Callable[[Any, Any], Any]:
+    # What cattrs does for tuple[X, ...] without detailed validation, X's hook found once.
+    item = typing.get_args(cls)[0]
+    structure_item = _fast.get_structure_hook(item)
+    return lambda value, _: tuple([structure_item(v, item) for v in value])
+
+
+def _structure_optional(cls: Any) -> Callable[[Any, Any], Any]:
+    # What cattrs does for X | None, X's hook found once.
+    (item,) = (a for a in typing.get_args(cls) if a is not type(None))
+    structure_item = _fast.get_structure_hook(item)
+    return lambda value, _: None if value is None else structure_item(value, item)
+
+
+_fast.register_structure_hook_factory(_homogeneous_tuple, _structure_homogeneous_tuple)
+_fast.register_structure_hook_factory(_optional, _structure_optional)
+
+
+def _procedure_text(procedure: Procedure) -> str:
+    # By identity first: a dossier read back holds the very snapshot _procedure_of gave,
+    # and comparing (or hashing) a whole procedure costs more than this lookup.
+    known = _TEXT_OF_PROCEDURE.get(id(procedure))
+    if known is not None and known[0] is procedure:
+        return known[1]
+    text = _procedure_text_of_value(procedure)
+    _remember_text(procedure, text)
+    return text
 
 
 @functools.lru_cache(maxsize=256)
-def _procedure_text(procedure: Procedure) -> str:
+def _procedure_text_of_value(procedure: Procedure) -> str:
     return _dumps(_unstructure_procedure(procedure))
 
 
@@ -214,7 +294,18 @@ def _procedure_text(procedure: Procedure) -> str:
 def _procedure_of(text: str) -> Procedure:
     procedure = _structure_procedure(json.loads(text), Procedure)
     assert isinstance(procedure, Procedure)
+    _remember_text(procedure, text)
     return procedure
+
+
+# id(procedure) -> (procedure, its text); the procedure is held, so its id is not reused.
+_TEXT_OF_PROCEDURE: Final[dict[int, tuple[Procedure, str]]] = {}
+
+
+def _remember_text(procedure: Procedure, text: str) -> None:
+    if len(_TEXT_OF_PROCEDURE) >= 512:
+        _TEXT_OF_PROCEDURE.clear()
+    _TEXT_OF_PROCEDURE[id(procedure)] = (procedure, text)
 
 
 def _doc(value: object) -> dict[str, Any]:
@@ -227,9 +318,58 @@ def _load(cls: type[_T], text: str, **overrides: Any) -> _T:
     try:
         data = json.loads(text)
         data.update(overrides)
+        try:
+            return _fast.structure(data, cls)
+        except Exception:
+            pass  # read it again below, for the detailed error
         return converter.structure(data, cls)
     except Exception as e:
         raise StorageError(f"a stored {cls.__name__} cannot be read back: {e}") from e
+
+
+class _ReadCache:
+    """Records read back from their stored text, by (class, text, version), most recent kept.
+
+    Reading the same text always builds the same record (or fails the same way), so a
+    record read before is copied instead of built again: each caller gets its own copy
+    (``_clone``), and the one kept is never handed out. An account, read by every use case,
+    is the record this is for.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._records: dict[tuple[type[Any], str, int], Any] = {}
+        self._lock = threading.Lock()
+
+    def load(self, cls: type[_T], text: str, version: int) -> _T:
+        key = (cls, text, version)
+        found = self._records.get(key)
+        if found is None:
+            found = _load(cls, text, version=version)
+            with self._lock:
+                if len(self._records) >= self._size:
+                    self._records.pop(next(iter(self._records)))
+                self._records[key] = found
+        return _clone(found)
+
+
+def _clone(record: _T) -> _T:
+    """A copy of an attrs record whose values are immutable but for lists (the event buffer)."""
+    cls = type(record)
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(a.name for a in attrs.fields(cast(Any, cls)))
+    copy: _T = object.__new__(cls)
+    for name in names:
+        value = getattr(record, name)
+        object.__setattr__(copy, name, list(value) if isinstance(value, list) else value)
+    return copy
+
+
+_FIELD_NAMES: Final[dict[type[Any], tuple[str, ...]]] = {}
+
+
+_accounts_read: Final = _ReadCache(256)
 
 
 @functools.lru_cache(maxsize=64)
@@ -255,7 +395,7 @@ def _account_row(a: Account, version: int) -> dict[str, Any]:
 
 
 def _account(row: _Row) -> Account:
-    return _load(Account, row["doc"], version=row["version"])
+    return _accounts_read.load(Account, row["doc"], row["version"])
 
 
 def _officer_row(o: Officer) -> dict[str, Any]:
@@ -269,9 +409,7 @@ def _officer_row(o: Officer) -> dict[str, Any]:
 
 
 def _dossier_row(d: Dossier, version: int) -> dict[str, Any]:
-    data = _doc(d)
-    del data["procedure"]  # in procedure_doc
-    data["code"] = None  # the code lives in its columns, with its scheme
+    data = _doc(d)  # without the procedure (in procedure_doc) and the code (in its columns)
     data["version"] = version
     code = d.code
     return {
@@ -570,12 +708,20 @@ class _Plan:
 
     __slots__ = ("binds", "carried", "names", "results", "sql", "statement")
 
-    def __init__(self, dialect: str, statement: Any) -> None:
+    def __init__(
+        self, dialect: str, statement: Any, params: Mapping[str, Any] | None = None
+    ) -> None:
         compiled = statement.compile(dialect=_driver_dialect(dialect))
         self.statement = statement  # kept alive, so that its id is never reused
-        self.sql = str(compiled)
-        self.carried = {k: v for k, v in compiled.params.items() if v is not None}
-        names = set(compiled.params)
+        if params is None:
+            self.sql = str(compiled)
+            self.carried = {k: v for k, v in compiled.params.items() if v is not None}
+        else:
+            # A statement built for one call: its values (lists for IN included) go in now.
+            expanded = compiled.construct_expanded_state(params)
+            self.sql = expanded.statement
+            self.carried = dict(expanded.parameters)
+        names = set(self.carried) if params is not None else set(compiled.params)
         binds: list[tuple[str, Callable[[Any], Any]]] = []
         for name in sorted(names & _INSTANT_PARAMS):
             binds.append((name, _instant_text if dialect == "sqlite" else _aware))
@@ -627,12 +773,11 @@ def _run(
     driver: Any,
     dialect: str,
     doing: str,
-    statement: Any,
+    plan: _Plan,
     params: Any,
     values: Mapping[str, object] | None,
 ) -> _Result:
-    """Run a statement built once on the driver's connection; driver errors translated."""
-    plan = _plan(dialect, statement)
+    """Run a planned statement on the driver's connection; driver errors translated."""
     try:
         if isinstance(params, list):
             cursor = driver.cursor()
@@ -860,7 +1005,8 @@ class SqlUnitOfWork:
         self._sql = storage._statements
         self._sqlite = storage.dialect == "sqlite"
         self._state: _State = "new"
-        self._connection: Connection | None = None
+        # The pooled connection (no SQLAlchemy Connection: statements run on the driver).
+        self._connection: PoolProxiedConnection | None = None
         self._writing = False
         self._driver: Any = None  # the DBAPI connection under self._connection
         self._children: dict[str, _Children] = {}
@@ -885,9 +1031,18 @@ class SqlUnitOfWork:
                 "(with storage.unit_of_work() as uow: ...)"
             )
         self._storage._require_open()
-        with translate_errors("connecting to the database"):
-            connection = self._storage.engine.connect()
-            self._driver = connection.connection.dbapi_connection
+        # The pool hands out the driver's connection: its errors come as the driver's own
+        # (or as SQLAlchemy's, from the pool), and both become StorageError. (The error
+        # translators run only on a failure: entering them costs more than connecting.)
+        try:
+            connection = self._storage.engine.raw_connection()
+        except Exception:
+            with (
+                translate_errors("connecting to the database"),
+                translate_driver_errors("connecting to the database"),
+            ):
+                raise
+        self._driver = connection.dbapi_connection
         self._connection = connection
         self._state = "open"
         return self
@@ -913,13 +1068,11 @@ class SqlUnitOfWork:
         connection = self._open_connection()
         try:
             self._storage._maybe_fail("commit")
-            # Statements run on the driver's connection: commit there (SQLAlchemy only
-            # knows of a transaction when a statement went through it).
-            with translate_driver_errors("committing"):
+            try:
                 self._driver.commit()
-            if connection.in_transaction():
-                with translate_errors("committing"):
-                    connection.commit()
+            except Exception:
+                with translate_driver_errors("committing"):
+                    raise
         except BaseException:
             self._quiet_rollback(connection)
             raise
@@ -928,19 +1081,16 @@ class SqlUnitOfWork:
 
     def rollback(self) -> None:
         """Drop every uncommitted change; the unit of work goes on."""
-        connection = self._open_connection()
+        self._open_connection()
         try:
             with translate_driver_errors("rolling back"):
                 self._driver.rollback()
-            if connection.in_transaction():
-                with translate_errors("rolling back"):
-                    connection.rollback()
         finally:
             self._end_transaction()
 
     # --- helpers for the repositories -------------------------------------------------
 
-    def _open_connection(self) -> Connection:
+    def _open_connection(self) -> PoolProxiedConnection:
         if self._state != "open" or self._connection is None:
             where = "before its with block" if self._state == "new" else "after it ended"
             raise UnitOfWorkError(
@@ -950,18 +1100,18 @@ class SqlUnitOfWork:
         self._storage._require_open()
         return self._connection
 
-    def _begin(self, operation: str) -> Connection:
+    def _begin(self, operation: str) -> PoolProxiedConnection:
         connection = self._open_connection()
         self._storage._maybe_fail(operation)
         return connection
 
-    def _start_writing(self, connection: Connection) -> None:
+    def _start_writing(self, connection: PoolProxiedConnection) -> None:
         """On SQLite, take the write lock before the transaction's first write."""
         if self._sqlite and not self._writing:
             self._execute(connection, "waiting for the database's write lock", _BEGIN_IMMEDIATE)
             self._writing = True
 
-    def _write(self, operation: str) -> Connection:
+    def _write(self, operation: str) -> PoolProxiedConnection:
         connection = self._begin(operation)
         self._start_writing(connection)
         return connection
@@ -971,18 +1121,22 @@ class SqlUnitOfWork:
         self._children.clear()
         self._rows.clear()
 
-    def _quiet_rollback(self, connection: Connection) -> None:
+    def _quiet_rollback(self, connection: PoolProxiedConnection) -> None:
+        driver = self._driver
+        if self._sqlite and not driver.in_transaction:
+            return  # nothing to roll back: the driver's rollback would do nothing
         try:
-            with translate_driver_errors("rolling back"), translate_errors("rolling back"):
-                self._driver.rollback()
-                if connection.in_transaction():
-                    connection.rollback()
+            try:
+                driver.rollback()
+            except Exception:
+                with translate_driver_errors("rolling back"):
+                    raise
         except StorageError:  # pragma: no cover - the connection is broken: never reuse it
             connection.invalidate()
 
     def _execute(
         self,
-        connection: Connection,
+        connection: PoolProxiedConnection,
         doing: str,
         statement: Any,
         params: Any = None,
@@ -990,15 +1144,18 @@ class SqlUnitOfWork:
         values: Mapping[str, object] | None = None,
     ) -> _Result:
         """Run a statement built once (module constants): compiled once, run by the driver."""
-        return _run(self._driver, self._storage.dialect, doing, statement, params, values)
+        dialect = self._storage.dialect
+        plan = _plan(dialect, statement)
+        return _run(self._driver, dialect, doing, plan, params, values)
 
     def _execute_built(
-        self, connection: Connection, doing: str, statement: Any, params: Any = None
+        self, connection: PoolProxiedConnection, doing: str, statement: Any, params: Any = None
     ) -> _Result:
-        """Run a statement built for this call, through SQLAlchemy."""
+        """Run a statement built for this call (or with a list for IN) on the driver."""
+        dialect = self._storage.dialect
         with translate_errors(doing):
-            result = connection.execute(statement, params)
-            return _Result(result.rowcount, [dict(r) for r in result.mappings().all()])
+            plan = _Plan(dialect, statement, params or {})
+        return _run(self._driver, dialect, doing, plan, None, None)
 
     def _one(
         self,
@@ -1071,7 +1228,9 @@ class SqlUnitOfWork:
         self._children[dossier.id] = _Children.of(dossier, dossier.version)
         return dossier
 
-    def _write_children(self, connection: Connection, dossier: Dossier, before: int | None) -> None:
+    def _write_children(
+        self, connection: PoolProxiedConnection, dossier: Dossier, before: int | None
+    ) -> None:
         """Bring the dossier's child rows in step, writing only what changed if known."""
         known = self._children.get(dossier.id)
         if before is not None and (known is None or known.version != before):

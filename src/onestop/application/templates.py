@@ -12,6 +12,7 @@ The portal's name (``Settings.portal_name``) signs every message; it is given to
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import string
@@ -158,15 +159,48 @@ def render(
             )
     plain = {**values, _SIGNATURE: portal_name}
     one_line = {name: " ".join(value.split()) for name, value in plain.items()}
-    escaped = {name: html.escape(value).replace("\n", "<br>\n") for name, value in plain.items()}
-    text = string.Template(version.text).substitute(plain)
+    text = _substitute(version.text, plain)
+    markup = None
+    if version.html is not None:
+        escaped = {name: html.escape(v).replace("\n", "<br>\n") for name, v in plain.items()}
+        markup = _substitute(version.html, escaped)
     return RenderedMail(
         template=template,
         locale=locale,
-        subject=string.Template(version.subject).substitute(one_line),
+        subject=_substitute(version.subject, one_line),
         text=_BLANK_LINES.sub("\n\n", text).strip() + "\n",
-        html=None if version.html is None else string.Template(version.html).substitute(escaped),
+        html=markup,
     )
+
+
+def _substitute(template: str, values: Mapping[str, str]) -> str:
+    """``string.Template(template).substitute(values)``, the template split up only once."""
+    return "".join(
+        [part if name is None else part + values[name] for part, name in _split(template)]
+    )
+
+
+@functools.lru_cache(maxsize=256)
+def _split(template: str) -> tuple[tuple[str, str | None], ...]:
+    """The template as (text, placeholder) pairs, read as string.Template reads it.
+
+    ``$$`` becomes ``$``; the last pair's placeholder is None. A bad placeholder raises
+    ValueError, as ``substitute`` does (every template here is checked at import).
+    """
+    parts: list[tuple[str, str | None]] = []
+    start = 0
+    for match in string.Template.pattern.finditer(template):
+        before = template[start : match.start()]
+        name = match.group("named") or match.group("braced")
+        if name is not None:
+            parts.append((before, name))
+        elif match.group("escaped") is not None:
+            parts.append((before + string.Template.delimiter, None))
+        else:
+            raise ValueError(f"invalid placeholder in template at {match.start()}")
+        start = match.end()
+    parts.append((template[start:], None))
+    return tuple(parts)
 
 
 def _template(name: str) -> MailTemplate:

@@ -220,6 +220,26 @@ def _date_tokens(pattern: str) -> tuple[_DateToken, ...]:
     return tuple(tokens)
 
 
+def _write_day(pattern: str, day: dt.date) -> str | None:
+    """``day`` written with ``pattern``, or None when the pattern cannot write it."""
+    two_digit_year = "YY" in _date_tokens(pattern)
+    earliest = dt.date(2000, 1, 1) if two_digit_year else dt.date.min
+    latest = dt.date(2099, 12, 31) if two_digit_year else dt.date.max
+    if not earliest <= day <= latest:
+        return None
+    written = {
+        "YYYY": f"{day.year:04d}",
+        "YY": f"{day.year % 100:02d}",
+        "MM": f"{day.month:02d}",
+        "DD": f"{day.day:02d}",
+    }
+    return "".join(written[token] for token in _date_tokens(pattern))
+
+
+# Codes are written far more often than there are days: a day is written once per pattern.
+_written_day: Final = functools.lru_cache(maxsize=1024)(_write_day)
+
+
 def _check_name(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise errors.ConfigurationError("a code scheme needs a non-empty name")
@@ -286,19 +306,16 @@ class CodeScheme:
 
     def format_day(self, day: dt.date) -> str:
         """Write ``day`` with the date pattern, e.g. 220622 for 2022-06-22 under YYMMDD."""
-        if not self.earliest_day <= day <= self.latest_day:
+        # Only a plain date is cached (a datetime, or anything else, fails as it always did).
+        write = _written_day if type(day) is dt.date else _write_day
+        written = write(self.date_pattern, day)
+        if written is None:
             raise errors.InvalidDossierCode(
                 "dossier_code.day",
                 f"must be from {self.earliest_day} to {self.latest_day} under scheme {self.name}",
                 day,
             )
-        written = {
-            "YYYY": f"{day.year:04d}",
-            "YY": f"{day.year % 100:02d}",
-            "MM": f"{day.month:02d}",
-            "DD": f"{day.day:02d}",
-        }
-        return "".join(written[token] for token in _date_tokens(self.date_pattern))
+        return written
 
     def parse_day(self, text: str) -> dt.date:
         """Read a day written with the date pattern; a two-digit year means 2000 to 2099."""

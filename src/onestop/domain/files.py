@@ -11,6 +11,7 @@ from onestop.errors import InvalidAttachment
 __all__ = ["FileRef"]
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")  # control characters (below 32, and DEL)
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
@@ -30,7 +31,7 @@ def _check_size(_: object, attribute: attrs.Attribute[int], value: int) -> None:
 
 
 def _check_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not value or len(value) > 255 or any(ord(c) < 32 or c == "\x7f" for c in value):
+    if not value or len(value) > 255 or _CONTROL.search(value):
         raise InvalidAttachment(
             "file.name", "must be 1 to 255 characters without control characters", value
         )

@@ -35,8 +35,11 @@ driver's own cursor, which skips SQLAlchemy's per-call work; a unit of work take
 driver's connection straight from the engine's pool (no SQLAlchemy ``Connection``, so
 ``Connection``-level events do not fire; pool events do); ``update`` sets only the
 columns that changed since the row was read in the same transaction (SQLite then leaves
-the other indexes alone); a dossier's procedure snapshot is stored as its own text and read
-back through a cache, since many dossiers share one. Records are read back with cattrs'
+the other indexes alone); on PostgreSQL the child rows one dossier write brings in step
+(history, fee lines, files) go out together in one psycopg pipeline, one round trip, and
+the first error among them is raised as it would be one statement at a time; a dossier's
+procedure snapshot is stored as its own text and read back through a cache, since many
+dossiers share one. Records are read back with cattrs'
 fast mode first, and again with its detailed mode only to report one that fails, so the
 error is the same; an account read back from a text read before is copied, not rebuilt.
 ``benchmarks/bench_submissions.py`` compares the full submission with hand-written SQL.
@@ -769,6 +772,22 @@ def _plan(dialect: str, statement: Any) -> _Plan:
     return plan
 
 
+@functools.cache
+def _pipelines_supported() -> bool:
+    import psycopg
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
+def _pipelines(driver: Any) -> bool:
+    """Whether ``driver`` is a psycopg connection that can send statements in a pipeline."""
+    if type(driver).__module__.split(".")[0] != "psycopg":
+        return False
+    import psycopg
+
+    return isinstance(driver, psycopg.Connection) and _pipelines_supported()
+
+
 def _run(
     driver: Any,
     dialect: str,
@@ -807,6 +826,31 @@ def _run(
         raise
     except Exception as e:
         translated = translate_driver_error(doing, values, e)
+        if translated is e:
+            raise
+        raise translated from e
+
+
+def _run_together(driver: Any, doing: str, steps: Sequence[tuple[_Plan, Any]]) -> None:
+    """Run statements that return no rows, in order, in one psycopg pipeline (one round
+    trip); the first driver error is raised, translated, as running them one by one would.
+    """
+    try:
+        cursors: list[Any] = []
+        with driver.pipeline():
+            for plan, params in steps:
+                if isinstance(params, list):
+                    cursor = driver.cursor()
+                    cursors.append(cursor)
+                    cursor.executemany(plan.sql, [plan.bind(p) for p in params])
+                else:
+                    cursors.append(driver.execute(plan.sql, plan.bind(params)))
+        for cursor in cursors:
+            cursor.close()
+    except OnestopError:
+        raise
+    except Exception as e:
+        translated = translate_driver_error(doing, None, e)
         if translated is e:
             raise
         raise translated from e
@@ -1009,6 +1053,7 @@ class SqlUnitOfWork:
         self._connection: PoolProxiedConnection | None = None
         self._writing = False
         self._driver: Any = None  # the DBAPI connection under self._connection
+        self._pipelines = False  # whether the driver sends statements in pipelines
         self._children: dict[str, _Children] = {}
         # Rows as this transaction last read or wrote them, to update only what changed.
         self._rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -1043,6 +1088,7 @@ class SqlUnitOfWork:
             ):
                 raise
         self._driver = connection.dbapi_connection
+        self._pipelines = not self._sqlite and _pipelines(self._driver)
         self._connection = connection
         self._state = "open"
         return self
@@ -1157,6 +1203,19 @@ class SqlUnitOfWork:
             plan = _Plan(dialect, statement, params or {})
         return _run(self._driver, dialect, doing, plan, None, None)
 
+    def _execute_together(
+        self, connection: PoolProxiedConnection, doing: str, steps: list[tuple[Any, Any]]
+    ) -> None:
+        """Run statements that return no rows, in order: in one round trip on psycopg."""
+        if len(steps) > 1 and self._pipelines:
+            dialect = self._storage.dialect
+            _run_together(
+                self._driver, doing, [(_plan(dialect, stmt), params) for stmt, params in steps]
+            )
+            return
+        for statement, params in steps:
+            self._execute(connection, doing, statement, params)
+
     def _one(
         self,
         operation: str,
@@ -1233,15 +1292,12 @@ class SqlUnitOfWork:
     ) -> None:
         """Bring the dossier's child rows in step, writing only what changed if known."""
         known = self._children.get(dossier.id)
+        # The statements to run, in order, all at once (one round trip on psycopg).
+        steps: list[tuple[Any, Any]] = []
         if before is not None and (known is None or known.version != before):
             # Not read in this transaction: rewrite every child row.
             for table in _CHILD_TABLES:
-                self._execute(
-                    connection,
-                    "dossiers.update",
-                    _DELETE_CHILDREN[table.name],
-                    {"p_dossier_id": dossier.id},
-                )
+                steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
             known = _Children(before, (), (), ())
         if known is None:
             known = _Children(0, (), (), ())
@@ -1256,21 +1312,13 @@ class SqlUnitOfWork:
             if new[: len(old)] == old:
                 start, fresh = len(old), new[len(old) :]
             else:
-                self._execute(
-                    connection,
-                    "dossiers.update",
-                    _DELETE_CHILDREN[table.name],
-                    {"p_dossier_id": dossier.id},
-                )
+                steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
                 start, fresh = 0, new
             if fresh:
                 rows = rows_of(dossier.id, start, fresh)
-                self._execute(
-                    connection,
-                    "dossiers.update",
-                    _INSERT[table.name],
-                    rows[0] if len(rows) == 1 else rows,
-                )
+                steps.append((_INSERT[table.name], rows[0] if len(rows) == 1 else rows))
+        if steps:
+            self._execute_together(connection, "dossiers.update", steps)
 
 
 # --- repositories --------------------------------------------------------------------------

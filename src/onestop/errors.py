@@ -65,6 +65,29 @@ from __future__ import annotations
 
 import datetime as _dt
 
+#: Longest rendering of a refused value in an error message; the value itself stays whole
+#: on the error's ``value`` attribute.
+MAX_SHOWN_VALUE = 80
+
+
+def show_value(value: object, limit: int = MAX_SHOWN_VALUE) -> str:
+    """A short, safe ``repr`` of a value for an error message; it never raises.
+
+    Building an error must not fail on the very input it reports: an integer of 5,000 digits
+    (whose ``repr`` Python refuses), an object whose ``__repr__`` raises, a megabyte of text.
+    """
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        sign = "-" if value < 0 else ""
+        return f"<{sign}integer of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    try:
+        shown = repr(value)
+    except Exception:  # a foreign __repr__ may raise anything
+        return f"<{type(value).__name__} that cannot be shown>"
+    if len(shown) > limit:
+        shown = shown[: limit - 1] + "…"
+    return shown
+
+
 __all__ = [
     "AccountLocked",
     "AccountNotFound",
@@ -115,6 +138,7 @@ __all__ = [
     "TransitionNotAllowed",
     "UnitOfWorkError",
     "WeakPassword",
+    "show_value",
 ]
 
 
@@ -137,7 +161,7 @@ class InvalidInput(OnestopError, ValueError):
         self.field = field
         self.rule = rule
         self.value = value
-        shown = f" (got {value!r})" if value is not None else ""
+        shown = f" (got {show_value(value)})" if value is not None else ""
         super().__init__(f"{field}: {rule}{shown}")
 
 
@@ -234,7 +258,7 @@ class NotFound(OnestopError, LookupError):
 
     def __init__(self, key: object) -> None:
         self.key = key
-        super().__init__(f"no {self.kind} {key!r}")
+        super().__init__(f"no {self.kind} {show_value(key)}")
 
 
 class AccountNotFound(NotFound):
@@ -341,7 +365,7 @@ class DuplicateError(ConflictError):
     def __init__(self, what: str, value: object = None) -> None:
         self.what = what
         self.value = value
-        shown = f" {value!r}" if value is not None else ""
+        shown = f" {show_value(value)}" if value is not None else ""
         super().__init__(f"{what}{shown} is already taken")
 
 
@@ -351,7 +375,9 @@ class ConcurrentUpdate(ConflictError):
     def __init__(self, what: str, key: object) -> None:
         self.what = what
         self.key = key
-        super().__init__(f"{what} {key!r} was changed by someone else; reload it and try again")
+        super().__init__(
+            f"{what} {show_value(key)} was changed by someone else; reload it and try again"
+        )
 
 
 class StorageError(OnestopError):

@@ -214,7 +214,7 @@ def test_bad_pages_name_the_field_and_the_rule(
         loaded.catalog.search(**kwargs)
     assert caught.value.field == field
     assert caught.value.rule
-    if field == "page_size":
+    if field == "page_size" and type(kwargs["page_size"]) is int:
         assert "7" in caught.value.rule
 
 

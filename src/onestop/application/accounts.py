@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import attrs
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.mail import format_datetime, queue_mail
 from onestop.application.templates import check_locale
@@ -57,6 +58,7 @@ _ORGANISATION_DETAILS = frozenset({"organisation_name", "tax_code"})
 _AccountFactory = Callable[[str, str, dt.datetime], Account]
 
 
+@checked_methods
 class AccountService:
     """Register, verify, log in, reset and change passwords, read and edit profiles."""
 

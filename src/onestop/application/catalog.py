@@ -21,6 +21,7 @@ import attrs
 import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.pagination import Page, check_page
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -84,6 +85,7 @@ class CatalogLoadReport:
     procedures: int
 
 
+@checked_methods
 class CatalogService:
     """The catalog of public services, as applicants browse it and hosts load it."""
 

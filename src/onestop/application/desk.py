@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.notifications import queue_dossier_mail
 from onestop.domain.accounts import Officer
@@ -50,6 +51,7 @@ def _agency_dossier(uow: UnitOfWork, officer: Officer, dossier_id: str) -> Dossi
     return dossier
 
 
+@checked_methods
 class OfficerDesk:
     """What an agency's officers do: register, see the queue, act on dossiers, apologise."""
 

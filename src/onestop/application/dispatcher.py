@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import attrs
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.errors import ConcurrentUpdate, InvalidInput, MailPermanentFailure, NotFound
@@ -44,6 +45,7 @@ class _Outcome:
     error: str | None = None
 
 
+@checked_methods
 class MailDispatcher:
     """Sends pending outbox mail through ``ctx.mail_transport``, each entry at most once."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Any, BinaryIO
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.views import ProgressEntry, TrackingView, progress_of
@@ -72,6 +73,7 @@ def _secret_equals(given: str, stored: str | None) -> bool:
     return stored is not None and hmac.compare_digest(given.encode(), stored.encode())
 
 
+@checked_methods
 class DossierService:
     """What an applicant does with their dossiers, from draft to withdrawal, and public tracking."""
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
@@ -91,6 +92,7 @@ def order_info(dossier: Dossier) -> str:
     return f"{folded[:1].upper()}{folded[1:]} {dossier.code}"
 
 
+@checked_methods
 class PaymentService:
     """Start payments, handle gateway callbacks, show payment status, expire stale payments."""
 

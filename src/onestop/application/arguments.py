@@ -192,7 +192,7 @@ def _collection(
         ):
             _fail(field, described, value)
         _deep(field, depth, value)
-        elements: cabc.Iterable[Any] = value
+        elements = typing.cast(cabc.Iterable[Any], value)
         for i, element in enumerate(elements):
             item(element, f"{field}[{i}]", depth + 1)
 

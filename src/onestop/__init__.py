@@ -11,6 +11,8 @@ adapters in :mod:`onestop.adapters`, the use cases in :mod:`onestop.application`
 error in :mod:`onestop.errors`.
 """
 
+import logging
+
 from onestop import errors
 from onestop.application.context import AppContext, Settings
 from onestop.bootstrap import Portal, bootstrap
@@ -18,3 +20,6 @@ from onestop.errors import OnestopError
 
 __all__ = ["AppContext", "OnestopError", "Portal", "Settings", "bootstrap", "errors"]
 __version__ = "0.1.0.dev0"
+
+# A library emits log records; the host decides where they go.
+logging.getLogger("onestop").addHandler(logging.NullHandler())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import threading
 import urllib.parse
@@ -43,7 +44,7 @@ from onestop.errors import (
 )
 from onestop.ports.edges import PaymentRedirect
 from onestop.testing import builders
-from onestop.testing.contracts.edges import PaymentGatewayContract
+from onestop.testing.contracts.edges import PaymentGatewayContract, hostile_callbacks
 
 SECRET = "SANDBOXTESTSECRETNOTREAL0123456789"  # obviously fake, sandbox-style
 TMN = "DEMO0001"
@@ -586,6 +587,90 @@ def test_an_unreadable_signed_ipn_gets_99(shop: Shop) -> None:
         "Message": "Unknown error",
     }
     assert shop.state() == before
+
+
+def test_an_ipn_that_is_not_text_gets_97_never_an_error(shop: Shop) -> None:
+    """None, a list, numbers or lone surrogates: the JSON reply 97, the portal unchanged."""
+    genuine = shop.gateway.callback_for(shop.pay_url())
+    before = shop.state()
+    hostile: object
+    for hostile in (
+        None,
+        [],
+        "vnp_TxnRef=1",
+        {1: "x"},
+        {**genuine, "vnp_Amount": 10_000_000},
+        {**genuine, "vnp_OrderInfo": "Thanh toan \ud800"},
+        {**genuine, "vnp_SecureHash": "\udfff"},
+        {**genuine, "\ud800": "x"},
+    ):
+        assert handle_ipn(shop.portal.payments, hostile) == {  # type: ignore[arg-type]
+            "RspCode": "97",
+            "Message": "Invalid signature",
+        }
+    assert shop.state() == before
+    assert handle_ipn(shop.portal.payments, genuine)["RspCode"] == "00"
+
+
+def test_handle_ipn_answers_any_input_with_its_json_reply(shop: Shop) -> None:
+    """Generated hostile callbacks all get a JSON reply (97 or 99) and change nothing."""
+    before = shop.state()
+
+    @settings(max_examples=150, deadline=None)
+    @given(params=hostile_callbacks())
+    def check(params: object) -> None:
+        reply = handle_ipn(shop.portal.payments, params)  # type: ignore[arg-type]
+        assert set(reply) == {"RspCode", "Message"}
+        assert reply["RspCode"] in {"97", "99"}
+
+    check()
+    assert shop.state() == before
+
+
+def test_handle_ipn_answers_99_when_handling_fails_without_logging_the_reference(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    callback = shop.gateway.callback_for(shop.pay_url())
+
+    class BrokenPayments:
+        def handle_callback(self, params: object) -> CallbackResult:
+            raise RuntimeError("the database is down")
+
+    with caplog.at_level(logging.ERROR, logger="onestop.adapters.vnpay"):
+        reply = handle_ipn(BrokenPayments(), callback)  # type: ignore[arg-type]
+    assert reply == {"RspCode": "99", "Message": "Unknown error"}
+    [record] = caplog.records
+    assert callback["vnp_TxnRef"] not in record.getMessage()
+    assert callback["vnp_TxnRef"][-3:] in record.getMessage()
+    assert handle_ipn(BrokenPayments(), None) == reply  # type: ignore[arg-type]
+
+
+def test_a_forged_ipn_is_logged_as_a_security_event(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    callback = shop.gateway.callback_for(shop.pay_url(), response_code="24")
+    forged = {**callback, "vnp_ResponseCode": "00", "vnp_TransactionStatus": "00"}
+    with caplog.at_level(logging.WARNING, logger="onestop.security"):
+        assert handle_ipn(shop.portal.payments, forged)["RspCode"] == "97"
+    [record] = [r for r in caplog.records if hasattr(r, "onestop_event")]
+    assert record.onestop_event == "payment.callback_forged"
+    shown = record.getMessage() + repr(record.onestop_fields)  # type: ignore[attr-defined]
+    assert callback["vnp_SecureHash"] not in shown
+    assert SECRET not in shown
+
+
+def test_an_ipn_with_the_wrong_amount_is_logged_as_a_security_event(
+    shop: Shop, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="onestop.security"):
+        reply = handle_ipn(
+            shop.portal.payments, shop.gateway.callback_for(shop.pay_url(), amount=1)
+        )
+    assert reply["RspCode"] == "04"
+    [record] = [r for r in caplog.records if hasattr(r, "onestop_event")]
+    assert record.onestop_event == "payment.amount_mismatch"
+    fields = record.onestop_fields  # type: ignore[attr-defined]
+    assert (fields["expected"], fields["got"], fields["gateway"]) == (100_000, 1, "vnpay")
 
 
 # --- the port's contract ----------------------------------------------------------------------

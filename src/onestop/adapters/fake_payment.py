@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import attrs
 
+from onestop.adapters._callbacks import text_parameters
 from onestop.domain.codes import require_aware
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
@@ -168,18 +169,21 @@ class FakePaymentGateway:
     # --- the port ------------------------------------------------------------------------
 
     def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
-        """Check the callback's signature and read it; PaymentSignatureInvalid if forged."""
+        """Check the callback's signature and read it; PaymentSignatureInvalid if forged.
+
+        Any input at all is answered with PaymentSignatureInvalid (not text, forged) or
+        PaymentGatewayError (signed but unreadable), never another error.
+        """
+        params = text_parameters(params)
         signature = params.get(_SIGNATURE)
-        if not isinstance(signature, str) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in params.items()
-        ):
+        if signature is None:
             raise PaymentSignatureInvalid("the callback carries no signature")
         if not hmac.compare_digest(signature.encode("utf-8"), self._sign(params).encode("ascii")):
             raise PaymentSignatureInvalid("the callback's signature does not match its content")
         unknown = sorted(set(params) - _FIELDS - {_SIGNATURE})
         if unknown or not {"txn_ref", "amount", "outcome"} <= set(params):
             raise PaymentGatewayError(f"unexpected callback parameters {sorted(params)}")
-        if not re.fullmatch(r"[0-9]{1,18}", params["amount"]):
+        if not re.fullmatch(r"[0-9]{1,18}", params["amount"], flags=re.ASCII):
             raise PaymentGatewayError(
                 f"the callback's amount must be whole VND, not {params['amount']!r}"
             )

@@ -30,7 +30,9 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
+from onestop.adapters._callbacks import text_parameters
 from onestop.application.payments import CallbackResult, CallbackStatus
+from onestop.application.security_log import mask
 from onestop.domain.codes import VN_TZ, require_aware
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
@@ -241,13 +243,11 @@ class VnpayGateway:
         """Check the signature of a return redirect or IPN and read it.
 
         PaymentSignatureInvalid when the signature is missing or wrong (compared in constant
-        time); PaymentGatewayError when a correctly signed callback is unreadable or meant
-        for another terminal.
+        time) and for anything that is not a mapping of valid Unicode text; PaymentGatewayError
+        when a correctly signed callback is unreadable or meant for another terminal. No other
+        error, whatever the input.
         """
-        if not isinstance(params, Mapping) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in params.items()
-        ):
-            raise PaymentSignatureInvalid("the callback's parameters must be text")
+        params = text_parameters(params)
         given = params.get(_HASH, "")
         if not given:
             raise PaymentSignatureInvalid(f"the callback carries no {_HASH}")
@@ -356,13 +356,24 @@ def handle_ipn(payments: PaymentService, params: Mapping[str, str]) -> dict[str,
     try:
         result = payments.handle_callback(params)
     except Exception:
-        _log.exception("VNPay IPN for %r could not be handled", params.get("vnp_TxnRef"))
+        # Whatever failed (the storage, most likely), VNPay gets its JSON reply and retries.
+        # The reference is masked: the log is not the place to rebuild a callback from.
+        _log.exception("VNPay IPN for reference %s could not be handled", _masked_ref(params))
         code, message = _UNKNOWN_ERROR
         return {"RspCode": code, "Message": message}
     return ipn_reply(result)
 
 
 # --- helpers ----------------------------------------------------------------------------------
+
+
+def _masked_ref(params: object) -> str:
+    """The callback's ``vnp_TxnRef`` masked for a log line, whatever ``params`` is."""
+    try:
+        reference = params.get("vnp_TxnRef") if isinstance(params, Mapping) else None
+    except Exception:  # a foreign Mapping may fail in any way
+        reference = None
+    return mask(reference)
 
 
 def _plain_order_info(text: str, fallback_ref: str) -> str:

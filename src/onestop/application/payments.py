@@ -13,10 +13,11 @@ from collections.abc import Mapping
 
 import attrs
 
-from onestop.application.arguments import checked_methods
+from onestop.application.arguments import answers_any_input, checked_methods
 from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.security_log import log_security_event, mask
 from onestop.application.views import PaymentStatusView
 from onestop.domain.catalog import FeesDue, fold_diacritics
 from onestop.domain.dossier import Dossier
@@ -86,6 +87,16 @@ def fees_payable_now(dossier: Dossier) -> bool:
             return dossier.decision is not None
 
 
+def _log_forged(gateway: str, reason: str) -> None:
+    # The reason is the gateway's own message, which never repeats a signature or a secret.
+    log_security_event(
+        "payment.callback_forged",
+        "a payment callback was refused: its signature does not verify",
+        gateway=gateway,
+        reason=reason[:200],
+    )
+
+
 def order_info(dossier: Dossier) -> str:
     """The order description sent to the gateway, without diacritics (VNPay requires it)."""
     folded = fold_diacritics(_ORDER_INFO)
@@ -153,11 +164,25 @@ class PaymentService:
             uow.commit()
         return redirect
 
+    @answers_any_input
     def handle_callback(self, params: Mapping[str, str]) -> CallbackResult:
-        """Apply a gateway callback (IPN or return redirect) once; never raises for bad input."""
+        """Apply a gateway callback (IPN or return redirect) once; never raises for bad input.
+
+        Anything that is not a correctly signed callback (``None``, a list, numbers, lone
+        surrogates, a wrong signature) is INVALID_SIGNATURE, a signed one the gateway cannot
+        read is UNREADABLE. A forged callback, an amount that differs from the payment's and
+        an unknown reference are logged as security events (``payment.callback_forged``,
+        ``payment.amount_mismatch``, ``payment.unknown_order``), references masked.
+        """
+        gateway = self._ctx.payment_gateway
+        if not isinstance(params, Mapping):
+            _log_forged(gateway.name, f"the parameters are a {type(params).__name__}")
+            return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
         try:
-            callback = self._ctx.payment_gateway.verify_callback(params)
-        except PaymentSignatureInvalid:
+            # The port promises these two errors only, for any input (the contract tests it).
+            callback = gateway.verify_callback(params)
+        except PaymentSignatureInvalid as e:
+            _log_forged(gateway.name, str(e))
             return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
         except PaymentGatewayError:
             return CallbackResult(CallbackStatus.UNREADABLE)
@@ -173,11 +198,29 @@ class PaymentService:
         with ctx.storage.unit_of_work() as uow:
             payment = uow.payments.find_by_txn_ref(ctx.payment_gateway.name, callback.txn_ref)
             if payment is None:
+                log_security_event(
+                    "payment.unknown_order",
+                    "a signed payment callback names no payment of this portal",
+                    gateway=ctx.payment_gateway.name,
+                    txn_ref=mask(callback.txn_ref),
+                    outcome=callback.outcome.value,
+                )
                 return CallbackResult(CallbackStatus.NOT_FOUND, txn_ref=callback.txn_ref)
             result = CallbackResult(
                 CallbackStatus.CONFIRMED, payment.id, payment.dossier_id, payment.txn_ref
             )
             if callback.amount != payment.amount:
+                log_security_event(
+                    "payment.amount_mismatch",
+                    "a signed payment callback reports another amount than the payment's",
+                    gateway=ctx.payment_gateway.name,
+                    payment_id=payment.id,
+                    dossier_id=payment.dossier_id,
+                    txn_ref=mask(payment.txn_ref),
+                    expected=payment.amount,
+                    got=callback.amount,
+                    outcome=callback.outcome.value,
+                )
                 return attrs.evolve(result, status=CallbackStatus.AMOUNT_MISMATCH)
             if not payment.accepts(callback.outcome):
                 return attrs.evolve(result, status=CallbackStatus.ALREADY_CONFIRMED)

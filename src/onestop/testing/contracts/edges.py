@@ -62,6 +62,7 @@ __all__ = [
     "PasswordHasherContract",
     "PaymentGatewayContract",
     "TokenSignerContract",
+    "hostile_callbacks",
 ]
 
 # Every subclass runs the same property test with another ``self`` (another adapter), which
@@ -262,6 +263,48 @@ class MailTransportContract(Generic[_M]):
 # --- payment -------------------------------------------------------------------------------
 
 
+_SURROGATES = st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)
+#: Values no callback parameter can hold: wrong types, lone surrogates, absurd sizes.
+_HOSTILE_VALUES: st.SearchStrategy[object] = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.floats(),
+    st.binary(max_size=16),
+    st.lists(st.text(max_size=4), max_size=3),
+    st.dictionaries(st.text(max_size=4), st.text(max_size=4), max_size=2),
+    st.builds(object),
+    st.text(alphabet=_SURROGATES, min_size=1, max_size=4),
+    st.tuples(st.text(max_size=8), _SURROGATES, st.text(max_size=8)).map("".join),
+    st.integers(5_000, 100_000).map(lambda n: "x" * n),
+)
+
+
+def hostile_callbacks() -> st.SearchStrategy[object]:
+    """What a broken client or an attacker may pass for a callback's parameters.
+
+    Anything but a mapping, and mappings with wrong-typed keys or values, lone surrogates,
+    huge values or too many parameters; none of them can be a correctly signed callback.
+    """
+    keys = st.one_of(st.text(max_size=12), _HOSTILE_VALUES.filter(_hashable))
+    return st.one_of(
+        _HOSTILE_VALUES,
+        st.text(max_size=20),
+        st.lists(st.tuples(st.text(max_size=8), st.text(max_size=8)), max_size=4),
+        st.dictionaries(keys, st.one_of(st.text(max_size=12), _HOSTILE_VALUES), max_size=6),
+        st.dictionaries(st.text(max_size=12), _HOSTILE_VALUES, min_size=1, max_size=6),
+        st.integers(101, 300).map(lambda n: {f"vnp_{i}": "1" for i in range(n)}),
+    )
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
 class PaymentGatewayContract(Generic[_G]):
     """What every :class:`~onestop.ports.edges.PaymentGateway` does.
 
@@ -364,6 +407,34 @@ class PaymentGatewayContract(Generic[_G]):
         assert (callback.txn_ref, callback.outcome) == (payment.txn_ref, outcome)
         if outcome is PaymentOutcome.PAID:
             assert callback.amount == amount
+
+    @given(params=hostile_callbacks())
+    @_PROPERTY
+    def test_any_input_is_refused_with_a_payment_error(self, params: object) -> None:
+        """None, lists, numbers, non-text keys or values, lone surrogates: two errors only."""
+        gateway = self.make_gateway()
+        with pytest.raises((PaymentSignatureInvalid, PaymentGatewayError)):
+            gateway.verify_callback(params)  # type: ignore[arg-type]
+
+    @given(data=st.data())
+    @_PROPERTY
+    def test_a_signed_callback_with_a_hostile_value_is_refused(self, data: st.DataObject) -> None:
+        """A genuine callback with one value (or one extra key) made hostile is refused."""
+        gateway = self.make_gateway()
+        payment, redirect = self._start(gateway)
+        genuine = self.make_callback(
+            gateway, payment, redirect, PaymentOutcome.PAID, payment.amount
+        )
+        params: dict[object, object] = {k: v for k, v in genuine.items()}
+        key: object
+        if data.draw(st.booleans(), label="replace a value"):
+            key = data.draw(st.sampled_from(sorted(self.signed_keys(genuine))), label="key")
+        else:
+            extra = _HOSTILE_VALUES.filter(lambda k: _hashable(k) and k not in params)
+            key = data.draw(extra, label="extra key")
+        params[key] = data.draw(_HOSTILE_VALUES, label="value")
+        with pytest.raises((PaymentSignatureInvalid, PaymentGatewayError)):
+            gateway.verify_callback(params)  # type: ignore[arg-type]
 
 
 def _changed(value: str) -> str:

@@ -20,7 +20,8 @@ Hierarchy::
     │   ├── InvalidCalendar                  impossible working-day arithmetic
     │   ├── NaiveDatetime                    an instant without a time zone
     │   ├── InvalidAttachment                media type, size or name refused
-    │   │   └── AttachmentTooLarge
+    │   │   ├── AttachmentTooLarge
+    │   │   └── AttachmentContentMismatch    the bytes are not what the media type says
     │   ├── MissingComponents                mandatory components without a file at submission
     │   ├── HomeServiceNotOffered            pick-up/delivery the procedure does not offer
     │   └── WeakPassword
@@ -93,6 +94,7 @@ __all__ = [
     "AccountNotFound",
     "AccountNotVerified",
     "AgencyNotFound",
+    "AttachmentContentMismatch",
     "AttachmentTooLarge",
     "AuthenticationError",
     "CodeSequenceExhausted",
@@ -199,6 +201,20 @@ class InvalidAttachment(InvalidInput):
 
 class AttachmentTooLarge(InvalidAttachment):
     """A file larger than the component (or store) allows."""
+
+
+class AttachmentContentMismatch(InvalidAttachment):
+    """A file whose bytes are not what its declared media type says (a program sent as a PDF).
+
+    ``declared`` is the media type given, ``looks_like`` what the content looks like.
+    """
+
+    def __init__(
+        self, field: str, rule: str, *, declared: str | None = None, looks_like: str | None = None
+    ) -> None:
+        self.declared = declared
+        self.looks_like = looks_like
+        super().__init__(field, rule)
 
 
 class MissingComponents(InvalidInput):

@@ -44,14 +44,18 @@ def mask_email(value: object) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def log_security_event(event: str, message: str, **fields: object) -> None:
+def log_security_event(
+    event: str, message: str, *, level: int = logging.WARNING, **fields: object
+) -> None:
     """Log one security event on ``onestop.security`` with its fields as ``extra``.
 
     ``event`` is a stable name (``"login.failed"``, ``"account.locked"``,
     ``"token.reused"``, ``"payment.callback_forged"``, ``"permission.denied"``); ``fields``
     must already be masked (see :func:`mask`): never pass a password, token or full id.
+    ``level`` is WARNING unless the event is routine (a failed public lookup is DEBUG).
     """
-    SECURITY_LOGGER.warning(
+    SECURITY_LOGGER.log(
+        level,
         "%s: %s",
         event,
         message,

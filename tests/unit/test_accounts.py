@@ -157,10 +157,11 @@ def test_with_changes_rechecks_the_id_against_a_new_birth_date() -> None:
 
 
 def test_with_changes_refuses_unknown_details() -> None:
-    """A misspelt detail is a programming error, not silently ignored."""
+    """A misspelt detail is refused with InvalidInput naming it, not silently ignored."""
     applicant = Applicant.create("Lê Thị Hoa", "hoa@example.vn")
-    with pytest.raises(TypeError, match="fullname"):
+    with pytest.raises(InvalidInput, match="fullname") as caught:
         applicant.with_changes(fullname="X")
+    assert caught.value.field == "fullname"
 
 
 @pytest.mark.parametrize(

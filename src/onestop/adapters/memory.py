@@ -24,6 +24,10 @@ Each :class:`InMemoryUnitOfWork` is a transaction with read-committed isolation:
   in one thread) into a :class:`StorageError` instead of a hang.
 * **Skip-locked outbox claims.** ``outbox.claim_due`` skips entries another live unit of
   work has claimed or updated (``FOR UPDATE SKIP LOCKED``) rather than waiting for them.
+* **Inserted keys wait, as in a database.** ``tokens.consume`` of a token id another live
+  unit of work has consumed but not committed waits for it to end, then raises
+  :class:`DuplicateError` if it committed (a unique index does this in PostgreSQL): a second
+  use of a token is refused by ``consume`` itself, never later by ``commit``.
 
 A unit of work belongs to one thread at a time, like a database session; the storage is
 shared by any number of threads.
@@ -40,6 +44,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, Self, TypeVar
@@ -335,6 +340,10 @@ class InMemoryStorage:
         self._sequence_locks: dict[_SeqKey, threading.Lock] = {}
         # Outbox entries a live unit of work has claimed or updated: its "row locks".
         self._outbox_locks: dict[Hashable, InMemoryUnitOfWork] = {}
+        # Token ids consumed by a live unit of work, not yet committed: the "index locks"
+        # a second consume of the same id waits on, notified when a transaction ends.
+        self._pending_tokens: dict[str, InMemoryUnitOfWork] = {}
+        self._token_released = threading.Condition(self._lock)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -505,6 +514,11 @@ class InMemoryUnitOfWork:
                 del storage._outbox_locks[key]
             for key in held:
                 storage._sequence_locks[key].release()
+            mine = [k for k, owner in storage._pending_tokens.items() if owner is self]
+            for token_id in mine:
+                del storage._pending_tokens[token_id]
+            if mine:
+                storage._token_released.notify_all()
 
     def _writes(self, spec: _Spec[Any]) -> dict[Hashable, _Write]:
         return self._staged.setdefault(spec.name, {})
@@ -662,6 +676,31 @@ class InMemoryUnitOfWork:
             return self._sequences[key]
         with self._storage._lock:
             return self._storage._sequences.get(key, 0)
+
+    # --- tokens --------------------------------------------------------------------------
+
+    def _consume_token(self, token_id: str, now: dt.datetime) -> None:
+        self._begin("tokens.consume")
+        if not isinstance(token_id, str) or not token_id:
+            raise InvalidInput("token_id", "must be non-empty text", token_id)
+        require_aware(now, "now")
+        storage = self._storage
+        wait_until = (
+            None if storage.lock_timeout is None else time.monotonic() + storage.lock_timeout
+        )
+        with storage._token_released:
+            # Another live unit of work consumed it: wait for its end, as a unique index does.
+            while storage._pending_tokens.get(token_id, self) is not self:
+                left = None if wait_until is None else wait_until - time.monotonic()
+                if left is not None and left <= 0:
+                    raise StorageError(
+                        f"waited {storage.lock_timeout}s for token {token_id!r}, consumed by "
+                        "another unit of work that has not ended; is a unit of work left open, "
+                        "or are two open in one thread?"
+                    )
+                storage._token_released.wait(left)
+            self._insert("tokens.consume", _TOKENS, _ConsumedToken(token_id, now))
+            storage._pending_tokens[token_id] = self
 
     # --- outbox claims -----------------------------------------------------------------
 
@@ -948,9 +987,11 @@ class _Codes(_Repository):
 
 class _Tokens(_Repository):
     def consume(self, token_id: str, *, now: dt.datetime) -> None:
-        """Record that a single-use token was used; a second use raises DuplicateError."""
-        require_aware(now, "now")
-        self._uow._insert("tokens.consume", _TOKENS, _ConsumedToken(token_id, now))
+        """Record that a single-use token was used; a second use raises DuplicateError.
+
+        A second use while the first one's unit of work is still open waits for it to end.
+        """
+        self._uow._consume_token(token_id, now)
 
 
 if TYPE_CHECKING:

@@ -8,13 +8,25 @@ repeated wrong passwords lock the account for a while.
 
 Slow work (hashing) happens outside units of work; the change is then stored with the
 account's version checked, so a concurrent change is never overwritten.
+
+Every argument is checked against the method's type hints before anything is looked up
+(:func:`~onestop.application.arguments.checked_methods`), and every detail of a registration
+or a profile change is checked before the email is looked up, so a wrong input gets the very
+same answer whether or not the account exists.
+
+Security events go to the ``onestop.security`` logger
+(:func:`~onestop.application.security_log.log_security_event`): ``login.failed``,
+``login.refused_locked``, ``password_change.failed``, ``password_change.refused_locked``,
+``account.locked``, ``token.invalid`` and ``token.reused``, with the email masked and never
+a password or a token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 import attrs
@@ -22,10 +34,13 @@ import attrs
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.mail import format_datetime, queue_mail
+from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.templates import check_locale
 from onestop.domain.accounts import Account, AccountKind, AccountStatus, Applicant
 from onestop.domain.identity import normalize_email
+from onestop.domain.inputs import is_valid_unicode, require_date, require_text
 from onestop.errors import (
+    AccountLocked,
     AccountNotFound,
     ConcurrentUpdate,
     DuplicateError,
@@ -46,6 +61,10 @@ MAX_PASSWORD_LENGTH = 1024
 
 _VERIFY = "verify"
 _RESET = "reset"
+# The claim of a reset link holding the account's password stamp when it was mailed.
+_STAMP = "pwd"
+# What the token ledger's unique rule is called in DuplicateError.
+_TOKEN_ID = "token.id"
 # How often a login retries storing its count when other logins changed the account at the
 # same moment. Each retry re-reads the account but reuses the verdict on the password (no
 # second slow hash unless the hash changed), so retrying is cheap; every round lets at least
@@ -53,9 +72,16 @@ _RESET = "reset"
 _LOGIN_RETRIES = 100
 _PROFILE_DETAILS = frozenset(a.name for a in attrs.fields(Applicant)) - {"email"}
 _ORGANISATION_DETAILS = frozenset({"organisation_name", "tax_code"})
+# Stands in for the hash while a registration's details are checked, before the slow hash.
+_NOT_HASHED_YET = "not-hashed-yet"
 
 # Builds the new account from (id, password hash, now) once the password is hashed.
 _AccountFactory = Callable[[str, str, dt.datetime], Account]
+# Finds the account whose password is being proved, in a unit of work (None: no such account).
+_AccountFinder = Callable[[UnitOfWork], Account | None]
+# What a proved password does to its account: a login, or the check before a change.
+_OnRightPassword = Callable[[Account, dt.datetime], None]
+_Action = Literal["login", "password_change"]
 
 
 @checked_methods
@@ -139,13 +165,15 @@ class AccountService:
     ) -> Account:
         chosen = self._locale(locale)
         self._check_password(password, login, "password")
+        # Every detail is checked before the email is looked up, so a bad detail is refused
+        # alike whether or not the address has an account.
+        account = build(self._ctx.new_id(), _NOT_HASHED_YET, self._ctx.clock.now())
         with self._ctx.storage.unit_of_work() as uow:
             # Checked before hashing so a taken email costs no slow hash; the storage's own
             # unique rule still catches two registrations racing for one address.
             if uow.accounts.find_by_email(login) is not None:
                 raise DuplicateError("account.email", login)
-        password_hash = self._ctx.password_hasher.hash(password)
-        account = build(self._ctx.new_id(), password_hash, self._ctx.clock.now())
+        account.change_password_hash(self._ctx.password_hasher.hash(password))
         account.pull_events()  # the mail below is what announces the registration
         with self._ctx.storage.unit_of_work() as uow:
             uow.accounts.add(account)
@@ -157,19 +185,22 @@ class AccountService:
         """Follow the verification link: the account becomes active.
 
         InvalidToken for a forged or malformed link, TokenExpired for an old one,
-        TokenAlreadyUsed for a second use or an account verified already.
+        TokenAlreadyUsed for a second use or an account verified already. A password change
+        leaves the verification link working: it proves the address, not the password.
         """
         now = self._ctx.clock.now()
-        account_id, token_id = self._read_token(token, _VERIFY, now)
-        with self._ctx.storage.unit_of_work() as uow:
-            account = self._account_of_token(uow, account_id)
-            if account.is_verified:
-                raise TokenAlreadyUsed()
-            self._consume(uow, token_id, now)
-            account.verify(now)
-            account.pull_events()
-            uow.accounts.update(account)
-            uow.commit()
+        with self._token_use(_VERIFY) as seen:
+            claims = self._read_token(token, _VERIFY, now)
+            seen["account_id"] = claims.account_id
+            with self._ctx.storage.unit_of_work() as uow:
+                account = self._account_of_token(uow, claims.account_id)
+                if account.is_verified:
+                    raise TokenAlreadyUsed()
+                self._consume(uow, claims.token_id, now)
+                account.verify(now)
+                account.pull_events()
+                uow.accounts.update(account)
+                self._commit_consumed(uow)
         return account
 
     def resend_verification(self, email: str, *, locale: str | None = None) -> None:
@@ -194,34 +225,70 @@ class AccountService:
 
         InvalidCredentials for an unknown email or a wrong password alike (each wrong password
         counts towards a temporary lock); AccountLocked or AccountNotVerified only when the
-        password is right, so they reveal nothing to someone guessing.
+        password is right, so they reveal nothing to someone guessing. A password longer than
+        MAX_PASSWORD_LENGTH is wrong without being hashed, for a known email or not.
         """
         try:
             login: str | None = self._login(email)
         except InvalidIdentity:
             login = None
-        if not isinstance(password, str):
-            # No form sends this; refuse it like any wrong password, without a hash.
-            raise InvalidCredentials()
+
+        def find(uow: UnitOfWork) -> Account | None:
+            return None if login is None else uow.accounts.find_by_email(login)
+
+        shown = "<not an email address>" if login is None else mask_email(login)
+        return self._prove_password(
+            find, password, "login", Account.record_successful_login, email=shown
+        )
+
+    def _prove_password(
+        self,
+        find: _AccountFinder,
+        password: str,
+        action: _Action,
+        on_right: _OnRightPassword,
+        *,
+        email: str,
+    ) -> Account:
+        """The account ``find`` gives, once ``password`` is proved right for it.
+
+        A wrong password counts towards the lock and raises InvalidCredentials; a right one
+        goes through ``on_right`` (which may refuse a locked account). Every outcome but
+        success is logged as a security event; ``email`` (masked) names an unknown account.
+        """
         verdicts: dict[str, bool] = {}  # password hash -> whether ``password`` matches it
         for attempt in range(1, _LOGIN_RETRIES + 1):
             now = self._ctx.clock.now()
             with self._ctx.storage.unit_of_work() as uow:
-                account = None if login is None else uow.accounts.find_by_email(login)
+                account = find(uow)
                 if account is None:
                     self._spend_a_hash(password)
+                    log_security_event(
+                        f"{action}.failed",
+                        "no account has this email",
+                        email=email,
+                        account_id=None,
+                        known_account=False,
+                    )
                     raise InvalidCredentials()
+                email = mask_email(account.email)
                 right = verdicts.get(account.password_hash)
                 if right is None:
-                    right = self._ctx.password_hasher.verify(password, account.password_hash)
+                    right = self._matches(password, account.password_hash)
                     verdicts[account.password_hash] = right
+                was_locked = account.is_locked(now)
+                locked_now = False
                 if right:
                     needs_store = account.failed_logins != 0 or account.locked_until is not None
-                    account.record_successful_login(now)
+                    try:
+                        on_right(account, now)
+                    except AccountLocked as e:
+                        self._log_refused_while_locked(action, account, email, e, right=True)
+                        raise
                 else:
                     # A guess at a locked account changes nothing, so it stores nothing.
-                    needs_store = not account.is_locked(now)
-                    account.record_failed_login(
+                    needs_store = not was_locked
+                    locked_now = account.record_failed_login(
                         now,
                         max_attempts=self._ctx.settings.max_failed_logins,
                         lock_for=self._ctx.settings.lockout,
@@ -231,18 +298,74 @@ class AccountService:
                         uow.accounts.update(account)
                         uow.commit()
                 except ConcurrentUpdate:
-                    if attempt == _LOGIN_RETRIES:
-                        if right:
-                            raise
-                        raise InvalidCredentials() from None
-                    continue
+                    if attempt < _LOGIN_RETRIES:
+                        continue
+                    if right:
+                        raise
             if not right:
+                self._log_wrong_password(action, account, email, was_locked, locked_now)
                 raise InvalidCredentials()
             return account
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def _matches(self, password: str, password_hash: str) -> bool:
+        # No stored password is that long (registration refuses it): no need to hash it.
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return False
+        return self._ctx.password_hasher.verify(password, password_hash)
+
+    def _log_wrong_password(
+        self, action: _Action, account: Account, email: str, was_locked: bool, locked_now: bool
+    ) -> None:
+        if was_locked:
+            log_security_event(
+                f"{action}.refused_locked",
+                "a wrong password for a locked account (not counted)",
+                email=email,
+                account_id=account.id,
+                locked_until=_when(account.locked_until),
+                password_right=False,
+            )
+            return
+        # After a lock the counter is back to 0: the attempt that locked was the last one.
+        attempts = self._ctx.settings.max_failed_logins if locked_now else account.failed_logins
+        log_security_event(
+            f"{action}.failed",
+            "wrong password" if action == "login" else "wrong current password",
+            email=email,
+            account_id=account.id,
+            known_account=True,
+            failed_attempts=attempts,
+            max_attempts=self._ctx.settings.max_failed_logins,
+        )
+        if locked_now:
+            log_security_event(
+                "account.locked",
+                "too many wrong passwords: the account is locked for a while",
+                email=email,
+                account_id=account.id,
+                failed_attempts=attempts,
+                locked_until=_when(account.locked_until),
+            )
+
+    @staticmethod
+    def _log_refused_while_locked(
+        action: _Action, account: Account, email: str, error: AccountLocked, *, right: bool
+    ) -> None:
+        log_security_event(
+            f"{action}.refused_locked",
+            "the password is right but the account is locked",
+            email=email,
+            account_id=account.id,
+            locked_until=_when(error.until),
+            locked_by_administrator=error.until is None,
+            password_right=right,
+        )
+
     def _spend_a_hash(self, password: str) -> None:
         """Spend as long as checking a real password, so an unknown email is not faster."""
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return  # a known email does not hash it either
         if self._dummy_hash is None:
             # Making the dummy hash costs about what verifying against it does.
             self._dummy_hash = self._ctx.password_hasher.hash(self._ctx.new_id())
@@ -266,29 +389,45 @@ class AccountService:
         """Set a new password through a reset link (once); this also lifts a temporary lock.
 
         A lock set by an administrator stays. Token errors as for :meth:`verify`;
-        WeakPassword names ``new_password``.
+        WeakPassword names ``new_password``. A reset link works only while the password is
+        the one it was mailed for: once the password is changed or reset, every reset link
+        mailed before is refused with InvalidToken.
         """
         now = self._ctx.clock.now()
-        account_id, token_id = self._read_token(token, _RESET, now)
-        with self._ctx.storage.unit_of_work() as uow:
-            account = self._account_of_token(uow, account_id)
-        self._check_password(new_password, account.email, "new_password")
-        account.change_password_hash(self._ctx.password_hasher.hash(new_password))
-        if account.status is not AccountStatus.LOCKED:
-            account.unlock()
-        with self._ctx.storage.unit_of_work() as uow:
-            self._consume(uow, token_id, now)
-            uow.accounts.update(account)
-            uow.commit()
+        with self._token_use(_RESET) as seen:
+            claims = self._read_token(token, _RESET, now)
+            seen["account_id"] = claims.account_id
+            with self._ctx.storage.unit_of_work() as uow:
+                account = self._account_of_token(uow, claims.account_id)
+            self._check_password(new_password, account.email, "new_password")
+            new_hash = self._ctx.password_hasher.hash(new_password)
+            with self._ctx.storage.unit_of_work() as uow:
+                # Consumed first: a second use of the link waits here for the first to end,
+                # then is told the link was used rather than that the password changed.
+                self._consume(uow, claims.token_id, now)
+                account = self._account_of_token(uow, claims.account_id)
+                self._check_stamp(claims, account)
+                account.change_password_hash(new_hash)
+                if account.status is not AccountStatus.LOCKED:
+                    account.unlock()
+                uow.accounts.update(account)
+                self._commit_consumed(uow)
         return account
 
     def change_password(self, account_id: str, old_password: str, new_password: str) -> Account:
-        """Replace the password of a logged-in account; InvalidCredentials if ``old`` is wrong."""
-        account = self.get(account_id)
-        if not isinstance(old_password, str) or not self._ctx.password_hasher.verify(
-            old_password, account.password_hash
-        ):
-            raise InvalidCredentials()
+        """Replace the password of a logged-in account; InvalidCredentials if ``old`` is wrong.
+
+        A wrong ``old_password`` counts towards the lock exactly like a failed login, and a
+        locked account cannot change its password until the lock ends (AccountLocked).
+        Every password-reset link mailed before the change stops working.
+        """
+        account = self._prove_password(
+            lambda uow: uow.accounts.get(account_id),
+            old_password,
+            "password_change",
+            Account.record_right_password,
+            email=mask(account_id),
+        )
         self._check_password(new_password, account.email, "new_password")
         if new_password == old_password:
             raise WeakPassword("new_password", "must differ from the current password")
@@ -322,6 +461,15 @@ class AccountService:
                 unknown[0],
                 f"is not a profile detail; use one of {', '.join(sorted(_PROFILE_DETAILS))}",
             )
+        for name, value in changes.items():
+            # The kind of every value is checked before the account is looked up; each
+            # detail's own rule is checked by the profile below.
+            if value is None:
+                continue
+            if name == "date_of_birth":
+                require_date(value, name)
+            else:
+                require_text(value, name, error=InvalidIdentity)
         with self._ctx.storage.unit_of_work() as uow:
             account = uow.accounts.get(account_id)
             misplaced = sorted(_ORGANISATION_DETAILS & set(changes))
@@ -337,8 +485,6 @@ class AccountService:
     @staticmethod
     def _login(email: str) -> str:
         """The normalised email; InvalidIdentity naming ``email`` for anything but a valid one."""
-        if not isinstance(email, str):
-            raise InvalidIdentity("email", "must be text", email)
         return normalize_email(email, "email")
 
     def _locale(self, locale: str | None) -> str:
@@ -349,6 +495,8 @@ class AccountService:
         minimum = self._ctx.settings.min_password_length
         if not isinstance(password, str):
             raise WeakPassword(field, "must be text")
+        if not is_valid_unicode(password):
+            raise WeakPassword(field, "must be valid Unicode text (it holds a lone surrogate)")
         if len(password) < minimum:
             raise WeakPassword(field, f"must be at least {minimum} characters long")
         if len(password) > MAX_PASSWORD_LENGTH:
@@ -366,14 +514,15 @@ class AccountService:
         else:
             ttl, path, template = settings.reset_ttl, "reset-password", "password_reset"
         expires = self._ctx.clock.now() + ttl
-        token = self._ctx.token_signer.sign(
-            {
-                "purpose": purpose,
-                "sub": account.id,
-                "exp": int(expires.timestamp()),
-                "jti": self._ctx.new_id(),
-            }
-        )
+        claims: dict[str, str | int] = {
+            "purpose": purpose,
+            "sub": account.id,
+            "exp": int(expires.timestamp()),
+            "jti": self._ctx.new_id(),
+        }
+        if purpose == _RESET:
+            claims[_STAMP] = account.password_stamp
+        token = self._ctx.token_signer.sign(claims)
         link = f"{settings.base_url.rstrip('/')}/{path}?{urlencode({'token': token})}"
         queue_mail(
             uow,
@@ -388,8 +537,8 @@ class AccountService:
             locale=locale,
         )
 
-    def _read_token(self, token: str, purpose: str, now: dt.datetime) -> tuple[str, str]:
-        """The account id and token id of a genuine, unexpired token for ``purpose``."""
+    def _read_token(self, token: str, purpose: str, now: dt.datetime) -> _Claims:
+        """The claims of a genuine, unexpired token for ``purpose``."""
         if not isinstance(token, str) or not token:
             raise InvalidToken()
         claims = self._ctx.token_signer.unsign(token)
@@ -405,7 +554,17 @@ class AccountService:
             raise InvalidToken()
         if now.timestamp() >= expires:
             raise TokenExpired()
-        return account_id, token_id
+        stamp = claims.get(_STAMP)
+        return _Claims(account_id, token_id, stamp if isinstance(stamp, str) else None)
+
+    @staticmethod
+    def _check_stamp(claims: _Claims, account: Account) -> None:
+        """Refuse a reset link mailed before the account's password last changed."""
+        if claims.password_stamp != account.password_stamp:
+            raise InvalidToken(
+                "the link no longer works: the password has changed since it was sent; "
+                "ask for a new one"
+            )
 
     @staticmethod
     def _account_of_token(uow: UnitOfWork, account_id: str) -> Account:
@@ -421,3 +580,49 @@ class AccountService:
             uow.tokens.consume(token_id, now=now)
         except DuplicateError:
             raise TokenAlreadyUsed() from None
+
+    @staticmethod
+    def _commit_consumed(uow: UnitOfWork) -> None:
+        """Commit a unit of work that consumed a token; a second use found at commit is one too.
+
+        A storage may check the ledger's unique rule only when committing (as a deferred
+        constraint does): that is the same second use as one refused by ``consume`` itself.
+        """
+        try:
+            uow.commit()
+        except DuplicateError as e:
+            if e.what == _TOKEN_ID:
+                raise TokenAlreadyUsed() from None
+            raise
+
+    @staticmethod
+    @contextmanager
+    def _token_use(purpose: str) -> Iterator[dict[str, object]]:
+        """Log a refused link as ``token.reused`` or ``token.invalid``; never the token itself.
+
+        The caller adds what it learnt (``account_id``, once the signature is proved) to
+        the dict it gets.
+        """
+        seen: dict[str, object] = {"purpose": purpose, "account_id": None}
+        try:
+            yield seen
+        except TokenAlreadyUsed:
+            log_security_event("token.reused", "a single-use link was used again", **seen)
+            raise
+        except InvalidToken as e:
+            reason = "expired" if isinstance(e, TokenExpired) else str(e)
+            log_security_event("token.invalid", "a link was refused", reason=reason, **seen)
+            raise
+
+
+@attrs.frozen
+class _Claims:
+    """What a genuine link says: whose account, which single-use id, which password."""
+
+    account_id: str
+    token_id: str
+    password_stamp: str | None
+
+
+def _when(instant: dt.datetime | None) -> str | None:
+    return None if instant is None else instant.isoformat()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import hashlib
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import attrs
 
 from onestop.domain import events as ev
-from onestop.domain.codes import AgencyCode, require_aware
+from onestop.domain.codes import AgencyCode
 from onestop.domain.identity import (
     check_citizen_id,
     check_name,
@@ -26,6 +27,7 @@ from onestop.domain.identity import (
     normalize_email,
     normalize_phone,
 )
+from onestop.domain.inputs import is_valid_unicode, require_bool, require_datetime
 from onestop.errors import (
     AccountLocked,
     AccountNotVerified,
@@ -96,8 +98,10 @@ def _date_only(
 
 
 def _given(text: str | None) -> str | None:
-    """None for a detail left empty on a form."""
-    return text if text is not None and text.strip() else None
+    """None for a detail left empty on a form; anything else as it came, for its check."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        return None
+    return text
 
 
 def _optional(text: str | None, check: Callable[[str], str]) -> str | None:
@@ -167,9 +171,12 @@ class Applicant:
 
     def with_changes(self, **changes: Any) -> Applicant:
         """A copy with some details changed (editing a draft), checked again like :meth:`create`."""
-        unknown = sorted(set(changes) - {a.name for a in attrs.fields(Applicant)})
+        details = sorted(a.name for a in attrs.fields(Applicant))
+        unknown = sorted(set(changes) - set(details))
         if unknown:
-            raise TypeError(f"Applicant has no detail named {', '.join(unknown)}")
+            raise InvalidInput(
+                unknown[0], f"is not an applicant detail; use one of {', '.join(details)}"
+            )
         return Applicant.create(**{**attrs.asdict(self, recurse=False), **changes})
 
 
@@ -177,8 +184,13 @@ class Applicant:
 
 
 def _non_blank_input(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or not is_valid_unicode(value):
         raise InvalidInput(attribute.name, "must be non-empty text")
+
+
+def _is_agency(_: object, attribute: attrs.Attribute[AgencyCode], value: AgencyCode) -> None:
+    if not isinstance(value, AgencyCode):
+        raise InvalidInput(attribute.name, "must be an AgencyCode", value)
 
 
 def _not_negative(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -286,7 +298,7 @@ class Account:
         profile: Applicant,
         now: dt.datetime,
     ) -> Account:
-        require_aware(now, "now")
+        require_datetime(now, "now")
         account = cls(
             id=id,
             kind=kind,
@@ -333,7 +345,7 @@ class Account:
         whether a used link is an error is the token's business, not the account's). A
         locked account records the verification but stays locked.
         """
-        require_aware(now, "now")
+        require_datetime(now, "now")
         if self.verified_at is not None:
             return False
         self.verified_at = now
@@ -346,7 +358,7 @@ class Account:
 
     def is_locked(self, now: dt.datetime) -> bool:
         """Locked by an administrator, or for a while after too many failed logins."""
-        require_aware(now, "now")
+        require_datetime(now, "now")
         return self.status is AccountStatus.LOCKED or (
             self.locked_until is not None and self.locked_until > now
         )
@@ -357,12 +369,16 @@ class Account:
 
     def check_can_log_in(self, now: dt.datetime) -> None:
         """Raise AccountLocked or AccountNotVerified unless the account may log in at ``now``."""
+        self.check_not_locked(now)
+        if self.status is AccountStatus.AWAITING_VERIFICATION:
+            raise AccountNotVerified()
+
+    def check_not_locked(self, now: dt.datetime) -> None:
+        """Raise AccountLocked if the account is locked at ``now`` (``until`` None: by an admin)."""
         if self.status is AccountStatus.LOCKED:
             raise AccountLocked(None)
         if self.is_locked(now):
             raise AccountLocked(self.locked_until)
-        if self.status is AccountStatus.AWAITING_VERIFICATION:
-            raise AccountNotVerified()
 
     def record_failed_login(
         self,
@@ -379,20 +395,37 @@ class Account:
         """
         if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
             raise InvalidInput("max_attempts", "must be a whole number, 1 or more", max_attempts)
-        if lock_for <= dt.timedelta(0):
+        if not isinstance(lock_for, dt.timedelta) or lock_for <= dt.timedelta(0):
             raise InvalidInput("lock_for", "must be a positive duration", lock_for)
         if self.is_locked(now):
             return False
         self.failed_logins += 1
         if self.failed_logins < max_attempts:
             return False
+        try:
+            until = now + lock_for
+        except OverflowError:
+            until = dt.datetime.max.replace(tzinfo=now.tzinfo)
         self.failed_logins = 0
-        self.locked_until = now + lock_for
+        self.locked_until = until
         return True
 
     def record_successful_login(self, now: dt.datetime) -> None:
         """Forget the failed logins; raises like :meth:`check_can_log_in` if it may not log in."""
         self.check_can_log_in(now)
+        self.forget_failed_logins()
+
+    def record_right_password(self, now: dt.datetime) -> None:
+        """The password was proved again (changing it): like a login, verified or not.
+
+        Raises AccountLocked while the account is locked, so a lock stops every use of the
+        password, then forgets the failed attempts.
+        """
+        self.check_not_locked(now)
+        self.forget_failed_logins()
+
+    def forget_failed_logins(self) -> None:
+        """Start counting wrong passwords from 0 again, and lift a lock they set."""
         self.failed_logins = 0
         self.locked_until = None
 
@@ -413,8 +446,22 @@ class Account:
         self.locked_until = None
 
     def change_password_hash(self, new_hash: str) -> None:
-        """Store a new password hash (hashing is the caller's job, with a slow salted hash)."""
-        self.password_hash = new_hash
+        """Store a new password hash (hashing is the caller's job, with a slow salted hash).
+
+        The :attr:`password_stamp` changes with it, so links stamped before are stale.
+        """
+        self.password_hash = new_hash  # checked by the field's validator
+
+    @property
+    def password_stamp(self) -> str:
+        """A short fingerprint of the current password hash; every new password changes it.
+
+        A password-reset link carries it, and is refused once the password changed: a link
+        mailed before a change or a reset never works after it. It reveals nothing usable:
+        the fingerprint covers the hash's random salt, which it does not contain.
+        """
+        digest = hashlib.sha256(self.password_hash.encode("utf-8", "surrogatepass"))
+        return digest.hexdigest()[:24]
 
     def update_profile(self, applicant: Applicant) -> None:
         """Replace the profile: same email as the account; an organisation keeps its tax code."""
@@ -429,7 +476,7 @@ class Officer:
     """A civil servant (cán bộ) of one agency; acts only on that agency's dossiers."""
 
     id: str = attrs.field(validator=_non_blank_input)
-    agency: AgencyCode
+    agency: AgencyCode = attrs.field(validator=_is_agency)
     full_name: str = attrs.field(validator=_non_blank)
     email: str = attrs.field(validator=_has_at)
     active: bool = True
@@ -444,7 +491,7 @@ class Officer:
             agency=agency,
             full_name=check_name(full_name, "full_name"),
             email=normalize_email(email, "email"),
-            active=active,
+            active=require_bool(active, "active"),
         )
 
     def __eq__(self, other: object) -> bool:

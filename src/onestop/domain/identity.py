@@ -15,6 +15,7 @@ import enum
 import re
 import unicodedata
 
+from onestop.domain.inputs import require_text
 from onestop.errors import InvalidIdentity
 
 __all__ = [
@@ -64,6 +65,25 @@ _TAX_CODE = re.compile(r"[0-9]{10}(?:-[0-9]{3})?")
 # RFC 5322 "atext": what an unquoted local part may contain besides dots.
 _EMAIL_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 _DOMAIN_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+# Longer than any phone number, id number or tax code however it is spaced: refused before
+# any pattern looks at it, so a megabyte of digits costs nothing.
+_MAX_CODE_CHARS = 64
+
+
+def _text(value: object, field: str) -> str:
+    """``value`` if it is valid Unicode text; InvalidIdentity naming ``field`` otherwise."""
+    return require_text(value, field, error=InvalidIdentity)
+
+
+def _code_text(value: object, field: str, rule: str) -> str:
+    """``value`` stripped, if it is text short enough to be a number or code at all."""
+    text = _text(value, field).strip()
+    if len(text) > _MAX_CODE_CHARS:
+        raise InvalidIdentity(field, rule, value)
+    return text
+
+
+_PHONE_RULE = "must be a Vietnamese mobile number: 10 digits starting with 0, or +84 and 9 digits"
 
 
 def normalize_phone(text: str, field: str = "phone") -> str:
@@ -73,15 +93,11 @@ def normalize_phone(text: str, field: str = "phone") -> str:
     between the digits (``+84 912.345-678``). The digit after the 0 must be a mobile prefix
     (3, 5, 7, 8 or 9): landline numbers are refused.
     """
-    stripped = text.strip()
+    stripped = _code_text(text, field, _PHONE_RULE)
     digits = _PHONE_SEPARATORS.sub("", stripped)
     found = _PHONE_DIGITS.fullmatch(digits) if _PHONE_SHAPE.fullmatch(stripped) else None
     if found is None:
-        raise InvalidIdentity(
-            field,
-            "must be a Vietnamese mobile number: 10 digits starting with 0, or +84 and 9 digits",
-            text,
-        )
+        raise InvalidIdentity(field, _PHONE_RULE, text)
     national = found.group(1)
     if national[0] not in MOBILE_PREFIX_DIGITS:
         raise InvalidIdentity(
@@ -93,12 +109,25 @@ def normalize_phone(text: str, field: str = "phone") -> str:
     return "0" + national
 
 
+_CMND_RULE = "a CMND number must be exactly 9 digits"
+
+
 def check_cmnd(text: str, *, field: str = "cmnd") -> str:
     """Return an old identity card number (CMND): exactly 9 digits, surrounding spaces removed."""
-    number = text.strip()
+    number = _code_text(text, field, _CMND_RULE)
     if not _CMND.fullmatch(number):
-        raise InvalidIdentity(field, "a CMND number must be exactly 9 digits", text)
+        raise InvalidIdentity(field, _CMND_RULE, text)
     return number
+
+
+_CCCD_RULE = "a CCCD number must be exactly 12 digits"
+
+
+def _check_birth_details(date_of_birth: object, sex: object, field: str) -> None:
+    if date_of_birth is not None and not isinstance(date_of_birth, dt.date):
+        raise InvalidIdentity(f"{field}.date_of_birth", "must be a date or None", date_of_birth)
+    if sex is not None and not isinstance(sex, Sex):
+        raise InvalidIdentity(f"{field}.sex", "must be Sex.MALE, Sex.FEMALE or None", sex)
 
 
 def check_cccd(
@@ -115,9 +144,10 @@ def check_cccd(
     ``YY`` the last two digits of the birth year, ``SSSSSS`` a serial. When ``date_of_birth``
     (and ``sex``) are given, the number must agree with them.
     """
-    number = text.strip()
+    number = _code_text(text, field, _CCCD_RULE)
     if not _CCCD.fullmatch(number):
-        raise InvalidIdentity(field, "a CCCD number must be exactly 12 digits", text)
+        raise InvalidIdentity(field, _CCCD_RULE, text)
+    _check_birth_details(date_of_birth, sex, field)
     province, century_digit, year_digits = number[:3], int(number[3]), number[4:6]
     if province not in CCCD_PROVINCE_CODES:
         raise InvalidIdentity(
@@ -155,6 +185,9 @@ def check_cccd(
     return number
 
 
+_CITIZEN_ID_RULE = "must be a CMND number (9 digits) or a CCCD number (12 digits)"
+
+
 def check_citizen_id(
     text: str,
     date_of_birth: dt.date | None = None,
@@ -163,14 +196,15 @@ def check_citizen_id(
     field: str = "citizen_id",
 ) -> str:
     """Return a CMND (9 digits) or CCCD (12 digits) number, checked by its own rule."""
-    number = text.strip()
+    number = _code_text(text, field, _CITIZEN_ID_RULE)
     if _CMND.fullmatch(number):
         return check_cmnd(number, field=field)
     if _CCCD.fullmatch(number):
         return check_cccd(number, date_of_birth, sex, field=field)
-    raise InvalidIdentity(
-        field, "must be a CMND number (9 digits) or a CCCD number (12 digits)", text
-    )
+    raise InvalidIdentity(field, _CITIZEN_ID_RULE, text)
+
+
+_TAX_CODE_RULE = "a tax code must be 10 digits, or 10 digits, '-' and 3 digits for a branch"
 
 
 def check_tax_code(text: str, *, field: str = "tax_code") -> str:
@@ -179,11 +213,9 @@ def check_tax_code(text: str, *, field: str = "tax_code") -> str:
     The format only: the check digit is not verified, since the tax office's rule for it is
     not public law and a wrong refusal would block a real organisation.
     """
-    code = text.strip()
+    code = _code_text(text, field, _TAX_CODE_RULE)
     if not _TAX_CODE.fullmatch(code):
-        raise InvalidIdentity(
-            field, "a tax code must be 10 digits, or 10 digits, '-' and 3 digits for a branch", text
-        )
+        raise InvalidIdentity(field, _TAX_CODE_RULE, text)
     return code
 
 
@@ -197,9 +229,7 @@ def normalize_email(text: str, field: str = "email") -> str:
     ASCII letters, digits and inner hyphens, the last not all digits (internationalised
     domains in punycode); 254 characters at most.
     """
-    if not isinstance(text, str):
-        raise InvalidIdentity(field, "must be text", text)
-    address = text.strip().lower()
+    address = _text(text, field).strip().lower()
     local, at, domain = address.partition("@")
     problem = None
     if not at or "@" in domain:
@@ -234,7 +264,12 @@ def check_text(text: str, field: str, *, max_length: int = 200) -> str:
     no control or invisible format characters (line breaks included).
     """
     # NFC: the same Vietnamese letter typed precomposed or with combining marks is one text.
-    cleaned = unicodedata.normalize("NFC", text.strip())
+    stripped = _text(text, field).strip()
+    # NFC joins at most a letter and its two marks into one: anything longer is too long
+    # whatever its form, and is refused before normalising a megabyte of it.
+    if len(stripped) > 3 * max_length:
+        raise InvalidIdentity(field, f"must be at most {max_length} characters", text)
+    cleaned = unicodedata.normalize("NFC", stripped)
     if not cleaned:
         raise InvalidIdentity(field, "must not be empty", text)
     if len(cleaned) > max_length:

@@ -16,7 +16,13 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-__all__ = ["SECURITY_LOGGER", "log_security_event", "mask", "mask_email"]
+__all__ = [
+    "SECURITY_LOGGER",
+    "log_routine_security_event",
+    "log_security_event",
+    "mask",
+    "mask_email",
+]
 
 #: The logger every security event goes to.
 SECURITY_LOGGER: Final = logging.getLogger("onestop.security")
@@ -44,16 +50,26 @@ def mask_email(value: object) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def log_security_event(
-    event: str, message: str, *, level: int = logging.WARNING, **fields: object
-) -> None:
-    """Log one security event on ``onestop.security`` with its fields as ``extra``.
+def log_security_event(event: str, message: str, **fields: object) -> None:
+    """Log one security event on ``onestop.security`` at WARNING with its fields as ``extra``.
 
     ``event`` is a stable name (``"login.failed"``, ``"account.locked"``,
     ``"token.reused"``, ``"payment.callback_forged"``, ``"permission.denied"``); ``fields``
     must already be masked (see :func:`mask`): never pass a password, token or full id.
-    ``level`` is WARNING unless the event is routine (a failed public lookup is DEBUG).
     """
+    _emit(logging.WARNING, event, message, fields)
+
+
+def log_routine_security_event(event: str, message: str, **fields: object) -> None:
+    """:func:`log_security_event` at DEBUG, for events that are routine one at a time.
+
+    A failed public lookup (``"dossier.track_failed"``) is a typing mistake far more often
+    than an attack; a host that wants to spot guessing counts these.
+    """
+    _emit(logging.DEBUG, event, message, fields)
+
+
+def _emit(level: int, event: str, message: str, fields: dict[str, object]) -> None:
     SECURITY_LOGGER.log(
         level,
         "%s: %s",

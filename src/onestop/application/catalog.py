@@ -35,6 +35,10 @@ __all__ = ["CatalogLoadReport", "CatalogService"]
 # A file with thousands of broken entries should still give a message one can read.
 _MAX_PROBLEMS_SHOWN = 50
 
+#: Longest search query: longer than any procedure's name, short enough that folding it
+#: for each of thousands of procedures stays cheap.
+MAX_QUERY_LENGTH = 500
+
 # The library's converter, made to refuse a JSON text or object where a list belongs: by
 # default a text is iterated letter by letter, which hides the mistake behind odd errors.
 _converter = converter.copy()
@@ -131,10 +135,13 @@ class CatalogService:
 
         Optionally of one agency and/or field (AgencyNotFound / FieldNotFound if unknown);
         ordered by code; ``page`` from 1, ``page_size`` up to ``Settings.max_page_size``
-        (``Settings.page_size`` if None). InvalidInput names ``page`` or ``page_size``.
+        (``Settings.page_size`` if None). InvalidInput names ``query``, ``page`` or
+        ``page_size``.
         """
         if not isinstance(query, str):
             raise InvalidInput("query", "must be text", query)
+        if len(query) > MAX_QUERY_LENGTH:
+            raise InvalidInput("query", f"must be at most {MAX_QUERY_LENGTH} characters", query)
         settings = self._ctx.settings
         page, size = check_page(
             page, page_size, default=settings.page_size, maximum=settings.max_page_size

@@ -16,6 +16,7 @@ from typing import TypeVar
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.security_log import log_security_event
 from onestop.domain.accounts import Officer
 from onestop.domain.codes import AgencyCode, local_day
 from onestop.domain.dossier import Actor, Dossier
@@ -34,15 +35,26 @@ Action = Callable[[Dossier, Actor, dt.datetime], T]
 def _active_officer(uow: UnitOfWork, officer_id: str) -> Officer:
     officer = uow.officers.get(officer_id)
     if not officer.active:
-        raise PermissionDenied(f"officer {officer_id!r} is inactive and can do nothing")
+        log_security_event(
+            "permission.denied", "an inactive officer tried to act", actor_id=officer.id
+        )
+        raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
     return officer
 
 
 def _agency_dossier(uow: UnitOfWork, officer: Officer, dossier_id: str) -> Dossier:
     dossier = uow.dossiers.get(dossier_id)
     if not officer.acts_for(dossier.procedure.agency):
+        log_security_event(
+            "permission.denied",
+            "an officer tried to act on a dossier of another agency",
+            actor_id=officer.id,
+            dossier_id=dossier.id,
+            actor_agency=str(officer.agency),
+            dossier_agency=dossier.agency,
+        )
         raise PermissionDenied(
-            f"dossier {dossier_id!r} belongs to agency {dossier.agency}; "
+            f"dossier {dossier.id!r} belongs to agency {dossier.agency}; "
             f"officer {officer.id!r} works for {officer.agency}"
         )
     if dossier.status is DossierStatus.DRAFT:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import threading
 from urllib.parse import urlsplit
 
@@ -17,12 +18,16 @@ import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
+from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.errors import ConcurrentUpdate, InvalidInput, MailPermanentFailure, NotFound
 
 __all__ = ["DispatchReport", "MailDispatcher"]
 
 _log = logging.getLogger(__name__)
+
+#: Longest pause ``run`` accepts between passes: a day (``Event.wait`` overflows on more).
+MAX_INTERVAL = 86_400.0
 
 
 @attrs.frozen
@@ -61,12 +66,35 @@ class MailDispatcher:
         lease: dt.timedelta = dt.timedelta(minutes=5),
         batch_size: int = 50,
     ) -> None:
-        _require(_is_whole(max_attempts) and max_attempts >= 1, "max_attempts", "1 or more")
-        _require(backoff >= dt.timedelta(0), "backoff", "a duration, 0 or more")
-        _require(backoff_factor >= 1.0, "backoff_factor", "1.0 or more")
-        _require(max_backoff >= backoff, "max_backoff", "at least as long as backoff")
-        _require(lease > dt.timedelta(0), "lease", "a positive duration")
-        _require(_is_whole(batch_size) and batch_size >= 1, "batch_size", "1 or more")
+        # Host settings, but checked like request data: a wrong type is InvalidInput naming
+        # the setting, never a TypeError from a comparison.
+        _require(isinstance(ctx, AppContext), "ctx", "the portal's AppContext", ctx)
+        _require(
+            worker_id is None or _is_worker_id(worker_id),
+            "worker_id",
+            "None or printable text of 1 to 200 characters",
+            worker_id,
+        )
+        _require(
+            _is_whole(max_attempts) and max_attempts >= 1, "max_attempts", "1 or more", max_attempts
+        )
+        _require(_is_duration(backoff), "backoff", "a duration (timedelta), 0 or more", backoff)
+        _require(
+            _is_number(backoff_factor) and backoff_factor >= 1.0,
+            "backoff_factor",
+            "a number, 1.0 or more",
+            backoff_factor,
+        )
+        _require(
+            _is_duration(max_backoff) and max_backoff >= backoff,
+            "max_backoff",
+            "a duration at least as long as backoff",
+            max_backoff,
+        )
+        _require(
+            _is_duration(lease) and lease > dt.timedelta(0), "lease", "a positive duration", lease
+        )
+        _require(_is_whole(batch_size) and batch_size >= 1, "batch_size", "1 or more", batch_size)
         self._ctx = ctx
         self.worker_id = worker_id or f"dispatcher-{ctx.new_id()}"
         self._max_attempts = max_attempts
@@ -109,7 +137,14 @@ class MailDispatcher:
 
         A full batch is followed at once by the next one. A storage error is logged and the
         loop carries on after the pause: a dispatcher outlives a database restart.
+        ``interval`` is more than 0 and at most :data:`MAX_INTERVAL` (a day).
         """
+        _require(
+            _is_number(interval) and 0 < interval <= MAX_INTERVAL,
+            "interval",
+            f"a number of seconds above 0 and at most {MAX_INTERVAL:g}",
+            interval,
+        )
         while not stop.is_set():
             try:
                 report = self.dispatch_once()
@@ -193,6 +228,26 @@ def _is_whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _require(ok: bool, field: str, rule: str) -> None:
+def _is_number(value: object) -> bool:
+    """A finite int or float (not a bool, not nan or infinity)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return isinstance(value, int) or math.isfinite(value)
+
+
+def _is_worker_id(value: object) -> bool:
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= 200
+        and value.isprintable()
+        and is_valid_unicode(value)
+    )
+
+
+def _is_duration(value: object) -> bool:
+    return isinstance(value, dt.timedelta) and value >= dt.timedelta(0)
+
+
+def _require(ok: bool, field: str, rule: str, value: object = None) -> None:
     if not ok:
-        raise InvalidInput(field, f"must be {rule}")
+        raise InvalidInput(field, f"must be {rule}", value)

@@ -7,14 +7,19 @@ codes cannot be probed.
 
 from __future__ import annotations
 
+import functools
 import hmac
-from typing import Any, BinaryIO
+import typing
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, Final
 
-from onestop.application.arguments import checked_methods
+from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
+from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.views import ProgressEntry, TrackingView, progress_of
-from onestop.domain.accounts import Account, AccountStatus
+from onestop.domain.accounts import Account, AccountStatus, Applicant
 from onestop.domain.codes import DossierCode, local_day
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.files import FileRef
@@ -28,8 +33,10 @@ from onestop.errors import (
     DossierNotFound,
     DuplicateError,
     InvalidAttachment,
-    InvalidIdentity,
+    InvalidDossierCode,
+    InvalidInput,
     TransitionNotAllowed,
+    show_value,
 )
 from onestop.ports.storage import UnitOfWork
 
@@ -49,11 +56,48 @@ def require_active_account(uow: UnitOfWork, account_id: str) -> Account:
 
 
 def load_owned_dossier(uow: UnitOfWork, account_id: str, dossier_id: str) -> Dossier:
-    """The dossier if ``account_id`` owns it; DossierNotFound otherwise, as if it did not exist."""
+    """The dossier if ``account_id`` owns it; DossierNotFound otherwise, as if it did not exist.
+
+    Someone else's dossier is logged as a ``permission.denied`` security event (the caller
+    still sees only DossierNotFound).
+    """
     dossier = uow.dossiers.get(dossier_id)
     if dossier.owner_id != account_id:
+        log_security_event(
+            "permission.denied",
+            "an applicant asked for a dossier of someone else",
+            actor_id=_loggable(account_id),
+            dossier_id=dossier.id,
+        )
         raise DossierNotFound(dossier_id)
     return dossier
+
+
+def _loggable(value: object) -> str:
+    """An id as given by a caller, fit for a log line: short printable text, else its repr."""
+    if isinstance(value, str) and len(value) <= 100 and value.isprintable():
+        return value
+    return show_value(value)
+
+
+@functools.cache
+def _applicant_detail_checks() -> Mapping[str, Callable[[Any, str, int], None]]:
+    """For each detail ``Applicant.create`` takes, the check of its declared type."""
+    hints = typing.get_type_hints(Applicant.create)
+    return {name: checker_for(hint) for name, hint in hints.items() if name != "return"}
+
+
+def _check_applicant_changes(changes: Mapping[str, Any]) -> None:
+    """Refuse an unknown detail, or a detail of the wrong type, naming it (InvalidInput)."""
+    checks = _applicant_detail_checks()
+    for name, value in changes.items():
+        check = checks.get(name)
+        if check is None:
+            shown = name if name.isidentifier() and len(name) <= 40 else show_value(name)
+            raise InvalidInput(
+                shown, f"is not an applicant detail; use one of {', '.join(sorted(checks))}"
+            )
+        check(value, name, 0)
 
 
 def _display_name(filename: str) -> str:
@@ -69,8 +113,10 @@ def _bare_media_type(media_type: str) -> str:
 
 
 def _secret_equals(given: str, stored: str | None) -> bool:
-    # Constant-time, so response times do not tell how much of an id number was right.
-    return stored is not None and hmac.compare_digest(given.encode(), stored.encode())
+    # Constant-time, so response times do not tell how much of an id number was right; a
+    # detail not on file is compared too (with a placeholder), for the same reason.
+    same = hmac.compare_digest(given.encode(), (stored or "\x00").encode())
+    return stored is not None and same
 
 
 @checked_methods
@@ -100,7 +146,12 @@ class DossierService:
         return dossier
 
     def update_applicant(self, account_id: str, dossier_id: str, **changes: Any) -> Dossier:
-        """Change details of the draft's applicant block (checked like a new one)."""
+        """Change details of the draft's applicant block (checked like a new one).
+
+        InvalidInput names a detail that does not exist or has the wrong type, InvalidIdentity
+        one that breaks its rule.
+        """
+        _check_applicant_changes(changes)
         with self._ctx.storage.unit_of_work() as uow:
             require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
@@ -143,9 +194,12 @@ class DossierService:
                 f"must be one of {', '.join(sorted(component.media_types))}",
                 media_type,
             )
+        # The bytes must be what the media type says (an executable is no PDF): checked as
+        # the store reads them, so a refused stream keeps nothing.
+        checked = content_checked(data, bare, field=f"components[{component.id}].content")
         try:
             ref = ctx.file_store.put(
-                data, name=name, media_type=bare, max_bytes=component.max_bytes
+                checked, name=name, media_type=bare, max_bytes=component.max_bytes
             )
         except AttachmentTooLarge as e:
             # Name the component, as the media type check does; the store knows only bytes.
@@ -290,37 +344,76 @@ class DossierService:
     def track(self, code: str, id_number_or_phone: str) -> TrackingView:
         """Public tracking: the code plus the applicant's id number, tax code or phone.
 
-        A wrong second factor gives exactly the same DossierNotFound as an unknown code, and
-        the view holds no personal data, so sequential codes reveal nothing.
+        A wrong second factor gives exactly the same DossierNotFound as an unknown code (same
+        message, same attributes, raised from the same place after the same work), and the
+        view holds no personal data, so sequential codes reveal nothing. Each failure is a
+        DEBUG ``dossier.track_failed`` event on ``onestop.security``, without the second
+        factor.
         """
         ctx = self._ctx
         text = code.strip()
-        # A malformed code says how codes look (InvalidDossierCode): that reveals nothing.
-        parsed = DossierCode.parse(text, ctx.settings.code_scheme)
+        try:
+            # A malformed code says how codes look (InvalidDossierCode): that reveals nothing.
+            parsed = DossierCode.parse(text, ctx.settings.code_scheme)
+        except InvalidDossierCode:
+            _log_failed_track(text, "the code is malformed")
+            raise
+        dossier: Dossier | None
         with ctx.storage.unit_of_work() as uow:
             try:
                 dossier = uow.dossiers.get_by_code(parsed)
             except DossierNotFound:
-                raise DossierNotFound(text) from None
-        if not _proves_applicant(dossier, id_number_or_phone):
+                dossier = None
+        # The same comparisons whether or not the code exists, so the time taken says
+        # nothing either; and one raise, outside any handler, so the errors carry no
+        # different cause or context.
+        proven = _proves_applicant(
+            _NOBODY if dossier is None else _factors(dossier.applicant), id_number_or_phone
+        )
+        if dossier is None or not proven:
+            _log_failed_track(text, "unknown code or wrong second factor")
             raise DossierNotFound(text)
         return TrackingView.of(dossier, now=ctx.clock.now())
 
 
-def _proves_applicant(dossier: Dossier, given: str) -> bool:
-    """Whether ``given`` is the applicant's id number, tax code or (normalised) phone."""
+#: Longest second factor compared: a phone in international form, with room for spaces.
+_MAX_FACTOR_LENGTH: Final = 32
+
+#: The id number, tax code and phone that proves an applicant: (id, tax code, phone).
+_Factors = tuple[str | None, str | None, str | None]
+
+#: What a lookup of an unknown code is compared against, so both paths do the same work.
+_NOBODY: Final[_Factors] = ("000000000000", "0000000000", "0000000000")
+
+
+def _factors(applicant: Applicant) -> _Factors:
+    return applicant.id_number, applicant.tax_code, applicant.phone
+
+
+def _proves_applicant(factors: _Factors, given: str) -> bool:
+    """Whether ``given`` is the id number, the tax code or the (normalised) phone."""
     given = given.strip()
-    if not given:
-        return False
-    applicant = dossier.applicant
+    if not given or len(given) > _MAX_FACTOR_LENGTH:
+        given = ""  # still compared below, never equal to a stored value
     try:
-        phone: str | None = normalize_phone(given)
-    except InvalidIdentity:
+        phone: str | None = normalize_phone(given) if given else None
+    except InvalidInput:
         phone = None
+    id_number, tax_code, stored_phone = factors
     # Evaluate every comparison: no early exit that times which one matched.
     matches = [
-        _secret_equals(given, applicant.id_number),
-        _secret_equals(given, applicant.tax_code),
-        phone is not None and _secret_equals(phone, applicant.phone),
+        _secret_equals(given, id_number),
+        _secret_equals(given, tax_code),
+        _secret_equals(phone or "", stored_phone),
     ]
-    return any(matches)
+    return bool(given) and any(matches)
+
+
+def _log_failed_track(code: str, reason: str) -> None:
+    # Never the second factor: it is an id number or a phone.
+    log_routine_security_event(
+        "dossier.track_failed",
+        f"public tracking failed: {reason}",
+        code=show_value(code, limit=60),
+        reason=reason,
+    )

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import re
 from collections.abc import Iterable
+from typing import Any, TypeVar
 
 import attrs
 
@@ -36,8 +38,10 @@ from onestop.domain import events as ev
 from onestop.domain.accounts import Applicant
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.catalog import Procedure
-from onestop.domain.codes import DossierCode, local_day, require_aware
+from onestop.domain.codes import DossierCode, local_day
 from onestop.domain.files import FileRef
+from onestop.domain.identity import check_text
+from onestop.domain.inputs import require_bool, require_date, require_datetime, require_text
 from onestop.domain.money import FeeLine, total
 from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
@@ -48,6 +52,7 @@ from onestop.errors import (
     PaymentNotRequired,
     PermissionDenied,
     TransitionNotAllowed,
+    show_value,
 )
 
 __all__ = [
@@ -142,13 +147,56 @@ _SUBMITTED_UNDECIDED = frozenset(
 )
 
 
-def _text(value: str, field: str, *, required: bool) -> str:
-    value = value.strip()
-    if required and not value:
+#: Longest note or reason an officer or applicant may write on a step.
+MAX_NOTE_LENGTH = 4000
+
+# Notes may span lines, but no other control character (NUL breaks PostgreSQL text, escape
+# sequences a terminal) and no bidirectional embedding, override or isolate: those reorder
+# what the applicant reads ("\u202efdp.exe" shows as "exe.pdf").
+_FORBIDDEN_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+_T = TypeVar("_T")
+
+
+def _text(value: object, field: str, *, required: bool) -> str:
+    """A note or reason: text, stripped, at most MAX_NOTE_LENGTH, no hidden controls."""
+    text = require_text(value, field)
+    if len(text) > 4 * MAX_NOTE_LENGTH:  # refused before stripping a megabyte
+        raise InvalidInput(field, f"must be at most {MAX_NOTE_LENGTH} characters", value)
+    text = text.strip()
+    if required and not text:
         raise InvalidInput(field, "must not be empty")
-    if len(value) > 4000:
-        raise InvalidInput(field, "must be at most 4000 characters")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise InvalidInput(field, f"must be at most {MAX_NOTE_LENGTH} characters", value)
+    if _FORBIDDEN_IN_NOTES.search(text):
+        raise InvalidInput(
+            field,
+            "must not contain control characters (other than line breaks and tabs) or "
+            "bidirectional controls",
+            value,
+        )
+    return text
+
+
+def _require(value: Any, cls: type[_T], field: str, example: str) -> _T:
+    """``value`` if it is a ``cls``; InvalidInput naming ``field`` otherwise (not TypeError)."""
+    if not isinstance(value, cls):
+        kind = "None" if value is None else type(value).__name__
+        raise InvalidInput(field, f"must be a {cls.__name__} ({example}), not {kind}", value)
     return value
+
+
+def _address(value: str, field: str) -> str:
+    """A home pick-up or delivery address, checked like the applicant's own address."""
+    return check_text(value, field, max_length=500)
+
+
+def _actor(value: Any, field: str) -> Actor:
+    return _require(value, Actor, field, "Actor.officer(id, name) or Actor.applicant(id, name)")
+
+
+def _calendar(value: Any) -> WorkingCalendar:
+    return _require(value, WorkingCalendar, "calendar", "the portal's WorkingCalendar")
 
 
 @attrs.define(eq=False)
@@ -196,7 +244,11 @@ class Dossier:
         now: dt.datetime,
     ) -> Dossier:
         """A new draft for ``procedure``, with the applicant block as given (editable)."""
-        require_aware(now, "now")
+        require_text(id, "id")
+        require_text(owner_id, "owner_id")
+        _require(procedure, Procedure, "procedure", "from the catalog")
+        _require(applicant, Applicant, "applicant", "Applicant.create(...)")
+        require_datetime(now, "now")
         if not procedure.online:
             raise InvalidInput("procedure", "this procedure cannot be filed online", procedure.code)
         dossier = cls(
@@ -251,6 +303,7 @@ class Dossier:
 
     def files_for(self, component_id: str) -> tuple[FileRef, ...]:
         """The files attached to one component, in the order they were attached."""
+        require_text(component_id, "component_id")
         return tuple(a.file for a in self.attachments if a.component_id == component_id)
 
     def missing_components(self) -> tuple[str, ...]:
@@ -262,6 +315,7 @@ class Dossier:
 
     def is_overdue(self, now: dt.datetime) -> bool:
         """True when the due date has passed and the clock is running (not a status)."""
+        require_datetime(now, "now")
         if self.due_date is None or self.status not in ACTIVE_STATUSES or self.is_paused:
             return False
         return local_day(now) > self.due_date
@@ -287,11 +341,14 @@ class Dossier:
 
     def update_applicant(self, applicant: Applicant) -> None:
         """Replace the applicant block (only while a draft)."""
+        _require(applicant, Applicant, "applicant", "Applicant.create(...)")
         self._require("edit", S.DRAFT)
         self.applicant = applicant
 
     def attach(self, component_id: str, file: FileRef) -> None:
         """Attach a file to a component, checking its media type and size against it."""
+        require_text(component_id, "component_id")
+        _require(file, FileRef, "file", "what the file store returned")
         self._require("attach a file to", S.DRAFT, S.SUPPLEMENT_REQUESTED)
         component = self.procedure.component(component_id)
         component.check_file(file.media_type, file.size)
@@ -301,6 +358,8 @@ class Dossier:
 
     def detach(self, component_id: str, file_key: str) -> None:
         """Remove one attached file from a component."""
+        require_text(component_id, "component_id")
+        require_text(file_key, "file_key")
         self._require("remove a file from", S.DRAFT, S.SUPPLEMENT_REQUESTED)
         kept = tuple(
             a
@@ -309,12 +368,16 @@ class Dossier:
         )
         if len(kept) == len(self.attachments):
             raise InvalidInput(
-                "attachment", f"no file {file_key!r} is attached to component {component_id!r}"
+                "attachment",
+                f"no file {show_value(file_key)} is attached to component "
+                f"{show_value(component_id)}",
             )
         self.attachments = kept
 
     def choose_home_pickup(self, address: str | None) -> None:
         """Ask for the paper dossier to be picked up at ``address`` (None: no pick-up)."""
+        if address is not None:
+            require_text(address, "home_pickup.address")
         self._require("change home pick-up of", S.DRAFT)
         if address is None:
             self.home_pickup_address = None
@@ -323,10 +386,12 @@ class Dossier:
             raise HomeServiceNotOffered(
                 "home_pickup", "this procedure does not offer pick-up at home", self.procedure.code
             )
-        self.home_pickup_address = _text(address, "home_pickup.address", required=True)
+        self.home_pickup_address = _address(address, "home_pickup.address")
 
     def choose_home_delivery(self, address: str | None) -> None:
         """Ask for the result to be delivered at ``address`` (None: collect it at the office)."""
+        if address is not None:
+            require_text(address, "home_delivery.address")
         self._require("change home delivery of", S.DRAFT)
         if address is None:
             self.home_delivery_address = None
@@ -337,7 +402,7 @@ class Dossier:
                 "this procedure does not offer delivery of the result at home",
                 self.procedure.code,
             )
-        self.home_delivery_address = _text(address, "home_delivery.address", required=True)
+        self.home_delivery_address = _address(address, "home_delivery.address")
 
     def check_submittable(self) -> None:
         """Raise what would stop :meth:`submit`, without changing anything."""
@@ -349,7 +414,7 @@ class Dossier:
     # --- transitions --------------------------------------------------------------------
 
     def _check_now(self, now: dt.datetime) -> None:
-        require_aware(now, "now")
+        require_datetime(now, "now")
         if self.history and now < self.history[-1].at:
             raise InvalidInput("now", "must not be earlier than the dossier's last step", now)
 
@@ -377,6 +442,10 @@ class Dossier:
         idempotency_key: str | None = None,
     ) -> None:
         """Submit the draft under ``code`` (taken from the agency's sequence for today)."""
+        _require(code, DossierCode, "code", "DossierCode.for_submission(...)")
+        require_datetime(now, "now")
+        if idempotency_key is not None:
+            require_text(idempotency_key, "idempotency_key")
         self.check_submittable()
         self._check_now(now)
         if code.agency != self.procedure.agency:
@@ -406,6 +475,9 @@ class Dossier:
         note: str = "",
     ) -> dt.date:
         """Receive the dossier and set the appointment date from the working calendar."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        _calendar(calendar)
         self._require("receive", S.AWAITING_RECEPTION)
         due = calendar.due_date(now, self.procedure.working_days, self.procedure.cutoff)
         self._move(
@@ -422,6 +494,8 @@ class Dossier:
 
     def refuse_reception(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Refuse to receive the dossier; the reason is required and shown to the applicant."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("refuse reception of", S.AWAITING_RECEPTION)
         reason = _text(reason, "reason", required=True)
         self._move(
@@ -435,6 +509,8 @@ class Dossier:
 
     def request_supplement(self, *, officer: Actor, now: dt.datetime, note: str) -> None:
         """Ask the applicant for missing or corrected documents; the clock stops meanwhile."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("request a supplement for", S.AWAITING_RECEPTION, S.RECEIVED, S.PROCESSING)
         note = _text(note, "note", required=True)
         came_from = self.status
@@ -459,6 +535,9 @@ class Dossier:
         note: str = "",
     ) -> None:
         """Send the supplemented dossier back; the due date moves by the days spent waiting."""
+        _actor(actor, "actor")
+        require_datetime(now, "now")
+        _calendar(calendar)
         self._require("resubmit", S.SUPPLEMENT_REQUESTED)
         self._require_owner(actor)
         missing = self.missing_components()
@@ -478,6 +557,8 @@ class Dossier:
 
     def start_processing(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the received dossier to processing."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("start processing", S.RECEIVED)
         self._move(
             now=now,
@@ -490,6 +571,8 @@ class Dossier:
 
     def pause(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Stop the statutory clock while processing (the status stays *processing*)."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("pause", S.PROCESSING)
         if self.paused_since is not None:
             raise TransitionNotAllowed("pause", "processing (already paused)")
@@ -506,6 +589,9 @@ class Dossier:
 
     def resume(self, *, officer: Actor, now: dt.datetime, calendar: WorkingCalendar) -> None:
         """Restart the clock; the due date moves by the working days spent paused."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        _calendar(calendar)
         self._require("resume", S.PROCESSING)
         if self.paused_since is None:
             raise TransitionNotAllowed("resume", "processing (not paused)")
@@ -530,6 +616,8 @@ class Dossier:
 
     def request_payment(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Ask the applicant to pay what is due (nghĩa vụ tài chính); the clock stops."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("request payment for", S.RECEIVED, S.PROCESSING)
         if self.amount_due == 0:
             raise PaymentNotRequired(f"dossier {self.code} has nothing left to pay")
@@ -558,6 +646,9 @@ class Dossier:
 
         A dossier waiting for payment goes back to where it was once nothing is left to pay.
         """
+        require_text(payment_id, "payment_id")
+        require_datetime(now, "now")
+        _calendar(calendar)
         if payment_id in self.payment_ids:
             return False
         if self.status is S.DRAFT or self.status.is_terminal:
@@ -593,6 +684,10 @@ class Dossier:
         reasons: str = "",
     ) -> None:
         """Record the decision; a refusal needs its reasons."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        # A truthy "no" from a form must never be recorded as an approval.
+        require_bool(approved, "approved")
         self._require("decide", S.PROCESSING)
         if self.paused_since is not None:
             raise TransitionNotAllowed("decide", "processing (paused: resume it first)")
@@ -609,6 +704,8 @@ class Dossier:
 
     def return_result(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the result over; an approved result waits until the fees are paid."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require("return the result of", S.DECIDED)
         if (
             self.decision is not None
@@ -627,6 +724,8 @@ class Dossier:
 
     def withdraw(self, *, actor: Actor, now: dt.datetime, reason: str) -> None:
         """The applicant withdraws the dossier (rút hồ sơ) before it is decided."""
+        _actor(actor, "actor")
+        require_datetime(now, "now")
         self._require("withdraw", *sorted(_SUBMITTED_UNDECIDED, key=lambda s: s.value))
         self._require_owner(actor)
         reason = _text(reason, "reason", required=True)
@@ -642,6 +741,8 @@ class Dossier:
 
     def stop_processing(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Stop processing for good (dừng xử lý), with the reason."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
         self._require(
             "stop processing of",
             S.RECEIVED,
@@ -669,6 +770,9 @@ class Dossier:
         reason: str,
     ) -> None:
         """Set a new appointment date with an apology (Phiếu xin lỗi và hẹn lại ngày trả)."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        require_date(new_due_date, "new_due_date")
         self._require(
             "reschedule",
             S.RECEIVED,

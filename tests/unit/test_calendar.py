@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from onestop.calendars import fixed_vietnam_holidays, vietnam_calendar
-from onestop.domain.calendar import MAX_DAYS_WITHOUT_WORK, WorkingCalendar
+from onestop.domain.calendar import MAX_DAYS_WITHOUT_WORK, MAX_WORKING_DAYS, WorkingCalendar
 from onestop.errors import ConfigurationError, InvalidCalendar, NaiveDatetime
 from tests.strategies.calendar import aware_datetimes, cutoffs, dates, working_calendars
 from tests.support import require_module
@@ -415,3 +416,207 @@ def test_fixed_vietnam_holidays_refuses_bad_years() -> None:
     """A year must be an int a date can carry."""
     with pytest.raises(InvalidCalendar):
         fixed_vietnam_holidays(0)
+
+
+# --- the fast index against a slow reference -------------------------------------------------
+
+
+def reference_add(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.date | None:
+    """The n-th working day after ``start``, walking day by day; None where the calendar fails.
+
+    It fails like the original implementation did: after MAX_DAYS_WITHOUT_WORK days in a row
+    without work, or on running off the last date.
+    """
+    day = start
+    for _ in range(n):
+        for _ in range(MAX_DAYS_WITHOUT_WORK):
+            if day == dt.date.max:
+                return None
+            day += dt.timedelta(days=1)
+            if calendar.is_working_day(day):
+                break
+        else:
+            return None
+    return day
+
+
+def reference_between(calendar: WorkingCalendar, start: dt.date, end: dt.date) -> int:
+    """Working days d with start < d <= end, one by one."""
+    return sum(
+        calendar.is_working_day(start + dt.timedelta(days=i))
+        for i in range(1, (end - start).days + 1)
+    )
+
+
+def fast_add(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.date | None:
+    try:
+        return calendar.add_working_days(start, n)
+    except InvalidCalendar:
+        return None
+
+
+@given(working_calendars(max_weekend=7), dates(), st.integers(min_value=0, max_value=400))
+def test_adding_equals_the_day_by_day_reference(
+    calendar: WorkingCalendar, start: dt.date, n: int
+) -> None:
+    """Any weekend (all seven days too), holidays and make-up days: the same day or failure."""
+    assert fast_add(calendar, start, n) == reference_add(calendar, start, n)
+
+
+@given(working_calendars(max_weekend=7), dates(), dates())
+def test_counting_equals_the_day_by_day_reference(
+    calendar: WorkingCalendar, start: dt.date, end: dt.date
+) -> None:
+    """working_days_between counts what the walk counts."""
+    assert calendar.working_days_between(start, end) == reference_between(calendar, start, end)
+
+
+@st.composite
+def calendars_with_long_closures(draw: st.DrawFn) -> WorkingCalendar:
+    """Calendars closed for years at a stretch, with a few make-up days inside the closure."""
+    first = draw(dates(dt.date(2000, 1, 1), dt.date(2010, 1, 1)))
+    length = draw(st.integers(min_value=3600, max_value=3700))
+    closed = frozenset(first + dt.timedelta(days=i) for i in range(length))
+    inside = draw(st.frozensets(st.integers(0, length - 1), max_size=2))
+    weekend = draw(st.frozensets(st.integers(0, 6), max_size=6))
+    return WorkingCalendar(
+        weekend=weekend,
+        holidays=closed,
+        makeup_days={first + dt.timedelta(days=i) for i in inside},
+    )
+
+
+@given(
+    calendars_with_long_closures(),
+    dates(dt.date(1995, 1, 1), dt.date(2022, 1, 1)),
+    st.integers(min_value=0, max_value=20),
+)
+def test_a_closure_longer_than_the_limit_fails_as_the_walk_does(
+    calendar: WorkingCalendar, start: dt.date, n: int
+) -> None:
+    """Ten years without work is a broken calendar, with the index as with the walk."""
+    assert fast_add(calendar, start, n) == reference_add(calendar, start, n)
+
+
+@given(
+    working_calendars(max_weekend=7).map(
+        lambda c: c.with_holidays(dt.date(9999, 12, 31), dt.date(9999, 12, 27))
+    ),
+    dates(dt.date(9999, 11, 1), dt.date.max),
+    st.integers(min_value=0, max_value=60),
+)
+def test_the_end_of_the_calendar_equals_the_reference(
+    calendar: WorkingCalendar, start: dt.date, n: int
+) -> None:
+    """Near 9999-12-31 the index fails exactly where the walk runs off the last date."""
+    calendar = attrs.evolve(
+        calendar, makeup_days={start + dt.timedelta(days=1)} if start < dt.date.max else set()
+    )
+    assert fast_add(calendar, start, n) == reference_add(calendar, start, n)
+
+
+def test_adding_many_working_days_is_fast_and_exact() -> None:
+    """A thousand working days take as long as one, and match the walk."""
+    import timeit
+
+    calendar = vietnam_like_calendar()
+    assert calendar.add_working_days(FRIDAY, 1000) == reference_add(calendar, FRIDAY, 1000)
+    one = min(timeit.repeat(lambda: calendar.add_working_days(FRIDAY, 1), number=200, repeat=3))
+    many = min(timeit.repeat(lambda: calendar.add_working_days(FRIDAY, 3000), number=200, repeat=3))
+    assert many < 5 * one + 0.001
+
+
+def vietnam_like_calendar() -> WorkingCalendar:
+    """Fixed holidays for 2024 to 2040 and a make-up Saturday each year."""
+    days = set().union(*(fixed_vietnam_holidays(year) for year in range(2024, 2041)))
+    return WorkingCalendar(
+        holidays=days, makeup_days={dt.date(year, 4, 26) for year in range(2024, 2041)}
+    )
+
+
+def test_an_absurd_count_is_refused_at_once() -> None:
+    """add_working_days(d, 10**9) used to walk for seconds: now InvalidCalendar naming n."""
+    import time
+
+    began = time.perf_counter()
+    for count in (10**9, 10**5000, MAX_WORKING_DAYS + 1):
+        with pytest.raises(InvalidCalendar) as caught:
+            PLAIN.add_working_days(FRIDAY, count)
+        assert caught.value.field == "n"
+        assert str(MAX_WORKING_DAYS) in caught.value.rule
+        with pytest.raises(InvalidCalendar) as caught:
+            PLAIN.extend(FRIDAY, count)
+        assert caught.value.field == "working_days"
+        with pytest.raises(InvalidCalendar) as caught:
+            PLAIN.due_date(local(FRIDAY, 9), count)
+        assert caught.value.field == "working_days"
+    assert time.perf_counter() - began < 0.1
+
+
+def test_the_largest_count_is_accepted() -> None:
+    """MAX_WORKING_DAYS itself works, about fourteen years on with weekends."""
+    assert PLAIN.add_working_days(FRIDAY, MAX_WORKING_DAYS) == reference_add(
+        PLAIN, FRIDAY, MAX_WORKING_DAYS
+    )
+
+
+def test_a_due_date_at_the_last_instant_is_an_invalid_calendar() -> None:
+    """due_date(datetime.max in UTC) used to raise OverflowError: now InvalidCalendar."""
+    with pytest.raises(InvalidCalendar) as caught:
+        PLAIN.due_date(dt.datetime.max.replace(tzinfo=dt.UTC), 3)
+    assert caught.value.field == "received_at"
+    with pytest.raises(InvalidCalendar) as caught:
+        PLAIN.due_date(dt.datetime.max.replace(tzinfo=ICT), 3)
+    assert caught.value.field == "working_days"
+    assert "9999-12-31" in caught.value.rule
+    with pytest.raises(InvalidCalendar) as caught:
+        PLAIN.due_date(dt.datetime.min.replace(tzinfo=dt.timezone(dt.timedelta(hours=14))), 3)
+    assert caught.value.field == "received_at"
+
+
+def test_results_past_the_last_date_name_the_count() -> None:
+    """Running off 9999-12-31 names the count that did it."""
+    with pytest.raises(InvalidCalendar) as caught:
+        PLAIN.add_working_days(dt.date(9999, 12, 1), 100)
+    assert caught.value.field == "n"
+    with pytest.raises(InvalidCalendar) as caught:
+        PLAIN.extend(dt.date(9999, 12, 1), 100)
+    assert caught.value.field == "working_days"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [None, 5, "56", b"\x05", {5: 6}, [[5]], [5.0], [dt.date(2025, 1, 1)], [10**5000]],
+)
+def test_a_weekend_of_the_wrong_kind_is_an_invalid_calendar(values: object) -> None:
+    """Weekend must be a collection of weekday numbers; anything else names the field."""
+    with pytest.raises(InvalidCalendar) as caught:
+        WorkingCalendar(weekend=values)  # type: ignore[arg-type]
+    assert caught.value.field == "weekend"
+
+
+@pytest.mark.parametrize(
+    "values",
+    [None, 5, "2025-01-01", [[FRIDAY]], [{}], [dt.datetime(2025, 1, 3)], ["2025-01-03"]],
+)
+def test_holidays_of_the_wrong_kind_are_an_invalid_calendar(values: object) -> None:
+    """Holidays and make-up days must be collections of dates, also through with_..."""
+    for build in (
+        lambda: WorkingCalendar(holidays=values),  # type: ignore[arg-type]
+        lambda: WorkingCalendar(makeup_days=values),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(InvalidCalendar):
+            build()
+    if isinstance(values, list):
+        with pytest.raises(InvalidCalendar) as caught:
+            PLAIN.with_holidays(*values)
+        assert caught.value.field == "holidays"
+        with pytest.raises(InvalidCalendar) as caught:
+            PLAIN.with_makeup_days(*values)
+        assert caught.value.field == "makeup_days"
+
+
+def test_an_endless_weekend_fails_at_its_first_bad_value() -> None:
+    """Values are checked while they are read, so an absurd iterable does not hang."""
+    with pytest.raises(InvalidCalendar):
+        WorkingCalendar(weekend=range(10**18))

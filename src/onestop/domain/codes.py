@@ -18,6 +18,7 @@ import attrs
 from dateutil import tz
 
 from onestop import errors
+from onestop.domain.inputs import require_datetime
 
 __all__ = [
     "SCHEME_2018",
@@ -42,15 +43,11 @@ AgencyKind = Literal["province", "ministry", "other"]
 
 
 def require_aware(value: dt.datetime, field: str) -> dt.datetime:
-    """Return ``value`` unchanged if it has a time zone; raise NaiveDatetime naming ``field``."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise errors.NaiveDatetime(
-            field,
-            "must be an aware datetime (with a time zone), "
-            "e.g. datetime(2022, 6, 22, 9, 30, tzinfo=timezone.utc)",
-            value,
-        )
-    return value
+    """Return ``value`` unchanged if it has a time zone; raise NaiveDatetime naming ``field``.
+
+    A value that is not a datetime at all is InvalidInput naming ``field`` too.
+    """
+    return require_datetime(value, field)
 
 
 def local_time(instant: dt.datetime) -> dt.datetime:
@@ -58,7 +55,7 @@ def local_time(instant: dt.datetime) -> dt.datetime:
     require_aware(instant, "instant")
     try:
         return instant.astimezone(VN_TZ)
-    except OverflowError as e:
+    except (OverflowError, ValueError) as e:
         # Only instants within hours of year 1 or year 9999 get here.
         raise errors.InvalidInput(
             "instant", "must fall within the years 1 to 9999 in Vietnam's local time", instant
@@ -171,6 +168,12 @@ class AgencyCode:
 
     def is_ancestor_of(self, other: AgencyCode) -> bool:
         """Whether ``other`` sits somewhere below this unit (a unit is not its own ancestor)."""
+        if not isinstance(other, AgencyCode):
+            raise errors.InvalidAgencyCode(
+                "agency_code",
+                "must be an AgencyCode, e.g. AgencyCode.parse('000.00.03.H34')",
+                other,
+            )
         above = other.parent
         while above is not None:
             if above == self:
@@ -247,7 +250,9 @@ def _check_name(_instance: object, _attribute: object, value: str) -> None:
 
 def _check_date_pattern(_instance: object, _attribute: object, value: str) -> None:
     if not isinstance(value, str):
-        raise errors.ConfigurationError(f"date pattern must be text like 'YYMMDD', not {value!r}")
+        raise errors.ConfigurationError(
+            f"date pattern must be text like 'YYMMDD', not {errors.show_value(value)}"
+        )
     _date_tokens(value)
 
 
@@ -255,7 +260,8 @@ def _check_seq_width(_instance: object, _attribute: object, value: int) -> None:
     if not _is_int(value) or not 1 <= value <= _MAX_SEQ_WIDTH:
         # Nine digits is a billion dossiers a day and still fits a 32-bit integer column.
         raise errors.ConfigurationError(
-            f"sequence width must be a whole number from 1 to {_MAX_SEQ_WIDTH}, not {value!r}"
+            f"sequence width must be a whole number from 1 to {_MAX_SEQ_WIDTH}, "
+            f"not {errors.show_value(value)}"
         )
 
 
@@ -269,7 +275,7 @@ def _check_separator(_instance: object, _attribute: object, value: str) -> None:
     ):
         raise errors.ConfigurationError(
             f"separator must be printable punctuation such as '-', without letters, digits, "
-            f"dots or spaces, not {value!r}"
+            f"dots or spaces, not {errors.show_value(value)}"
         )
 
 
@@ -306,9 +312,17 @@ class CodeScheme:
 
     def format_day(self, day: dt.date) -> str:
         """Write ``day`` with the date pattern, e.g. 220622 for 2022-06-22 under YYMMDD."""
-        # Only a plain date is cached (a datetime, or anything else, fails as it always did).
-        write = _written_day if type(day) is dt.date else _write_day
-        written = write(self.date_pattern, day)
+        if type(day) is dt.date:  # the common case: a plain date, written once per pattern
+            written = _written_day(self.date_pattern, day)
+        elif isinstance(day, dt.date) and not isinstance(day, dt.datetime):
+            written = _write_day(self.date_pattern, day)
+        else:
+            raise errors.InvalidDossierCode(
+                "dossier_code.day",
+                "must be a date (a calendar day), not a datetime or anything else; "
+                "use local_day() for an instant",
+                day,
+            )
         if written is None:
             raise errors.InvalidDossierCode(
                 "dossier_code.day",
@@ -375,6 +389,17 @@ SCHEME_WIDE: Final = CodeScheme(name="wide", date_pattern="YYYYMMDD", seq_width=
 
 # --- dossier code --------------------------------------------------------------------------
 
+# Apart from its two separators, the longest code any scheme writes is under 40 characters:
+# text far longer is refused before any splitting or matching.
+_MAX_CODE_LENGTH: Final = 100
+
+
+def _check_scheme(scheme: object) -> None:
+    if not isinstance(scheme, CodeScheme):
+        raise errors.InvalidDossierCode(
+            "dossier_code.scheme", "must be a CodeScheme, e.g. SCHEME_2018", scheme
+        )
+
 
 @attrs.frozen(order=True)
 class DossierCode:
@@ -389,6 +414,13 @@ class DossierCode:
     scheme: CodeScheme = attrs.field(default=SCHEME_2018, eq=False, order=False)
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.agency, AgencyCode):
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                "must be an AgencyCode, e.g. AgencyCode.parse('000.00.03.H34')",
+                self.agency,
+            )
+        _check_scheme(self.scheme)
         if isinstance(self.day, dt.datetime) or not isinstance(self.day, dt.date):
             raise errors.InvalidDossierCode(
                 "dossier_code.day",
@@ -413,9 +445,10 @@ class DossierCode:
     @classmethod
     def parse(cls, text: str, scheme: CodeScheme = SCHEME_2018) -> DossierCode:
         """Read ``000.00.03.H34-220622-0001``; InvalidDossierCode's ``field`` names the bad part."""
+        _check_scheme(scheme)
         shape = f"must be <agency id>{scheme.separator}<{scheme.date_pattern}>{scheme.separator}"
         shape += f"<{scheme.seq_width} digits>, e.g. {scheme.example}"
-        if not isinstance(text, str):
+        if not isinstance(text, str) or len(text) > _MAX_CODE_LENGTH + 2 * len(scheme.separator):
             raise errors.InvalidDossierCode("dossier_code", shape, text)
         parts = text.split(scheme.separator)
         if len(parts) != 3:

@@ -28,8 +28,10 @@ def quantities(max_value: int = 1000) -> st.SearchStrategy[int]:
 
 
 def descriptions() -> st.SearchStrategy[str]:
-    """Free-text fee descriptions, Vietnamese letters included."""
-    return st.text(max_size=40)
+    """Free-text fee descriptions, Vietnamese letters included (no NUL: it is refused)."""
+    return st.text(
+        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40
+    )
 
 
 def fee_items() -> st.SearchStrategy[FeeItem]:

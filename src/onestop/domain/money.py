@@ -11,9 +11,12 @@ from collections.abc import Iterable
 
 import attrs
 
+from onestop.domain.inputs import is_valid_unicode
 from onestop.errors import InvalidMoney
 
 __all__ = [
+    "MAX_QUANTITY",
+    "MAX_VND",
     "FeeItem",
     "FeeKind",
     "FeeLine",
@@ -44,23 +47,35 @@ class FeeKind(enum.Enum):
 _LABELS_VI = {FeeKind.PHI: "Phí", FeeKind.LE_PHI: "Lệ phí"}
 _LABELS_EN = {FeeKind.PHI: "Fee", FeeKind.LE_PHI: "Charge"}
 
+#: The largest amount of one fee or payment: a billion billion đồng, far beyond any real fee,
+#: past 2**53 (a float slipping in would lose đồng) and within a signed 64-bit column.
+MAX_VND = 10**18
+#: The largest quantity on one fee line.
+MAX_QUANTITY = 10**6
+# format_vnd shows sums of lines too, which may pass MAX_VND; beyond this it refuses.
+_MAX_SHOWN_VND = 10**30
 
-def check_amount(value: int, field: str) -> int:
-    """Return ``value`` if it is a whole number of VND, 0 or more; raise InvalidMoney if not."""
+
+def check_amount(value: int, field: str, *, maximum: int = MAX_VND) -> int:
+    """Return ``value`` if it is a whole number of VND from 0 to ``maximum``; else InvalidMoney."""
     # bool is an int subclass, and True đồng is a bug, not an amount.
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidMoney(field, "must be a whole number of VND (an int)", value)
     if value < 0:
         raise InvalidMoney(field, "must be 0 VND or more", value)
+    if value > maximum:
+        raise InvalidMoney(field, f"must be at most {maximum:,} VND".replace(",", "."), value)
     return value
 
 
 def check_quantity(value: int, field: str) -> int:
-    """Return ``value`` if it is a whole number, 1 or more; raise InvalidMoney if not."""
+    """Return ``value`` if it is a whole number from 1 to MAX_QUANTITY; else InvalidMoney."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidMoney(field, "must be a whole number (an int)", value)
     if value < 1:
         raise InvalidMoney(field, "must be 1 or more", value)
+    if value > MAX_QUANTITY:
+        raise InvalidMoney(field, f"must be at most {MAX_QUANTITY}", value)
     return value
 
 
@@ -80,6 +95,10 @@ def _valid_kind(_: object, attribute: attrs.Attribute[FeeKind], value: FeeKind) 
 def _valid_description(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str):
         raise InvalidMoney(attribute.name, "must be a string", value)
+    if not is_valid_unicode(value) or "\x00" in value:
+        raise InvalidMoney(
+            attribute.name, "must be valid Unicode text without NUL characters", value
+        )
 
 
 @attrs.frozen
@@ -118,10 +137,20 @@ class FeeLine:
 
 def total(lines: Iterable[FeeLine]) -> int:
     """The exact sum of the lines' amounts in VND (0 for no lines)."""
-    return sum((line.amount for line in lines), 0)
+    if isinstance(lines, str | bytes | dict) or not isinstance(lines, Iterable):
+        raise InvalidMoney("fee_lines", "must be a collection of fee lines", lines)
+    amount = 0
+    for i, line in enumerate(lines):
+        if not isinstance(line, FeeLine):
+            raise InvalidMoney(f"fee_lines[{i}]", "must be a FeeLine", line)
+        amount += line.amount
+    return amount
 
 
 def format_vnd(amount: int) -> str:
-    """Show an amount the Vietnamese way, dots between thousands: ``1.250.000 VND``."""
-    check_amount(amount, "amount")
+    """Show an amount the Vietnamese way, dots between thousands: ``1.250.000 VND``.
+
+    Sums of fee lines may pass :data:`MAX_VND`; amounts of more than 30 digits are refused.
+    """
+    check_amount(amount, "amount", maximum=_MAX_SHOWN_VND)
     return f"{amount:,} VND".replace(",", ".")

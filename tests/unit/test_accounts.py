@@ -34,8 +34,10 @@ from onestop.errors import (
     InvalidIdentity,
     InvalidInput,
     NaiveDatetime,
+    OnestopError,
 )
 from tests.strategies.codes import agency_codes
+from tests.strategies.hostile_domain import anything, calls_answer_or_refuse, hostile_text
 from tests.strategies.people import (
     applicants,
     citizen_accounts,
@@ -515,3 +517,125 @@ def test_officer_create_normalises_name_and_email() -> None:
 def test_registration_time_is_kept_as_given(now: dt.datetime) -> None:
     """created_at is exactly the instant passed in: no clock is read."""
     assert _citizen(now=now).created_at == now
+
+
+# --- any input at all ------------------------------------------------------------------------
+
+_NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def _good_or(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(good, anything(), hostile_text())
+
+
+def _answers(call: Any, *args: Any, **kwargs: Any) -> object:
+    """The result, or the OnestopError raised; an InvalidInput must name a field."""
+    result = calls_answer_or_refuse(call, *args, **kwargs)
+    if isinstance(result, InvalidInput):
+        assert result.field and result.rule and str(result)
+    return result
+
+
+@given(
+    full_name=_good_or(st.just("Lê Thị Hoa")),
+    email=_good_or(st.just("hoa@example.vn")),
+    phone=_good_or(st.sampled_from([None, "0912345678"])),
+    address=_good_or(st.sampled_from([None, "12 Tràng Tiền"])),
+    date_of_birth=_good_or(st.sampled_from([None, dt.date(2000, 1, 1)])),
+    id_number=_good_or(st.sampled_from([None, "001200012345"])),
+    id_issued_by=_good_or(st.sampled_from([None, "Cục Cảnh sát QLHC về TTXH"])),
+    organisation_name=_good_or(st.sampled_from([None, "Công ty TNHH Ánh Dương"])),
+    tax_code=_good_or(st.sampled_from([None, "0100109106"])),
+)
+def test_applicant_create_answers_any_input(**details: Any) -> None:
+    """Any detail of any type: an Applicant, or an OnestopError naming the detail."""
+    result = _answers(Applicant.create, **details)
+    if isinstance(result, InvalidInput):
+        assert result.field.split(".")[0] in details
+    else:
+        assert isinstance(result, Applicant)
+
+
+@given(changes=st.dictionaries(st.sampled_from(["phone", "address", "tax_code", "x"]), anything()))
+def test_with_changes_answers_any_input(changes: dict[str, Any]) -> None:
+    applicant = Applicant.create("Lê Thị Hoa", "hoa@example.vn")
+    result = _answers(applicant.with_changes, **changes)
+    assert isinstance(result, Applicant | InvalidInput)
+
+
+@given(
+    id=_good_or(st.just("account-1")),
+    email=_good_or(st.just("hoa@example.vn")),
+    password_hash=_good_or(st.just("scrypt$hash")),
+    full_name=_good_or(st.just("Lê Thị Hoa")),
+    now=_good_or(st.just(_NOW)),
+    phone=_good_or(st.sampled_from([None, "0912345678"])),
+    date_of_birth=_good_or(st.just(None)),
+)
+def test_register_citizen_answers_any_input(**arguments: Any) -> None:
+    result = _answers(Account.register_citizen, **arguments)
+    assert isinstance(result, Account | InvalidInput)
+
+
+@given(
+    id=_good_or(st.just("account-1")),
+    email=_good_or(st.just("ketoan@congty.vn")),
+    password_hash=_good_or(st.just("scrypt$hash")),
+    organisation_name=_good_or(st.just("Công ty TNHH Ánh Dương")),
+    tax_code=_good_or(st.just("0100109106")),
+    representative_name=_good_or(st.just("Lê Thị Hoa")),
+    now=_good_or(st.just(_NOW)),
+)
+def test_register_organisation_answers_any_input(**arguments: Any) -> None:
+    result = _answers(Account.register_organisation, **arguments)
+    assert isinstance(result, Account | InvalidInput)
+
+
+@given(
+    id=_good_or(st.just("officer-1")),
+    agency=_good_or(st.just(AgencyCode("H34", 1))),
+    full_name=_good_or(st.just("Lê Thị Hoa")),
+    email=_good_or(st.just("hoa@example.vn")),
+    active=_good_or(st.booleans()),
+)
+def test_officer_create_answers_any_input(**arguments: Any) -> None:
+    result = _answers(Officer.create, **arguments)
+    assert isinstance(result, Officer | InvalidInput)
+
+
+@given(
+    now=_good_or(st.just(_NOW)),
+    max_attempts=_good_or(st.just(3)),
+    lock_for=_good_or(st.sampled_from([dt.timedelta(minutes=15), dt.timedelta.max])),
+)
+def test_the_lock_answers_any_time_count_and_duration(
+    now: Any, max_attempts: Any, lock_for: Any
+) -> None:
+    """Hostile instants, counts and durations: an answer or InvalidInput, never a crash."""
+    account = Account.register_citizen("a-1", "hoa@example.vn", "h", "Lê Thị Hoa", _NOW)
+    for call in (
+        lambda: account.record_failed_login(now, max_attempts=max_attempts, lock_for=lock_for),
+        lambda: account.is_locked(now),
+        lambda: account.check_can_log_in(now),
+        lambda: account.record_right_password(now),
+        lambda: account.verify(now),
+    ):
+        result = _answers(call)
+        assert not isinstance(result, Exception) or isinstance(result, OnestopError)
+
+
+def test_a_lock_past_the_end_of_time_ends_at_the_end_of_time() -> None:
+    """A lock so long that ``now + lock_for`` overflows lasts until datetime.max."""
+    account = Account.register_citizen("a-1", "hoa@example.vn", "h", "Lê Thị Hoa", _NOW)
+    assert account.record_failed_login(_NOW, max_attempts=1, lock_for=dt.timedelta.max)
+    assert account.locked_until == dt.datetime.max.replace(tzinfo=dt.UTC)
+
+
+def test_the_password_stamp_changes_with_every_new_hash() -> None:
+    """The stamp a reset link carries: stable for one hash, new for the next, not the hash."""
+    account = Account.register_citizen("a-1", "hoa@example.vn", "hash-1", "Lê Thị Hoa", _NOW)
+    first = account.password_stamp
+    assert first == account.password_stamp
+    assert "hash-1" not in first
+    account.change_password_hash("hash-2")
+    assert account.password_stamp != first

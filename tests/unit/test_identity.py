@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import time
 import unicodedata
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -23,6 +25,7 @@ from onestop.domain.identity import (
     normalize_phone,
 )
 from onestop.errors import InvalidIdentity, InvalidInput
+from tests.strategies.hostile_domain import anything, calls_answer_or_refuse, hostile_text
 from tests.strategies.people import (
     CccdCase,
     cccd_cases,
@@ -420,3 +423,65 @@ def test_an_email_that_is_not_text_is_refused(value: object) -> None:
     with pytest.raises(InvalidIdentity, match="must be text") as caught:
         normalize_email(value, "email")  # type: ignore[arg-type]
     assert caught.value.field == "email"
+
+
+# --- any input at all ------------------------------------------------------------------------
+
+_CHECKS = [
+    pytest.param(normalize_phone, "phone", id="normalize_phone"),
+    pytest.param(check_cmnd, "cmnd", id="check_cmnd"),
+    pytest.param(check_cccd, "cccd", id="check_cccd"),
+    pytest.param(check_citizen_id, "citizen_id", id="check_citizen_id"),
+    pytest.param(check_tax_code, "tax_code", id="check_tax_code"),
+    pytest.param(normalize_email, "email", id="normalize_email"),
+    pytest.param(lambda v: check_text(v, "address"), "address", id="check_text"),
+    pytest.param(lambda v: check_name(v, "full_name"), "full_name", id="check_name"),
+]
+
+
+@pytest.mark.parametrize(("check", "field"), _CHECKS)
+@given(value=st.one_of(anything(), hostile_text(), st.text()))
+def test_every_identity_check_answers_any_input(check: Any, field: str, value: Any) -> None:
+    """Any value of any type: the canonical text, or InvalidIdentity naming the field."""
+    result = calls_answer_or_refuse(check, value)
+    if isinstance(result, Exception):
+        assert isinstance(result, InvalidIdentity)
+        assert result.field.split(".")[0] == field
+        assert str(result)
+    else:
+        assert isinstance(result, str)
+
+
+@pytest.mark.parametrize(("check", "field"), _CHECKS)
+@pytest.mark.parametrize(
+    "value",
+    [None, 987654321, 10**5000, b"0912345678", ["0912345678"], {}, 2.5, "\ud800" * 8],
+    ids=lambda v: type(v).__name__,
+)
+def test_identity_checks_refuse_what_is_not_valid_text(check: Any, field: str, value: Any) -> None:
+    """A number, bytes, a list or a lone surrogate: InvalidIdentity, not AttributeError."""
+    with pytest.raises(InvalidIdentity) as caught:
+        check(value)
+    assert caught.value.field == field
+    assert "text" in caught.value.rule
+
+
+@pytest.mark.parametrize(("check", "field"), _CHECKS)
+def test_a_megabyte_of_input_is_refused_at_once(check: Any, field: str) -> None:
+    """Far too long input is refused before any pattern or normalisation walks it."""
+    for value in ("9" * 1_000_000, " 1" * 500_000, "a\u0301" * 500_000):
+        started = time.perf_counter()
+        with pytest.raises(InvalidIdentity):
+            check(value)
+        assert time.perf_counter() - started < 0.5
+
+
+@given(date_of_birth=anything(), sex=anything())
+def test_check_cccd_answers_any_birth_date_and_sex(date_of_birth: Any, sex: Any) -> None:
+    """The details a number is checked against may be of any type too."""
+    result = calls_answer_or_refuse(check_cccd, "001200012345", date_of_birth, sex)
+    if isinstance(result, Exception):
+        assert isinstance(result, InvalidIdentity)
+        assert result.field.startswith("cccd.")
+    else:
+        assert result == "001200012345"

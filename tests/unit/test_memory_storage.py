@@ -474,3 +474,86 @@ def test_repr() -> None:
     with uow:
         assert repr(uow) == "<InMemoryUnitOfWork open>"
     assert repr(uow) == "<InMemoryUnitOfWork closed>"
+
+
+# --- tokens: a second consume waits for the first, as a unique index does ----------------------
+
+
+def _consume_in_thread(storage: InMemoryStorage, started: threading.Event) -> list[str]:
+    """Consume "jti" in a new thread (once ``started``); what it ended with, when it ends."""
+    ended: list[str] = []
+
+    def run() -> None:
+        started.set()
+        with storage.unit_of_work() as uow:
+            try:
+                uow.tokens.consume("jti", now=T0)
+                uow.commit()
+                ended.append("committed")
+            except DuplicateError:
+                ended.append("DuplicateError at consume")
+
+    threading.Thread(target=run, daemon=True).start()
+    return ended
+
+
+def _settled(ended: list[str]) -> list[str]:
+    """``ended`` once the thread has put its outcome there (10 s at most)."""
+    pause = threading.Event()
+    for _ in range(200):
+        if ended:
+            break
+        pause.wait(0.05)
+    return ended
+
+
+def test_a_second_consume_of_a_token_waits_and_is_refused_by_consume_itself() -> None:
+    """Two units of work using one token at once: the second waits for the first to end and
+    is refused by ``consume`` (never later by ``commit``, which nobody translates)."""
+    storage = InMemoryStorage(lock_timeout=10)
+    with storage.unit_of_work() as first:
+        first.tokens.consume("jti", now=T0)
+        started = threading.Event()
+        ended = _consume_in_thread(storage, started)
+        assert started.wait(timeout=10)
+        threading.Event().wait(0.2)  # long enough for the second to reach consume
+        assert ended == []  # it waits for us
+        first.commit()
+    assert _settled(ended) == ["DuplicateError at consume"]
+
+
+def test_a_rolled_back_consume_lets_the_waiting_one_through() -> None:
+    """The first user of a token rolled back: the one waiting for it consumes it."""
+    storage = InMemoryStorage(lock_timeout=10)
+    with storage.unit_of_work() as first:
+        first.tokens.consume("jti", now=T0)
+        started = threading.Event()
+        ended = _consume_in_thread(storage, started)
+        assert started.wait(timeout=10)
+        threading.Event().wait(0.2)
+        assert ended == []
+        first.rollback()
+    assert _settled(ended) == ["committed"]
+
+
+def test_two_units_of_work_in_one_thread_time_out_on_a_token() -> None:
+    """Waiting on oneself would hang: lock_timeout turns it into StorageError."""
+    storage = InMemoryStorage(lock_timeout=0.05)
+    with storage.unit_of_work() as first:
+        first.tokens.consume("jti", now=T0)
+        with storage.unit_of_work() as second, pytest.raises(StorageError, match="waited"):
+            second.tokens.consume("jti", now=T0)
+        # Another token is not held.
+        with storage.unit_of_work() as third:
+            third.tokens.consume("jti-2", now=T0)
+            third.commit()
+        first.commit()
+
+
+@pytest.mark.parametrize("token_id", [None, "", 7, ["jti"], b"jti"])
+def test_a_token_id_that_is_not_text_is_refused(token_id: object) -> None:
+    """The ledger's key is text: anything else is InvalidInput, not a TypeError from a dict."""
+    storage = InMemoryStorage()
+    with storage.unit_of_work() as uow, pytest.raises(InvalidInput) as caught:
+        uow.tokens.consume(token_id, now=T0)  # type: ignore[arg-type]
+    assert caught.value.field == "token_id"

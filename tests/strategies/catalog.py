@@ -120,7 +120,7 @@ def procedures(draw: st.DrawFn, online: bool | None = True) -> Procedure:
         home_pickup=draw(st.booleans()),
         home_delivery=draw(st.booleans()),
         cutoff=draw(cutoffs()),
-        description=draw(st.text(max_size=30)),
+        description=draw(st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=30)),
         online=draw(st.booleans()) if online is None else online,
     )
 

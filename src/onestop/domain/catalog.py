@@ -17,9 +17,17 @@ from typing import Any
 
 import attrs
 
+from onestop.domain.calendar import MAX_WORKING_DAYS
 from onestop.domain.codes import AgencyCode
+from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.money import FeeItem, FeeLine, total
-from onestop.errors import AttachmentTooLarge, InvalidAttachment, InvalidCatalog, InvalidInput
+from onestop.errors import (
+    AttachmentTooLarge,
+    InvalidAttachment,
+    InvalidCatalog,
+    InvalidInput,
+    show_value,
+)
 
 __all__ = [
     "DEFAULT_CUTOFF",
@@ -39,6 +47,10 @@ DEFAULT_MEDIA_TYPES: frozenset[str] = frozenset({"application/pdf", "image/jpeg"
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 #: Local time after which a dossier counts as received the next working day.
 DEFAULT_CUTOFF = dt.time(15, 0)
+#: The most originals or copies of one paper document a component may ask for.
+MAX_PAPER_COPIES = 1000
+#: The largest file size a component may allow: what a signed 64-bit column holds.
+MAX_FILE_BYTES = 2**63 - 1
 
 _SLUG = re.compile(r"[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*")
 _PROCEDURE_CODE = re.compile(r"[0-9]+\.[0-9]{6}")
@@ -55,6 +67,8 @@ def fold_diacritics(text: str) -> str:
     """
     # NFD around casefold as in Unicode's canonical caseless match: casefolding can
     # produce precomposed letters, which must be taken apart again to drop their marks.
+    if not isinstance(text, str):
+        raise InvalidInput("text", "must be text to search for", text)
     decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFD", text).casefold())
     bare = "".join(c for c in decomposed if not unicodedata.combining(c))
     return " ".join(bare.replace("đ", "d").split())
@@ -81,25 +95,74 @@ def _slug(instance: object, attribute: attrs.Attribute[str], value: str) -> None
         )
 
 
+def _clean(value: str) -> bool:
+    """Text a catalog may hold: valid Unicode, no NUL or other control characters but tab,
+    line feed and carriage return (a description may run over several lines)."""
+    if value.isprintable():
+        return True
+    return is_valid_unicode(value) and not _CONTROL.search(value)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise InvalidCatalog(_named(instance, attribute), "must be non-empty text", value)
+    if not _clean(value):
+        raise InvalidCatalog(
+            _named(instance, attribute),
+            "must be valid Unicode text without control characters",
+            value,
+        )
+
+
+def _optional_text(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _clean(value):
+        raise InvalidCatalog(
+            _named(instance, attribute),
+            "must be text (valid Unicode, without control characters)",
+            value,
+        )
+
+
+def _flag(instance: object, attribute: attrs.Attribute[bool], value: bool) -> None:
+    if not isinstance(value, bool):
+        raise InvalidCatalog(_named(instance, attribute), "must be true or false", value)
+
+
+def _agency_code(instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if value is None and attribute.name == "parent":
+        return
+    if not isinstance(value, AgencyCode):
+        raise InvalidCatalog(
+            _named(instance, attribute),
+            "must be an agency electronic id (AgencyCode), e.g. 000.00.03.H34",
+            value,
+        )
 
 
 def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PAPER_COPIES:
         raise InvalidCatalog(
-            _named(instance, attribute), "must be a whole number, 0 or more", value
+            _named(instance, attribute),
+            f"must be a whole number from 0 to {MAX_PAPER_COPIES}",
+            value,
         )
 
 
 def _media_types(values: Iterable[str]) -> frozenset[str]:
     """Media types compare case-insensitively, so they are kept lowercase."""
-    if isinstance(values, str):
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
         raise InvalidCatalog(
-            "component.media_types", "must be a set of media types, not one string", values
+            "component.media_types", "must be a set of media types like 'application/pdf'", values
         )
-    return frozenset(_bare_media_type(v) if isinstance(v, str) else v for v in values)
+    try:
+        return frozenset(_bare_media_type(v) if isinstance(v, str) else v for v in values)
+    except TypeError:  # an unhashable member: a list or a dict
+        raise InvalidCatalog(
+            "component.media_types", "must hold media types as text", values
+        ) from None
 
 
 def _bare_media_type(media_type: str) -> str:
@@ -114,9 +177,9 @@ def _bare_media_type(media_type: str) -> str:
 class Agency:
     """An agency (Đơn vị) by its electronic id, under its parent unit if any."""
 
-    code: AgencyCode
+    code: AgencyCode = attrs.field(validator=_agency_code)
     name: str = attrs.field(validator=_text)
-    parent: AgencyCode | None = None
+    parent: AgencyCode | None = attrs.field(default=None, validator=_agency_code)
 
     def __attrs_post_init__(self) -> None:
         # The electronic id encodes the hierarchy, so a parent must be a unit above the code;
@@ -149,7 +212,7 @@ class Component:
     name: str = attrs.field(validator=_text)  # Tên giấy tờ
     originals: int = attrs.field(default=1, validator=_count)
     copies: int = attrs.field(default=0, validator=_count)
-    mandatory: bool = True
+    mandatory: bool = attrs.field(default=True, validator=_flag)
     media_types: frozenset[str] = attrs.field(default=DEFAULT_MEDIA_TYPES, converter=_media_types)
     max_bytes: int = DEFAULT_MAX_BYTES
 
@@ -164,16 +227,16 @@ class Component:
             raise InvalidCatalog(
                 f"components[{self.id}].media_types",
                 "must hold at least one media type like 'application/pdf'",
-                sorted(map(str, self.media_types)),
+                sorted(m if isinstance(m, str) else show_value(m) for m in self.media_types),
             )
         if (
             isinstance(self.max_bytes, bool)
             or not isinstance(self.max_bytes, int)
-            or (self.max_bytes < 1)
+            or not 1 <= self.max_bytes <= MAX_FILE_BYTES
         ):
             raise InvalidCatalog(
                 f"components[{self.id}].max_bytes",
-                "must be a whole number of bytes, 1 or more",
+                f"must be a whole number of bytes from 1 to {MAX_FILE_BYTES}",
                 self.max_bytes,
             )
 
@@ -184,7 +247,7 @@ class Component:
 
     def check_file(self, media_type: str, size: int) -> None:
         """Refuse a file of another media type, an empty file or one above ``max_bytes``."""
-        if _bare_media_type(media_type) not in self.media_types:
+        if not isinstance(media_type, str) or _bare_media_type(media_type) not in self.media_types:
             raise InvalidAttachment(
                 f"components[{self.id}].media_type",
                 f"must be one of {', '.join(sorted(self.media_types))}",
@@ -215,10 +278,18 @@ class FeesDue(enum.Enum):
 
 
 def _components(values: Iterable[Component]) -> tuple[Component, ...]:
+    if isinstance(values, tuple):
+        return values
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+        raise InvalidCatalog("procedure.components", "must be a list of components", values)
     return tuple(values)
 
 
 def _fees(values: Iterable[FeeItem]) -> tuple[FeeItem, ...]:
+    if isinstance(values, tuple):
+        return values
+    if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
+        raise InvalidCatalog("procedure.fees", "must be a list of fee items", values)
     return tuple(values)
 
 
@@ -230,9 +301,20 @@ def _procedure_code(_: object, attribute: attrs.Attribute[str], value: str) -> N
 
 
 def _working_days(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WORKING_DAYS:
         raise InvalidCatalog(
-            "procedure.working_days", "must be a whole number of working days, 0 or more", value
+            "procedure.working_days",
+            f"must be a whole number of working days from 0 to {MAX_WORKING_DAYS}",
+            value,
+        )
+
+
+def _fees_due(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, FeesDue):
+        raise InvalidCatalog(
+            "procedure.fees_due",
+            f"must be one of {', '.join(repr(m.value) for m in FeesDue)} (a FeesDue)",
+            value,
         )
 
 
@@ -256,17 +338,17 @@ class Procedure:
 
     code: str = attrs.field(validator=_procedure_code)
     name: str = attrs.field(validator=_text)
-    agency: AgencyCode
+    agency: AgencyCode = attrs.field(validator=_agency_code)
     field: str = attrs.field(validator=_slug)
     working_days: int = attrs.field(validator=_working_days)
     components: tuple[Component, ...] = attrs.field(converter=_components)
     fees: tuple[FeeItem, ...] = attrs.field(default=(), converter=_fees)
-    fees_due: FeesDue = FeesDue.AT_SUBMISSION
-    home_pickup: bool = False
-    home_delivery: bool = False
+    fees_due: FeesDue = attrs.field(default=FeesDue.AT_SUBMISSION, validator=_fees_due)
+    home_pickup: bool = attrs.field(default=False, validator=_flag)
+    home_delivery: bool = attrs.field(default=False, validator=_flag)
     cutoff: dt.time | None = attrs.field(default=DEFAULT_CUTOFF, validator=_cutoff)
-    description: str = ""
-    online: bool = True
+    description: str = attrs.field(default="", validator=_optional_text)
+    online: bool = attrs.field(default=True, validator=_flag)
 
     def __attrs_post_init__(self) -> None:
         if not all(isinstance(c, Component) for c in self.components):
@@ -314,5 +396,7 @@ class Procedure:
         Words match as parts of words, so a search typed halfway already finds; an empty
         query matches every procedure.
         """
+        if not isinstance(query, str):
+            raise InvalidInput("query", "must be text", query)
         haystack = fold_diacritics(f"{self.name} {self.code}")
         return all(word in haystack for word in fold_diacritics(query).split())

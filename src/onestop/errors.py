@@ -17,6 +17,7 @@ Hierarchy::
     │   ├── InvalidMoney                     negative amounts, zero quantities, bad fee lines
     │   ├── InvalidIdentity                  CMND/CCCD, tax code, phone, email, names
     │   ├── InvalidCatalog                   a procedure, agency or catalog file that breaks a rule
+    │   ├── InvalidDocument                  JSON text that cannot be read: size, depth, encoding, shape
     │   ├── InvalidCalendar                  impossible working-day arithmetic
     │   ├── NaiveDatetime                    an instant without a time zone
     │   ├── InvalidAttachment                media type, size or name refused
@@ -112,6 +113,7 @@ __all__ = [
     "InvalidCalendar",
     "InvalidCatalog",
     "InvalidCredentials",
+    "InvalidDocument",
     "InvalidDossierCode",
     "InvalidIdentity",
     "InvalidInput",
@@ -185,6 +187,11 @@ class InvalidIdentity(InvalidInput):
 
 class InvalidCatalog(InvalidInput):
     """A catalog entry (agency, field, procedure) or catalog file that breaks a rule."""
+
+
+class InvalidDocument(InvalidInput):
+    """A JSON document that cannot be read: too large or deep, not UTF-8, not JSON, or a value
+    of the wrong shape; the rule names each problem by its JSON path (``$.fees[0].kind``)."""
 
 
 class InvalidCalendar(InvalidInput):

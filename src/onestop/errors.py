@@ -162,6 +162,10 @@ class InvalidInput(OnestopError, ValueError):
     """
 
     def __init__(self, field: str, rule: str, value: object = None) -> None:
+        # The field name comes from our code or the host's; a host that passes request data
+        # as the name still gets an error that names something.
+        if not isinstance(field, str) or not field:
+            field = "value"
         self.field = field
         self.rule = rule
         self.value = value

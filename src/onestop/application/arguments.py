@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from onestop.domain.inputs import require_date, require_datetime
-from onestop.errors import InvalidInput
+from onestop.errors import InvalidInput, show_value
 
 __all__ = ["answers_any_input", "checked_methods", "checker_for", "checks_arguments"]
 
@@ -356,7 +356,8 @@ def checks_arguments(fn: _F) -> _F:
                     check(element, f"{name}[{i}]", 0)
             elif parameter.kind is parameter.VAR_KEYWORD:
                 for key, element in value.items():
-                    check(element, key, 0)
+                    named = key.isidentifier() and len(key) <= 60
+                    check(element, key if named else f"{name}[{show_value(key)}]", 0)
             else:
                 check(value, name, 0)
         return fn(*args, **kwargs)

@@ -28,6 +28,7 @@ from onestop.application.context import AppContext, Settings, new_id
 from onestop.application.desk import OfficerDesk
 from onestop.application.dispatcher import MailDispatcher
 from onestop.application.dossiers import DossierService
+from onestop.application.files import FileService
 from onestop.application.payments import PaymentService
 from onestop.domain.calendar import WorkingCalendar
 from onestop.errors import ConfigurationError
@@ -60,6 +61,7 @@ class Portal:
     desk: OfficerDesk
     payments: PaymentService
     dispatcher: MailDispatcher
+    files: FileService
 
     @property
     def storage(self) -> Storage:
@@ -164,7 +166,7 @@ def bootstrap(
         # ``is None``, not ``or``: an empty store or transport may well be falsy.
         mail_transport=InMemoryMailTransport() if mail_transport is None else mail_transport,
         payment_gateway=FakePaymentGateway() if payment_gateway is None else payment_gateway,
-        file_store=InMemoryFileStore() if file_store is None else file_store,
+        file_store=InMemoryFileStore(clock=clock) if file_store is None else file_store,
         password_hasher=ScryptPasswordHasher() if password_hasher is None else password_hasher,
         token_signer=token_signer,
         calendar=default_calendar(clock.now().year) if calendar is None else calendar,
@@ -179,4 +181,5 @@ def bootstrap(
         desk=OfficerDesk(context),
         payments=PaymentService(context),
         dispatcher=MailDispatcher(context),
+        files=FileService(context),
     )

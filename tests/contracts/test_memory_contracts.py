@@ -48,6 +48,9 @@ class TestInMemoryFileStore(FileStoreContract):
     def make_store(self) -> FileStore:
         return InMemoryFileStore()
 
+    def make_timed_store(self, clock: Clock) -> FileStore:
+        return InMemoryFileStore(clock=clock)
+
     def count_files(self, store: FileStore) -> int | None:
         assert isinstance(store, InMemoryFileStore)
         return len(store)
@@ -58,6 +61,9 @@ class TestInMemoryFileStoreSmallChunks(TestInMemoryFileStore):
 
     def make_store(self) -> FileStore:
         return InMemoryFileStore(chunk_size=7)
+
+    def make_timed_store(self, clock: Clock) -> FileStore:
+        return InMemoryFileStore(chunk_size=7, clock=clock)
 
 
 class TestInMemoryMailTransport(MailTransportContract[InMemoryMailTransport]):

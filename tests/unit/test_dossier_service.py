@@ -17,6 +17,7 @@ from onestop.domain.dossier import ActorKind, Dossier
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     AccountNotVerified,
+    AttachmentContentMismatch,
     AttachmentTooLarge,
     DossierNotFound,
     DuplicateError,
@@ -247,7 +248,9 @@ def test_size_is_checked_against_the_component(
 ) -> None:
     kit = small_kit
     draft = kit.draft("9.000064")
-    data = b"\xff" * size
+    # A JPEG's signature, then filler: what is tested is the size (a file shorter than the
+    # signature is refused for its content).
+    data = (b"\xff\xd8\xff" + b"\xff" * size)[:size]
     try:
         kit.portal.dossiers.attach(
             kit.citizen.id,
@@ -261,10 +264,14 @@ def test_size_is_checked_against_the_component(
     except AttachmentTooLarge as e:
         assert e.field == "components[anh-chan-dung].size"
         accepted = False
+    except AttachmentContentMismatch as e:
+        assert e.field == "components[anh-chan-dung].content"
+        assert 1 <= size < 3
+        accepted = False
     except InvalidAttachment as e:
         assert e.field == "components[anh-chan-dung].size"
         accepted = False
-    assert accepted == (1 <= size <= SMALL)
+    assert accepted == (3 <= size <= SMALL)
     files = kit.portal.dossiers.get(kit.citizen.id, draft.id).files_for("anh-chan-dung")
     assert len(files) == (1 if accepted else 0)
 

@@ -6,6 +6,13 @@
   :class:`~onestop.errors.AttachmentTooLarge` as soon as it passes the limit (a stream is
   read at most one byte past it).
 * :func:`read_upload`: the whole upload as bytes, through :func:`chunks`.
+
+A stream is the client's upload: its ``read()`` may fail (``ConnectionResetError`` when the
+client goes away, ``ValueError`` on a closed file, anything from a host's own wrapper) or give
+something that is not bytes. Every file store answers all of these the same way, with
+:class:`~onestop.errors.FileStoreError` (the upload could not be read), and keeps nothing.
+Errors of the library itself (a content check refusing the file while it is read) pass as
+they are.
 """
 
 from __future__ import annotations
@@ -14,7 +21,14 @@ from collections.abc import Iterator
 from typing import BinaryIO, Final
 
 from onestop.domain.files import FileRef
-from onestop.errors import AttachmentTooLarge, InvalidInput
+from onestop.errors import (
+    AttachmentTooLarge,
+    FileStoreError,
+    InvalidAttachment,
+    InvalidInput,
+    OnestopError,
+    show_value,
+)
 
 __all__ = ["CHUNK", "check_upload", "chunks", "is_size", "read_upload", "too_large"]
 
@@ -39,32 +53,64 @@ def check_upload(*, name: str, media_type: str, max_bytes: int | None) -> None:
     FileRef(_PLACEHOLDER_SHA256, name, media_type, 0, _PLACEHOLDER_SHA256)
 
 
+def _byte_view(data: bytes | bytearray | memoryview) -> memoryview:
+    view = memoryview(data)
+    # A memoryview of an array of ints counts items, not bytes: look at its bytes.
+    return view if view.format in {"B", "b", "c"} and view.ndim == 1 else memoryview(bytes(view))
+
+
+def _read(data: BinaryIO, want: int) -> bytes:
+    """One read of the client's stream, its failures and wrong types as FileStoreError."""
+    try:
+        chunk = data.read(want)
+    except OnestopError:
+        raise
+    except Exception as e:  # the client's stream may fail in any way (a reset connection)
+        raise FileStoreError(
+            f"the upload could not be read: {type(e).__name__}: {show_value(str(e))}"
+        ) from e
+    if not isinstance(chunk, bytes | bytearray | memoryview):
+        raise FileStoreError(
+            f"the upload stream must give bytes, it gave {type(chunk).__name__} "
+            "(open the file in binary mode, 'rb')"
+        )
+    return bytes(chunk)
+
+
 def chunks(data: bytes | BinaryIO, limit: int | None, chunk_size: int) -> Iterator[bytes]:
-    """The upload in chunks of at most ``chunk_size``; AttachmentTooLarge past ``limit``."""
+    """The upload in chunks of at most ``chunk_size``; AttachmentTooLarge past ``limit``.
+
+    FileStoreError when a stream's ``read()`` fails or gives something other than bytes.
+    """
     if isinstance(data, bytes | bytearray | memoryview):
-        view = memoryview(data)
+        view = _byte_view(data)
         if limit is not None and len(view) > limit:
             raise too_large(limit, len(view))
         for start in range(0, len(view), chunk_size):
             yield bytes(view[start : start + chunk_size])
         return
+    if not callable(getattr(data, "read", None)):
+        raise InvalidAttachment(
+            "file.data", "must be bytes or a binary stream with a read() method", data
+        )
     size = 0
     while True:
         # Read one byte past the limit at most: enough to know the file is too large.
         want = chunk_size if limit is None else min(chunk_size, limit - size + 1)
-        chunk = data.read(want)
+        chunk = _read(data, want)
         if not chunk:
             return
         size += len(chunk)
         if limit is not None and size > limit:
             raise too_large(limit, None)
-        yield bytes(chunk)
+        yield chunk
 
 
 def read_upload(data: bytes | BinaryIO, limit: int | None, chunk_size: int) -> bytes:
-    """The whole upload; AttachmentTooLarge past ``limit``."""
+    """The whole upload; AttachmentTooLarge past ``limit``, FileStoreError if it cannot be read."""
     if isinstance(data, bytes | bytearray | memoryview):
-        if limit is not None and len(data) > limit:
-            raise too_large(limit, len(data))
-        return bytes(data)
+        view = _byte_view(data)
+        if limit is not None and len(view) > limit:
+            raise too_large(limit, len(view))
+        return bytes(view)
     return b"".join(chunks(data, limit, chunk_size))

@@ -10,6 +10,10 @@ file or none, never part of one. Whatever goes wrong while writing (the size lim
 mid-stream, the stream failing, the disk filling up), the temporary file is removed; only a
 process killed mid-write leaves one behind, for :meth:`DiskFileStore.remove_stale_uploads`.
 
+A file's modification time is when its bytes were last stored (by the store's ``clock``):
+:meth:`~DiskFileStore.keys_older_than` and :meth:`~DiskFileStore.delete_if_older` go by it
+when unreferenced files are collected.
+
 The name the user gave a file is kept in its :class:`~onestop.domain.files.FileRef` for
 display only and never touches the file system; keys given to :meth:`~DiskFileStore.get`
 are checked to be 64 hex digits before any path is built from them.
@@ -22,18 +26,21 @@ import datetime as dt
 import hashlib
 import os
 import re
+import secrets
 import tempfile
 import time
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from onestop.adapters._uploads import CHUNK, check_upload, chunks, is_size, too_large
+from onestop.adapters.clocks import SystemClock
 from onestop.domain.files import FileRef
 from onestop.errors import (
     ConfigurationError,
     FileNotFoundInStore,
     FileStoreError,
 )
+from onestop.ports.edges import Clock
 
 __all__ = ["DiskFileStore"]
 
@@ -55,6 +62,7 @@ class DiskFileStore:
         max_bytes: int | None = None,
         chunk_size: int = CHUNK,
         fsync: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         if max_bytes is not None and not is_size(max_bytes):
             raise ConfigurationError(f"max_bytes must be a whole number, 0 or more: {max_bytes!r}")
@@ -64,6 +72,7 @@ class DiskFileStore:
         self.max_bytes = max_bytes
         self._chunk_size = chunk_size
         self._fsync = fsync
+        self._clock: Clock = SystemClock() if clock is None else clock
 
     def __repr__(self) -> str:
         return f"DiskFileStore({str(self.root)!r})"
@@ -107,13 +116,19 @@ class DiskFileStore:
                     os.fsync(out.fileno())
             key = digest.hexdigest()
             final = self._path(key)
-            if final.is_file():
-                os.unlink(temporary)  # the same bytes are stored already
-            else:
+            # The modification time is when the bytes were last stored: what collecting
+            # unreferenced files goes by. Storing the same bytes again makes them young.
+            stamp = self._clock.now().timestamp()
+            try:
+                os.utime(final, (stamp, stamp))
+            except FileNotFoundError:
                 final.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(temporary, final)
+                os.utime(final, (stamp, stamp))
                 if self._fsync:
                     _fsync_directory(final.parent)
+            else:
+                os.unlink(temporary)  # the same bytes are stored already
             temporary = None
         except OSError as e:
             raise FileStoreError(f"cannot store {name!r} under {self.root}: {e}") from e
@@ -165,6 +180,53 @@ class DiskFileStore:
                     leftover.unlink()
                     removed += 1
         return removed
+
+    def keys_older_than(self, older_than: dt.timedelta) -> list[str]:
+        """The keys stored (or stored again) more than ``older_than`` ago."""
+        cutoff = (self._clock.now() - older_than).timestamp()
+        found: list[str] = []
+        try:
+            for path in self.root.glob("[0-9a-f][0-9a-f]/[0-9a-f][0-9a-f]/*"):
+                key = path.name
+                if not _KEY.fullmatch(key) or path != self._path(key):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    if path.stat().st_mtime < cutoff:
+                        found.append(key)
+        except OSError as e:
+            raise FileStoreError(f"cannot list the files under {self.root}: {e}") from e
+        return sorted(found)
+
+    def delete_if_older(self, key: str, older_than: dt.timedelta) -> bool:
+        """Delete ``key`` unless it was stored (again) within ``older_than``; True if deleted.
+
+        The file is first renamed aside (atomic), then its age is checked again: a
+        :meth:`put` of the same bytes that touched it just before is seen and the file is
+        put back (same bytes, so putting it back is harmless); one that comes just after
+        finds no file and stores its own copy.
+        """
+        path = self._existing_path(key)
+        if path is None:
+            return False
+        cutoff = (self._clock.now() - older_than).timestamp()
+        aside = self.root / _INCOMING / f"put-collected-{key}-{secrets.token_hex(4)}.part"
+        try:
+            if path.stat().st_mtime >= cutoff:
+                return False
+            aside.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, aside)
+        except FileNotFoundError:
+            return False
+        except OSError as e:
+            raise FileStoreError(f"cannot delete stored file {key}: {e}") from e
+        try:
+            if aside.stat().st_mtime >= cutoff:
+                os.replace(aside, path)  # stored again meanwhile: keep it
+                return False
+            os.unlink(aside)
+        except OSError as e:
+            raise FileStoreError(f"cannot delete stored file {key}: {e}") from e
+        return True
 
     # --- helpers --------------------------------------------------------------------------
 

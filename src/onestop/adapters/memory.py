@@ -909,6 +909,17 @@ class _Dossiers(_Repository):
 
         return self._uow._list("dossiers.list_by_agency", _DOSSIERS, keep, submission)
 
+    def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` any dossier (a draft included) has a file attached under."""
+        self._uow._begin("dossiers.referenced_file_keys")
+        wanted = set(keys)
+        return {
+            a.file.key
+            for d in self._uow._visible_rows(_DOSSIERS)
+            for a in d.attachments
+            if a.file.key in wanted
+        }
+
 
 class _Payments(_Repository):
     def add(self, payment: Payment) -> None:

@@ -7,6 +7,7 @@ it sends and can be told to fail, for the dispatcher's retry tests. Both are thr
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import threading
 from typing import BinaryIO
@@ -14,6 +15,7 @@ from typing import BinaryIO
 import attrs
 
 from onestop.adapters._uploads import CHUNK, check_upload, read_upload
+from onestop.adapters.clocks import SystemClock
 from onestop.domain.files import FileRef
 from onestop.domain.mail import MailMessage
 from onestop.errors import (
@@ -22,18 +24,25 @@ from onestop.errors import (
     MailPermanentFailure,
     MailTemporaryFailure,
 )
+from onestop.ports.edges import Clock
 
 __all__ = ["InMemoryFileStore", "InMemoryMailTransport", "SentMail"]
 
 
 class InMemoryFileStore:
-    """Files kept in a dictionary keyed by the sha256 of their content."""
+    """Files kept in a dictionary keyed by the sha256 of their content.
 
-    def __init__(self, *, chunk_size: int = CHUNK) -> None:
-        if chunk_size < 1:
+    ``clock`` dates each file when it is stored (and stored again), for
+    :meth:`keys_older_than`; the system's clock unless told otherwise.
+    """
+
+    def __init__(self, *, chunk_size: int = CHUNK, clock: Clock | None = None) -> None:
+        if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidInput("chunk_size", "must be 1 byte or more", chunk_size)
         self._chunk_size = chunk_size
+        self._clock: Clock = SystemClock() if clock is None else clock
         self._files: dict[str, bytes] = {}
+        self._stored_at: dict[str, dt.datetime] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -63,12 +72,13 @@ class InMemoryFileStore:
         )
         with self._lock:
             self._files.setdefault(digest, content)
+            self._stored_at[digest] = self._clock.now()
         return ref
 
     def get(self, key: str) -> bytes:
         """The stored bytes, or FileNotFoundInStore."""
         with self._lock:
-            content = self._files.get(key)
+            content = self._files.get(key) if isinstance(key, str) else None
         if content is None:
             raise FileNotFoundInStore(key)
         return content
@@ -76,7 +86,23 @@ class InMemoryFileStore:
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored."""
         with self._lock:
-            return key in self._files
+            return isinstance(key, str) and key in self._files
+
+    def keys_older_than(self, older_than: dt.timedelta) -> list[str]:
+        """The keys stored (or stored again) more than ``older_than`` ago."""
+        cutoff = self._clock.now() - older_than
+        with self._lock:
+            return sorted(key for key, at in self._stored_at.items() if at < cutoff)
+
+    def delete_if_older(self, key: str, older_than: dt.timedelta) -> bool:
+        """Delete ``key`` unless it was stored (again) within ``older_than``; True if deleted."""
+        cutoff = self._clock.now() - older_than
+        with self._lock:
+            at = self._stored_at.get(key) if isinstance(key, str) else None
+            if at is None or at >= cutoff:
+                return False
+            del self._files[key], self._stored_at[key]
+            return True
 
 
 @attrs.frozen

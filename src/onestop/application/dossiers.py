@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, Final
 
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
+from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.views import ProgressEntry, TrackingView, progress_of
@@ -193,9 +194,12 @@ class DossierService:
                 f"must be one of {', '.join(sorted(component.media_types))}",
                 media_type,
             )
+        # The bytes must be what the media type says (an executable is no PDF): checked as
+        # the store reads them, so a refused stream keeps nothing.
+        checked = content_checked(data, bare, field=f"components[{component.id}].content")
         try:
             ref = ctx.file_store.put(
-                data, name=name, media_type=bare, max_bytes=component.max_bytes
+                checked, name=name, media_type=bare, max_bytes=component.max_bytes
             )
         except AttachmentTooLarge as e:
             # Name the component, as the media type check does; the store knows only bytes.

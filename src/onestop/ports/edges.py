@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import BinaryIO, Protocol
 
 import attrs
@@ -94,6 +94,21 @@ class FileStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored."""
+
+    def keys_older_than(self, older_than: dt.timedelta) -> Iterable[str]:
+        """The keys stored more than ``older_than`` ago by the store's clock.
+
+        Storing bytes that are already stored counts as storing them again: their key is
+        young again. (What collecting unreferenced files relies on: an attach stores the
+        file, then references it.)
+        """
+
+    def delete_if_older(self, key: str, older_than: dt.timedelta) -> bool:
+        """Delete ``key`` unless it was stored (again) within ``older_than``; True if deleted.
+
+        Atomic with respect to :meth:`put`: bytes stored again at the same moment are kept.
+        False for a key that is not stored.
+        """
 
 
 class PasswordHasher(Protocol):

@@ -18,7 +18,7 @@ of work commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -135,6 +135,9 @@ class DossierRepository(Protocol):
         statuses: frozenset[DossierStatus] | None = None,
     ) -> Sequence[Dossier]:
         """One agency's submitted dossiers (never drafts), oldest submission first."""
+
+    def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` any dossier (a draft included) has a file attached under."""
 
 
 class PaymentRepository(Protocol):

@@ -8,19 +8,31 @@ never references a file that is not stored.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import re
 from typing import Any, BinaryIO
 
 from sqlalchemy import Engine, Select, select
 from sqlalchemy import exc as sa_exc
 
 from onestop.adapters._uploads import CHUNK, check_upload, read_upload
+from onestop.adapters.clocks import SystemClock
 from onestop.adapters.sql.schema import file_blobs
 from onestop.adapters.sql.storage import _dialect_insert
 from onestop.domain.files import FileRef
 from onestop.errors import FileNotFoundInStore, FileStoreError, InvalidInput
+from onestop.ports.edges import Clock
 
 __all__ = ["SqlFileStore"]
+
+_KEY = re.compile(r"[0-9a-f]{64}")
+
+
+def _is_key(key: object) -> bool:
+    # Keys are sha256 digests: anything else is not stored, and never reaches the driver
+    # (PostgreSQL refuses a NUL in text; a lone surrogate cannot be encoded).
+    return isinstance(key, str) and _KEY.fullmatch(key) is not None
 
 
 class SqlFileStore:
@@ -31,13 +43,20 @@ class SqlFileStore:
     failures raise :class:`~onestop.errors.FileStoreError`.
     """
 
-    def __init__(self, engine: Engine, *, chunk_size: int = CHUNK) -> None:
+    def __init__(
+        self, engine: Engine, *, chunk_size: int = CHUNK, clock: Clock | None = None
+    ) -> None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise InvalidInput("chunk_size", "must be 1 byte or more", chunk_size)
         self._engine = engine
         self._chunk_size = chunk_size
-        self._insert = _dialect_insert(engine.dialect.name, file_blobs).on_conflict_do_nothing(
-            index_elements=[file_blobs.c.sha256]
+        self._clock: Clock = SystemClock() if clock is None else clock
+        insert = _dialect_insert(engine.dialect.name, file_blobs)
+        # The same bytes stored again are young again (their stored_at moves), so that
+        # collecting unreferenced files never takes a file an attach is about to reference.
+        self._insert = insert.on_conflict_do_update(
+            index_elements=[file_blobs.c.sha256],
+            set_={"stored_at": insert.excluded.stored_at},
         )
 
     def __repr__(self) -> str:
@@ -64,14 +83,22 @@ class SqlFileStore:
         try:
             with self._engine.begin() as connection:
                 connection.execute(
-                    self._insert, {"sha256": digest, "size": len(content), "data": content}
+                    self._insert,
+                    {
+                        "sha256": digest,
+                        "size": len(content),
+                        "data": content,
+                        "stored_at": self._clock.now(),
+                    },
                 )
         except sa_exc.SQLAlchemyError as e:
             raise FileStoreError(f"could not store {name!r}: {getattr(e, 'orig', e)}") from e
         return ref
 
     def get(self, key: str) -> bytes:
-        """The stored bytes, or FileNotFoundInStore."""
+        """The stored bytes, or FileNotFoundInStore (also for anything that is not a key)."""
+        if not _is_key(key):
+            raise FileNotFoundInStore(key)
         content = self._select(select(file_blobs.c.data).where(file_blobs.c.sha256 == key), key)
         if content is None:
             raise FileNotFoundInStore(key)
@@ -79,9 +106,43 @@ class SqlFileStore:
         return bytes(content)
 
     def exists(self, key: str) -> bool:
-        """True when ``key`` is stored."""
+        """True when ``key`` is stored (False for anything that is not a key)."""
+        if not _is_key(key):
+            return False
         found = self._select(select(file_blobs.c.size).where(file_blobs.c.sha256 == key), key)
         return found is not None
+
+    def keys_older_than(self, older_than: dt.timedelta) -> list[str]:
+        """The keys stored (or stored again) more than ``older_than`` ago."""
+        cutoff = self._clock.now() - older_than
+        query = (
+            select(file_blobs.c.sha256)
+            .where(file_blobs.c.stored_at < cutoff)
+            .order_by(file_blobs.c.sha256)
+        )
+        try:
+            with self._engine.connect() as connection:
+                return list(connection.execute(query).scalars())
+        except sa_exc.SQLAlchemyError as e:
+            raise FileStoreError(f"could not list stored files: {getattr(e, 'orig', e)}") from e
+
+    def delete_if_older(self, key: str, older_than: dt.timedelta) -> bool:
+        """Delete ``key`` unless it was stored (again) within ``older_than``; True if deleted.
+
+        One conditional DELETE: a concurrent ``put`` of the same bytes either moved
+        ``stored_at`` first (nothing is deleted) or inserts the row anew after.
+        """
+        if not _is_key(key):
+            return False
+        cutoff = self._clock.now() - older_than
+        statement = file_blobs.delete().where(
+            file_blobs.c.sha256 == key, file_blobs.c.stored_at < cutoff
+        )
+        try:
+            with self._engine.begin() as connection:
+                return bool(connection.execute(statement).rowcount)
+        except sa_exc.SQLAlchemyError as e:
+            raise FileStoreError(f"could not delete {key!r}: {getattr(e, 'orig', e)}") from e
 
     def _select(self, query: Select[tuple[Any]], key: str) -> object | None:
         try:

@@ -314,6 +314,9 @@ file_blobs: Final = Table(
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("data", _BLOB, nullable=False),
+    # When the bytes were last stored (storing them again updates it): what collecting
+    # unreferenced files goes by.
+    Column("stored_at", UtcDateTime(), nullable=False),
     PrimaryKeyConstraint("sha256"),
 )
 

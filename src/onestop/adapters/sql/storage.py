@@ -586,6 +586,11 @@ _DOSSIERS_OF_AGENCY: Final = (
 _DOSSIERS_OF_AGENCY_IN: Final = _DOSSIERS_OF_AGENCY.where(
     t.dossiers.c.status.in_(bindparam("p_statuses", expanding=True))
 )
+_FILE_KEYS_IN_USE: Final = (
+    select(t.dossier_files.c.file_key)
+    .where(t.dossier_files.c.file_key.in_(bindparam("p_keys", expanding=True)))
+    .distinct()
+)
 _CHILD_TABLES: Final = (t.dossier_files, t.dossier_fee_lines, t.dossier_history)
 _DELETE_CHILDREN: Final = {table.name: _children_of(table) for table in _CHILD_TABLES}
 _INSERT: Final = {table.name: table.insert() for table in t.metadata.sorted_tables}
@@ -1658,6 +1663,20 @@ class _Dossiers(_Repository):
         return self._uow._all(
             "dossiers.list_by_agency", _DOSSIERS_OF_AGENCY_IN, params, load, built=True
         )
+
+    def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` any dossier (a draft included) has a file attached under."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        found = self._uow._all(
+            "dossiers.referenced_file_keys",
+            _FILE_KEYS_IN_USE,
+            {"p_keys": wanted},
+            lambda row: str(row["file_key"]),
+            built=True,
+        )
+        return set(found)
 
 
 def _payment(row: _Row) -> Payment:

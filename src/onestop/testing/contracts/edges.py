@@ -36,8 +36,11 @@ from hypothesis import strategies as st
 from onestop.domain.mail import MailMessage
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
+    AttachmentContentMismatch,
     AttachmentTooLarge,
     FileNotFoundInStore,
+    FileStoreError,
+    InvalidAttachment,
     InvalidToken,
     PaymentGatewayError,
     PaymentSignatureInvalid,
@@ -160,6 +163,169 @@ class FileStoreContract:
         assert (ref.size, ref.sha256) == (len(data), hashlib.sha256(data).hexdigest())
         assert store.exists(ref.key)
         assert store.get(ref.key) == data
+
+    @pytest.mark.parametrize(
+        "failure",
+        [
+            ConnectionResetError(104, "Connection reset by peer"),
+            OSError(5, "Input/output error"),
+            TimeoutError("the client stopped sending"),
+            ValueError("I/O operation on closed file."),
+            RuntimeError("a host's stream wrapper failed"),
+            "text",
+            12,
+            None,
+            [b"x"],
+        ],
+        ids=repr,
+    )
+    def test_an_upload_stream_that_fails_is_a_file_store_error_and_keeps_nothing(
+        self, failure: object
+    ) -> None:
+        """read() raising (a reset connection) or giving non-bytes: FileStoreError, no file."""
+        store = self.make_store()
+        kept = store.put(b"kept", name="kept.pdf", media_type="application/pdf")
+        before = self.count_files(store)
+        stream = _FailingStream(b"%PDF-1.4 " + b"y" * 3000, failure)
+        with pytest.raises(FileStoreError) as caught:
+            store.put(stream, name="a.pdf", media_type="application/pdf")  # type: ignore[arg-type]
+        if isinstance(failure, BaseException):
+            assert caught.value.__cause__ is failure
+        assert self.count_files(store) == before
+        assert not store.exists(hashlib.sha256(b"%PDF-1.4 " + b"y" * 3000).hexdigest())
+        assert store.get(kept.key) == b"kept"
+        again = store.put(io.BytesIO(b"after"), name="b.pdf", media_type="application/pdf")
+        assert store.get(again.key) == b"after"
+
+    def test_a_library_error_raised_while_reading_passes_unchanged(self) -> None:
+        """A content check refusing the file mid-read is not turned into FileStoreError."""
+        store = self.make_store()
+        before = self.count_files(store)
+        refusal = AttachmentContentMismatch("file.content", "must be a PDF document")
+        stream = _FailingStream(b"MZ" + b"\x00" * 3000, refusal)
+        with pytest.raises(AttachmentContentMismatch) as caught:
+            store.put(stream, name="a.pdf", media_type="application/pdf")  # type: ignore[arg-type]
+        assert caught.value is refusal
+        assert self.count_files(store) == before
+
+    @pytest.mark.parametrize("data", ["text", None, 12, object()], ids=repr)
+    def test_data_that_is_neither_bytes_nor_a_stream_is_refused(self, data: object) -> None:
+        store = self.make_store()
+        before = self.count_files(store)
+        with pytest.raises((InvalidAttachment, FileStoreError)):
+            store.put(data, name="a.pdf", media_type="application/pdf")  # type: ignore[arg-type]
+        assert self.count_files(store) == before
+
+    @pytest.mark.parametrize(
+        "name",
+        [
+            "\u202efdp.exe",  # shows as "exe.pdf"
+            "h\u1ed3 s\u01a1\u202e.pdf",
+            "a\u202ab.pdf",
+            "a\u2066b\u2069.pdf",
+            "a\u200eb.pdf",
+            "a\u200fb.pdf",
+            "a\u061cb.pdf",
+            "a\u200bb.pdf",  # zero-width space
+            "a\ufeffb.pdf",  # byte-order mark
+            "a\u2028b.pdf",  # line separator
+            "a\x85b.pdf",  # next line (a C1 control)
+            "a\ud800b.pdf",  # lone surrogate
+        ],
+        ids=repr,
+    )
+    def test_names_with_bidi_or_invisible_characters_are_refused(self, name: str) -> None:
+        store = self.make_store()
+        before = self.count_files(store)
+        with pytest.raises(InvalidAttachment) as caught:
+            store.put(b"%PDF-1.4", name=name, media_type="application/pdf")
+        assert caught.value.field == "file.name"
+        assert self.count_files(store) == before
+
+    # --- collecting unreferenced files ------------------------------------------------------
+
+    def make_timed_store(self, clock: Clock) -> FileStore:
+        """A new, empty store that dates what it stores by ``clock``."""
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement make_timed_store(clock) for the collection tests"
+        )
+
+    def _timed(self) -> tuple[FileStore, _Clock]:
+        clock = _Clock(builders.T0)
+        return self.make_timed_store(clock), clock
+
+    def test_keys_older_than_lists_what_was_stored_before(self) -> None:
+        store, clock = self._timed()
+        old = store.put(b"old", name="a.pdf", media_type="application/pdf")
+        clock.advance(dt.timedelta(hours=2))
+        young = store.put(io.BytesIO(b"young"), name="b.pdf", media_type="application/pdf")
+        clock.advance(dt.timedelta(minutes=30))
+        assert list(store.keys_older_than(dt.timedelta(hours=1))) == [old.key]
+        assert sorted(store.keys_older_than(dt.timedelta(minutes=10))) == sorted(
+            [old.key, young.key]
+        )
+        assert list(store.keys_older_than(dt.timedelta(hours=3))) == []
+
+    def test_storing_the_same_bytes_again_makes_them_young(self) -> None:
+        store, clock = self._timed()
+        first = store.put(b"same", name="a.pdf", media_type="application/pdf")
+        clock.advance(dt.timedelta(hours=5))
+        again = store.put(io.BytesIO(b"same"), name="b.pdf", media_type="application/pdf")
+        assert again.key == first.key
+        clock.advance(dt.timedelta(minutes=1))
+        assert list(store.keys_older_than(dt.timedelta(hours=1))) == []
+        assert not store.delete_if_older(first.key, dt.timedelta(hours=1))
+        assert store.get(first.key) == b"same"
+
+    def test_delete_if_older_deletes_old_files_only(self) -> None:
+        store, clock = self._timed()
+        old = store.put(b"old", name="a.pdf", media_type="application/pdf")
+        clock.advance(dt.timedelta(hours=2))
+        young = store.put(b"young", name="b.pdf", media_type="application/pdf")
+        assert not store.delete_if_older(young.key, dt.timedelta(hours=1))
+        assert store.delete_if_older(old.key, dt.timedelta(hours=1))
+        assert not store.exists(old.key)
+        with pytest.raises(FileNotFoundInStore):
+            store.get(old.key)
+        assert store.get(young.key) == b"young"
+        assert not store.delete_if_older(old.key, dt.timedelta(hours=1))  # already gone
+        for key in ("0" * 64, "", "../x", "\x00"):
+            assert not store.delete_if_older(key, dt.timedelta(hours=1))
+        again = store.put(b"old", name="a.pdf", media_type="application/pdf")
+        assert store.get(again.key) == b"old"
+
+
+class _Clock:
+    """A clock moved by hand (the contract cannot import the adapters' ManualClock)."""
+
+    def __init__(self, start: dt.datetime) -> None:
+        self._now = start
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+    def advance(self, delta: dt.timedelta) -> None:
+        self._now += delta
+
+
+class _FailingStream:
+    """A client's upload that gives ``data`` in small pieces, then fails with ``failure``.
+
+    ``failure`` is raised when it is an exception, else returned from ``read()`` as is.
+    """
+
+    def __init__(self, data: bytes, failure: object) -> None:
+        self._data = io.BytesIO(data)
+        self._failure = failure
+        self._reads = 0
+
+    def read(self, size: int = -1) -> object:
+        self._reads += 1
+        if self._reads <= 2:
+            return self._data.read(min(size, 100) if size and size > 0 else 100)
+        if isinstance(self._failure, BaseException):
+            raise self._failure
+        return self._failure
 
 
 # --- mail ----------------------------------------------------------------------------------

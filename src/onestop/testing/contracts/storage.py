@@ -740,6 +740,41 @@ class StorageContract:
         _refused(storage, TransitionNotAllowed, lambda uow: uow.dossiers.delete_draft(dossier.id))
         assert _in_unit(storage, lambda uow: uow.dossiers.get(dossier.id)).code == dossier.code
 
+    def test_referenced_file_keys_sees_drafts_and_submitted_dossiers(
+        self, storage: Storage
+    ) -> None:
+        """Which stored files a dossier references: drafts count, detached files do not."""
+        draft = builders.draft_dossier()
+        component = draft.procedure.mandatory_components()[0].id
+        only_in_draft = builders.file_ref(f"%PDF-1.4 {draft.id}".encode())
+        draft.attach(component, only_in_draft)
+        submitted = builders.submitted_dossier()
+        with storage.unit_of_work() as uow:
+            uow.dossiers.add(draft)
+            uow.dossiers.add(submitted)
+            uow.commit()
+        in_draft = {a.file.key for a in draft.attachments}
+        in_submitted = {a.file.key for a in submitted.attachments}
+        unknown = builders.file_ref(b"never attached").key
+        asked = sorted(in_draft | in_submitted | {unknown})
+
+        def referenced(uow: UnitOfWork) -> set[str]:
+            return set(uow.dossiers.referenced_file_keys(asked))
+
+        assert only_in_draft.key not in in_submitted
+        assert _in_unit(storage, referenced) == in_draft | in_submitted
+        assert _in_unit(storage, lambda uow: set(uow.dossiers.referenced_file_keys([]))) == set()
+
+        def detach(uow: UnitOfWork) -> None:
+            loaded = uow.dossiers.get(draft.id)
+            loaded.detach(component, only_in_draft.key)
+            uow.dossiers.update(loaded)
+
+        _commit(storage, detach)
+        assert _in_unit(storage, referenced) == (in_draft - {only_in_draft.key}) | in_submitted
+        _commit(storage, lambda uow: uow.dossiers.delete_draft(draft.id))
+        assert _in_unit(storage, referenced) == in_submitted
+
     def test_list_by_owner_newest_first(self, storage: Storage) -> None:
         owner = builders.new_id("account")
         times = [builders.T0 + dt.timedelta(hours=h) for h in (2, 0, 5, 2)]

@@ -7,14 +7,19 @@ datetime is refused), dates as ISO dates, enums by value, sets as sorted lists.
 Structuring runs the classes' own validators, and every failure comes out as one
 :class:`~onestop.errors.InvalidInput` (or the subclass asked for) whose message lists each
 problem with its path, e.g. ``procedures[2].working_days: ...``.
+
+Reading JSON text (:func:`loads`, :func:`parse_json`) is guarded before the parser runs: a
+size limit, a nesting limit, strict UTF-8, at most 40 digits in a number and no ``NaN`` or
+``Infinity``; each refusal is an :class:`~onestop.errors.InvalidDocument`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import attrs
 import cattrs
@@ -22,9 +27,34 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from cattrs.preconf.json import make_converter as _make_json_converter
 
 from onestop.domain.codes import SCHEME_2018, SCHEME_WIDE, AgencyCode, CodeScheme, DossierCode
-from onestop.errors import InvalidDossierCode, InvalidInput, NaiveDatetime
+from onestop.errors import (
+    InvalidDocument,
+    InvalidDossierCode,
+    InvalidInput,
+    NaiveDatetime,
+    OnestopError,
+    show_value,
+)
 
-__all__ = ["converter", "dumps", "loads", "make_converter", "structure", "unstructure"]
+__all__ = [
+    "MAX_DOCUMENT_DEPTH",
+    "MAX_DOCUMENT_SIZE",
+    "converter",
+    "dumps",
+    "loads",
+    "make_converter",
+    "parse_json",
+    "structure",
+    "unstructure",
+]
+
+#: The largest JSON document :func:`loads` reads, in characters (text) or bytes: 16 MiB.
+MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
+#: The deepest nesting of lists and objects a document may have; the library's own documents
+#: need fewer than ten levels, and Python's parser and cattrs recurse once per level.
+MAX_DOCUMENT_DEPTH = 32
+# Far more digits than any amount, size or count: Python refuses over 4,300 anyway.
+_MAX_NUMBER_DIGITS = 40
 
 T = TypeVar("T")
 
@@ -175,11 +205,29 @@ def _messages(error: BaseException, path: str = "$") -> list[str]:
     if isinstance(error, InvalidInput):
         return [
             f"{path}: {error.field}: {error.rule}"
-            + (f" (got {error.value!r})" if error.value is not None else "")
+            + (f" (got {show_value(error.value)})" if error.value is not None else "")
         ]
     if isinstance(error, ExceptionGroup):
         return [m for sub in error.exceptions for m in _messages(sub, path)]
+    if isinstance(error, AttributeError | TypeError):
+        # cattrs met a value of the wrong JSON type: a list or text where an object belongs.
+        return [
+            f"{path}: has the wrong JSON type (expected an object, list or value of another kind)"
+        ]
     return [f"{path}: {error}"]
+
+
+# What structuring data of the wrong shape raises, inside cattrs or the classes it builds: a
+# list where an object belongs (AttributeError), a dict where text belongs (TypeError)...
+_STRUCTURING_ERRORS = (
+    cattrs.BaseValidationError,
+    OnestopError,
+    LookupError,
+    TypeError,
+    ValueError,
+    AttributeError,
+    ArithmeticError,
+)
 
 
 def structure(
@@ -190,10 +238,15 @@ def structure(
     field: str = "data",
     conv: cattrs.Converter | None = None,
 ) -> T:
-    """Build ``cls`` from JSON-ready data, or raise ``error`` listing every problem by path."""
+    """Build ``cls`` from JSON-ready data, or raise ``error`` listing every problem by path.
+
+    Data nested deeper than :data:`MAX_DOCUMENT_DEPTH` is refused before structuring.
+    """
     try:
         return (conv or converter).structure(data, cls)
-    except (cattrs.BaseValidationError, InvalidInput, KeyError, TypeError, ValueError) as e:
+    except RecursionError as e:
+        raise error(field, f"$: is nested too deeply (at most {MAX_DOCUMENT_DEPTH})") from e
+    except _STRUCTURING_ERRORS as e:
         if isinstance(e, error):
             raise
         problems = _messages(e)
@@ -201,14 +254,107 @@ def structure(
 
 
 def dumps(value: object, conv: cattrs.Converter | None = None) -> str:
-    """The value as compact JSON text (UTF-8 friendly, Vietnamese kept as is)."""
-    return json.dumps(unstructure(value, conv), ensure_ascii=False, separators=(",", ":"))
+    """The value as compact JSON text (UTF-8 friendly, Vietnamese kept as is).
 
-
-def loads(text: str | bytes, cls: type[T], conv: cattrs.Converter | None = None) -> T:
-    """The value of type ``cls`` read back from :func:`dumps`'s text."""
+    InvalidInput for a value the converter cannot write as JSON (an arbitrary object, NaN,
+    an integer of thousands of digits, nesting deeper than Python recurses).
+    """
     try:
-        data = json.loads(text)
+        return json.dumps(
+            unstructure(value, conv), ensure_ascii=False, separators=(",", ":"), allow_nan=False
+        )
+    except (TypeError, ValueError, RecursionError) as e:
+        raise InvalidInput(
+            "value", f"must be a value onestop can write as JSON ({type(e).__name__})", value
+        ) from e
+
+
+def loads(
+    text: str | bytes,
+    cls: type[T],
+    conv: cattrs.Converter | None = None,
+    *,
+    max_size: int = MAX_DOCUMENT_SIZE,
+) -> T:
+    """The value of type ``cls`` read back from :func:`dumps`'s text.
+
+    Every refusal is an InvalidDocument: text that is too large, too deep, not UTF-8 or not
+    JSON (see :func:`parse_json`), or JSON of the wrong shape, each problem named by its path.
+    """
+    data = parse_json(text, max_size=max_size)
+    return structure(data, cls, error=InvalidDocument, field="document", conv=conv)
+
+
+# --- reading JSON text safely --------------------------------------------------------------
+
+# A JSON string, matched possessively: its brackets are not nesting.
+_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def parse_json(
+    text: str | bytes | bytearray,
+    *,
+    max_size: int = MAX_DOCUMENT_SIZE,
+    max_depth: int = MAX_DOCUMENT_DEPTH,
+    error: type[InvalidInput] = InvalidDocument,
+    field: str = "document",
+) -> Any:
+    """Parse JSON text (or UTF-8 bytes) after checking its size, encoding and nesting.
+
+    Refused with ``error`` naming ``field``: anything but text or bytes, more than
+    ``max_size`` characters or bytes, bytes that are not UTF-8, nesting deeper than
+    ``max_depth``, numbers of more than 40 digits, ``NaN``/``Infinity`` and invalid JSON.
+    """
+    if isinstance(text, bytes | bytearray):
+        if len(text) > max_size:
+            _too_large(error, field, max_size)
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise error(field, f"must be UTF-8 text ({e.reason} at byte {e.start})") from None
+    elif not isinstance(text, str):
+        raise error(field, "must be JSON text (str) or UTF-8 bytes", text)
+    if len(text) > max_size:
+        _too_large(error, field, max_size)
+    depth = _nesting_depth(text, max_depth)
+    if depth > max_depth:
+        raise error(field, f"must not nest lists and objects more than {max_depth} deep")
+
+    def number(digits: str) -> int:
+        if len(digits) > _MAX_NUMBER_DIGITS:
+            raise error(field, f"must not hold numbers of more than {_MAX_NUMBER_DIGITS} digits")
+        return int(digits)
+
+    def constant(name: str) -> NoReturn:
+        raise error(field, f"is not valid JSON: {name} is not a JSON number")
+
+    try:
+        return json.loads(text, parse_int=number, parse_constant=constant)
     except json.JSONDecodeError as e:
-        raise InvalidInput("json", f"is not valid JSON: {e.msg} at line {e.lineno}") from e
-    return structure(data, cls, conv=conv)
+        raise error(
+            field, f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
+        ) from None
+    except RecursionError:  # unreachable after the depth check; kept as a last guard
+        raise error(field, f"must not nest lists and objects more than {max_depth} deep") from None
+
+
+def _too_large(error: type[InvalidInput], field: str, max_size: int) -> NoReturn:
+    raise error(field, f"must be at most {max_size} characters (bytes) long")
+
+
+def _nesting_depth(text: str, limit: int) -> int:
+    """How deep lists and objects nest, or at least ``limit + 1`` once it is past ``limit``."""
+    if text.count("[") + text.count("{") <= limit:
+        return 0  # too few brackets to nest deeper than the limit: no need to look
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest

@@ -35,8 +35,11 @@ def file_refs(
             key=digest, name=name, media_type=media_type, size=size, sha256=digest
         ),
         st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+        # File names refuse control, format (bidi, zero-width) and separator characters.
         st.text(
-            st.characters(min_codepoint=32, exclude_characters="\x7f"), min_size=1, max_size=40
+            st.characters(exclude_categories=("Cc", "Cf", "Cs", "Zl", "Zp")),
+            min_size=1,
+            max_size=40,
         ),
         st.sampled_from(sorted(media_types)),
         st.integers(1, max_bytes),

@@ -425,3 +425,13 @@ def test_registering_a_taken_email_with_a_bad_detail_names_the_detail(portal: Po
     assert caught.value.field == "full_name"
     with pytest.raises(DuplicateError):
         portal.accounts.register_citizen(EMAIL, PASSWORD, FULL_NAME)
+
+
+@pytest.mark.parametrize("name", ["", "\ud800", "a b", "1x"])
+def test_update_profile_names_an_odd_detail_name_by_its_container(
+    portal: Portal, account_id: str, name: str
+) -> None:
+    """A key that is no identifier cannot be a field name: the error names ``changes``."""
+    with pytest.raises(InvalidInput) as caught:
+        portal.accounts.update_profile(account_id, **{name: "x"})
+    assert caught.value.field == "changes"

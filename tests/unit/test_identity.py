@@ -485,3 +485,24 @@ def test_check_cccd_answers_any_birth_date_and_sex(date_of_birth: Any, sex: Any)
         assert result.field.startswith("cccd.")
     else:
         assert result == "001200012345"
+
+
+@pytest.mark.parametrize("field", [None, "", 7, "\ud800", "a\nb", "x" * 101])
+def test_a_field_name_that_names_nothing_is_refused(field: Any) -> None:
+    """The caller's own name for the input is checked too: an error always names a field."""
+    for call in (
+        lambda: normalize_phone("0912345678", field),
+        lambda: check_cccd("001200012345", field=field),
+        lambda: check_text("Hà Nội", field),
+        lambda: normalize_email("an@example.vn", field),
+    ):
+        with pytest.raises(InvalidInput) as caught:
+            call()
+        assert caught.value.field == "field"
+
+
+@pytest.mark.parametrize("max_length", [None, 0, -1, "200", 2.5])
+def test_check_text_refuses_a_length_that_is_no_whole_number_above_zero(max_length: Any) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        check_text("Hà Nội", "address", max_length=max_length)
+    assert caught.value.field == "max_length"

@@ -457,8 +457,9 @@ class AccountService:
             )
         unknown = sorted(set(changes) - _PROFILE_DETAILS)
         if unknown:
+            # A name that is no identifier ("", a lone surrogate) is named by its container.
             raise InvalidInput(
-                unknown[0],
+                unknown[0] if unknown[0].isidentifier() else "changes",
                 f"is not a profile detail; use one of {', '.join(sorted(_PROFILE_DETAILS))}",
             )
         for name, value in changes.items():

@@ -174,8 +174,10 @@ class Applicant:
         details = sorted(a.name for a in attrs.fields(Applicant))
         unknown = sorted(set(changes) - set(details))
         if unknown:
+            # A name that is no identifier ("", a lone surrogate) is named by its container.
+            field = unknown[0] if unknown[0].isidentifier() else "changes"
             raise InvalidInput(
-                unknown[0], f"is not an applicant detail; use one of {', '.join(details)}"
+                field, f"is not an applicant detail; use one of {', '.join(details)}"
             )
         return Applicant.create(**{**attrs.asdict(self, recurse=False), **changes})
 

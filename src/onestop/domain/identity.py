@@ -15,8 +15,8 @@ import enum
 import re
 import unicodedata
 
-from onestop.domain.inputs import require_text
-from onestop.errors import InvalidIdentity
+from onestop.domain.inputs import require_int, require_text
+from onestop.errors import InvalidIdentity, InvalidInput
 
 __all__ = [
     "CCCD_PROVINCE_CODES",
@@ -72,6 +72,9 @@ _MAX_CODE_CHARS = 64
 
 def _text(value: object, field: str) -> str:
     """``value`` if it is valid Unicode text; InvalidIdentity naming ``field`` otherwise."""
+    if not isinstance(field, str) or not field or not field.isprintable() or len(field) > 100:
+        # The caller's own name for the input: a programming error, reported as one.
+        raise InvalidInput("field", "must name the input: printable text of 1 to 100 characters")
     return require_text(value, field, error=InvalidIdentity)
 
 
@@ -265,6 +268,7 @@ def check_text(text: str, field: str, *, max_length: int = 200) -> str:
     """
     # NFC: the same Vietnamese letter typed precomposed or with combining marks is one text.
     stripped = _text(text, field).strip()
+    require_int(max_length, "max_length", minimum=1)
     # NFC joins at most a letter and its two marks into one: anything longer is too long
     # whatever its form, and is refused before normalising a megabyte of it.
     if len(stripped) > 3 * max_length:

@@ -236,9 +236,9 @@ class AccountService:
         def find(uow: UnitOfWork) -> Account | None:
             return None if login is None else uow.accounts.find_by_email(login)
 
-        shown = "<not an email address>" if login is None else mask_email(login)
+        asked_for = "<not an email address>" if login is None else mask_email(login)
         return self._prove_password(
-            find, password, "login", Account.record_successful_login, email=shown
+            find, password, "login", Account.record_successful_login, asked_for=asked_for
         )
 
     def _prove_password(
@@ -248,13 +248,14 @@ class AccountService:
         action: _Action,
         on_right: _OnRightPassword,
         *,
-        email: str,
+        asked_for: str,
     ) -> Account:
         """The account ``find`` gives, once ``password`` is proved right for it.
 
         A wrong password counts towards the lock and raises InvalidCredentials; a right one
         goes through ``on_right`` (which may refuse a locked account). Every outcome but
-        success is logged as a security event; ``email`` (masked) names an unknown account.
+        success is logged as a security event, naming the account by its masked email, or
+        by ``asked_for`` (already masked) when ``find`` finds none.
         """
         verdicts: dict[str, bool] = {}  # password hash -> whether ``password`` matches it
         for attempt in range(1, _LOGIN_RETRIES + 1):
@@ -266,7 +267,7 @@ class AccountService:
                     log_security_event(
                         f"{action}.failed",
                         "no account has this email",
-                        email=email,
+                        email=asked_for,
                         account_id=None,
                         known_account=False,
                     )
@@ -426,7 +427,7 @@ class AccountService:
             old_password,
             "password_change",
             Account.record_right_password,
-            email=mask(account_id),
+            asked_for=mask(account_id),  # never used: get() raises AccountNotFound instead
         )
         self._check_password(new_password, account.email, "new_password")
         if new_password == old_password:
@@ -561,6 +562,8 @@ class AccountService:
     @staticmethod
     def _check_stamp(claims: _Claims, account: Account) -> None:
         """Refuse a reset link mailed before the account's password last changed."""
+        if claims.password_stamp is None:
+            raise InvalidToken()  # genuine but made without a stamp: not a reset link of ours
         if claims.password_stamp != account.password_stamp:
             raise InvalidToken(
                 "the link no longer works: the password has changed since it was sent; "

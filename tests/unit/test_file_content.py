@@ -237,3 +237,21 @@ def test_attach_over_a_failing_connection_is_a_file_store_error(kit: PortalKit) 
     assert isinstance(caught.value.__cause__, ConnectionResetError)
     assert len(kit.portal.context.file_store) == 0  # type: ignore[arg-type]
     assert kit.portal.dossiers.get(kit.citizen.id, draft.id).attachments == ()
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        ((None, "a.pdf", "application/pdf", 1, "0" * 64), "file.key"),
+        (("k\ud800", "a.pdf", "application/pdf", 1, "0" * 64), "file.key"),
+        (("k", None, "application/pdf", 1, "0" * 64), "file.name"),
+        (("k", "a.pdf", 5, 1, "0" * 64), "file.media_type"),
+        (("k", "a.pdf", "application/pdf", 1, b"0" * 64), "file.sha256"),
+    ],
+)
+def test_file_ref_refuses_wrong_types_naming_the_field(
+    args: tuple[object, ...], field: str
+) -> None:
+    with pytest.raises(InvalidAttachment) as caught:
+        FileRef(*args)  # type: ignore[arg-type]
+    assert caught.value.field == field

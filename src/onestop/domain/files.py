@@ -19,6 +19,7 @@ from typing import Final
 
 import attrs
 
+from onestop.domain.inputs import is_valid_unicode
 from onestop.errors import AttachmentContentMismatch, InvalidAttachment
 
 __all__ = [
@@ -38,13 +39,26 @@ _INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _MEDIA_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 
+def _check_key(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if (
+        not isinstance(value, str)
+        or not value
+        or len(value) > 255
+        or _CONTROL.search(value)
+        or not is_valid_unicode(value)
+    ):
+        raise InvalidAttachment(
+            "file.key", "must be the file store's key: 1 to 255 characters of text", value
+        )
+
+
 def _check_sha256(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not _SHA256.fullmatch(value):
+    if not isinstance(value, str) or not _SHA256.fullmatch(value):
         raise InvalidAttachment("file.sha256", "must be 64 lowercase hexadecimal digits", value)
 
 
 def _check_media_type(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not _MEDIA_TYPE.fullmatch(value):
+    if not isinstance(value, str) or not _MEDIA_TYPE.fullmatch(value):
         raise InvalidAttachment("file.media_type", "must look like 'type/subtype'", value)
 
 
@@ -87,7 +101,7 @@ class FileRef:
     display only and never used as a path.
     """
 
-    key: str
+    key: str = attrs.field(validator=_check_key)
     name: str = attrs.field(validator=_check_name)
     media_type: str = attrs.field(validator=_check_media_type)
     size: int = attrs.field(validator=_check_size)

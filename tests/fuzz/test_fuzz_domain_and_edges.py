@@ -33,7 +33,7 @@ from onestop.domain.dossier import Dossier
 from onestop.domain.payments import Payment
 from onestop.testing import builders
 from tests.fuzz.harness import Call, arguments_for, call_safely
-from tests.strategies.hostile import hostile_values
+from tests.strategies.hostile import hostile_texts, hostile_values
 from tests.unit.conftest import make_kit
 
 EXAMPLES = int(os.environ.get("ONESTOP_FUZZ_EXAMPLES", "150"))
@@ -207,7 +207,9 @@ _callback_params = st.one_of(
                     "vnp_ResponseCode",
                 ]
             ),
-            hostile_values(),
+            # Keys a query string or JSON body can carry: text and numbers (hashable).
+            hostile_texts(),
+            st.integers(),
         ),
         hostile_values(),
         max_size=6,

@@ -16,8 +16,11 @@ size limit, a nesting limit, strict UTF-8, at most 40 digits in a number and no 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
+import math
 import re
+import typing
 from collections.abc import Iterable
 from typing import Any, NoReturn, TypeVar
 
@@ -55,6 +58,8 @@ MAX_DOCUMENT_SIZE = 16 * 1024 * 1024
 MAX_DOCUMENT_DEPTH = 32
 # Far more digits than any amount, size or count: Python refuses over 4,300 anyway.
 _MAX_NUMBER_DIGITS = 40
+# A document with thousands of broken values still gives a message one can read.
+_MAX_PROBLEMS_SHOWN = 50
 
 T = TypeVar("T")
 
@@ -180,12 +185,13 @@ def unstructure(value: object, conv: cattrs.Converter | None = None) -> Any:
     return (conv or converter).unstructure(value)
 
 
-def _messages(error: BaseException, path: str = "$") -> list[str]:
+def _messages(error: BaseException, path: str = "$", expected: Any = None) -> list[str]:
+    """Every leaf problem under ``error`` as ``path: rule``, with JSON paths."""
     if isinstance(error, cattrs.ClassValidationError | cattrs.IterableValidationError):
         out: list[str] = []
         with_notes, without_notes = error.group_exceptions()
         for other in without_notes:
-            out.extend(_messages(other, path))
+            out.extend(_messages(other, path, expected))
         for sub, note in with_notes:
             where: object = getattr(note, "name", None)
             if where is None:
@@ -196,25 +202,43 @@ def _messages(error: BaseException, path: str = "$") -> list[str]:
                 child = f"{path}.{where}"
             else:
                 child = path
-            out.extend(_messages(sub, child))
+            out.extend(_messages(sub, child, getattr(note, "type", None)))
         return out
     if isinstance(error, cattrs.ForbiddenExtraKeysError):
-        return [f"{path}: unexpected keys {sorted(error.extra_fields)}"]
+        keys = sorted(error.extra_fields)
+        shown = ", ".join(show_value(key, 40) for key in keys[:10])
+        more = f" and {len(keys) - 10} more" if len(keys) > 10 else ""
+        return [f"{path}: unexpected keys {shown}{more}"]
     if isinstance(error, KeyError):
-        return [f"{path}.{error.args[0]}: is required"]
+        key = str(error.args[0]) if error.args else "?"
+        # cattrs names the missing attribute in the note too, so the path may end with it.
+        where = path if path.endswith(f".{key}") else f"{path}.{key}"
+        return [f"{where}: is required"]
     if isinstance(error, InvalidInput):
         return [
             f"{path}: {error.field}: {error.rule}"
             + (f" (got {show_value(error.value)})" if error.value is not None else "")
         ]
     if isinstance(error, ExceptionGroup):
-        return [m for sub in error.exceptions for m in _messages(sub, path)]
-    if isinstance(error, AttributeError | TypeError):
-        # cattrs met a value of the wrong JSON type: a list or text where an object belongs.
-        return [
-            f"{path}: has the wrong JSON type (expected an object, list or value of another kind)"
-        ]
-    return [f"{path}: {error}"]
+        return [m for sub in error.exceptions for m in _messages(sub, path, expected)]
+    if isinstance(error, AttributeError | TypeError) or (
+        isinstance(expected, type) and issubclass(expected, enum.Enum)
+    ):
+        # cattrs met a value of the wrong JSON type (a list or text where an object belongs),
+        # or a value that is not one of an enum's.
+        return [f"{path}: must be {_json_shape(expected)}"]
+    return [f"{path}: {show_value(str(error), 200)}"]
+
+
+def _json_shape(expected: Any) -> str:
+    """How a message names the JSON a type is read from."""
+    if attrs.has(expected):
+        return f"a JSON object with the keys {', '.join(attrs.fields_dict(expected))}"
+    if typing.get_origin(expected) in (list, tuple, frozenset, set):
+        return "a JSON list"
+    if isinstance(expected, type) and issubclass(expected, enum.Enum):
+        return "one of " + ", ".join(repr(member.value) for member in expected)
+    return "a JSON value of another type"
 
 
 # What structuring data of the wrong shape raises, inside cattrs or the classes it builds: a
@@ -249,7 +273,11 @@ def structure(
     except _STRUCTURING_ERRORS as e:
         if isinstance(e, error):
             raise
-        problems = _messages(e)
+        problems = _messages(e, "$", cls)
+        if len(problems) > _MAX_PROBLEMS_SHOWN:
+            problems[_MAX_PROBLEMS_SHOWN:] = [
+                f"… and {len(problems) - _MAX_PROBLEMS_SHOWN} more problems"
+            ]
         raise error(field, "; ".join(problems)) from e
 
 
@@ -287,9 +315,12 @@ def loads(
 
 # --- reading JSON text safely --------------------------------------------------------------
 
-# A JSON string, matched possessively: its brackets are not nesting.
-_JSON_STRING = re.compile(r'"(?:[^"\\]++|\\.)*+"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
+# A JSON string, in the unrolled form that never backtracks: what it holds is not structure.
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
+_DIGITS_AS_ZERO = bytes.maketrans(b"0123456789", b"0" * 10)
+_LONG_NUMBER = b"0" * (_MAX_NUMBER_DIGITS + 1)
+_BRACKETS_AS_PARENTHESES = bytes.maketrans(b"[]{}", b"()()")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
 def parse_json(
@@ -309,52 +340,70 @@ def parse_json(
     if isinstance(text, bytes | bytearray):
         if len(text) > max_size:
             _too_large(error, field, max_size)
+        raw = bytes(text)
         try:
-            text = bytes(text).decode("utf-8")
+            text = raw.decode("utf-8")
         except UnicodeDecodeError as e:
             raise error(field, f"must be UTF-8 text ({e.reason} at byte {e.start})") from None
-    elif not isinstance(text, str):
+    elif isinstance(text, str):
+        if len(text) > max_size:
+            _too_large(error, field, max_size)
+        raw = text.encode("utf-8", "surrogatepass")
+    else:
         raise error(field, "must be JSON text (str) or UTF-8 bytes", text)
-    if len(text) > max_size:
-        _too_large(error, field, max_size)
-    depth = _nesting_depth(text, max_depth)
-    if depth > max_depth:
-        raise error(field, f"must not nest lists and objects more than {max_depth} deep")
-
-    def number(digits: str) -> int:
-        if len(digits) > _MAX_NUMBER_DIGITS:
-            raise error(field, f"must not hold numbers of more than {_MAX_NUMBER_DIGITS} digits")
-        return int(digits)
+    problem = _structure_problem(raw, max_depth)
+    if problem is not None:
+        raise error(field, problem)
 
     def constant(name: str) -> NoReturn:
         raise error(field, f"is not valid JSON: {name} is not a JSON number")
 
+    def finite(digits: str) -> float:
+        number = float(digits)
+        if math.isinf(number):
+            raise error(field, f"must not hold numbers beyond the range of a float ({digits})")
+        return number
+
     try:
-        return json.loads(text, parse_int=number, parse_constant=constant)
+        return json.loads(text, parse_constant=constant, parse_float=finite)
+    except InvalidInput:
+        raise
     except json.JSONDecodeError as e:
         raise error(
             field, f"is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
         ) from None
-    except RecursionError:  # unreachable after the depth check; kept as a last guard
-        raise error(field, f"must not nest lists and objects more than {max_depth} deep") from None
+    except (RecursionError, ValueError):  # unreachable after the checks; a last guard
+        raise error(field, "is not JSON that onestop can read") from None
 
 
 def _too_large(error: type[InvalidInput], field: str, max_size: int) -> NoReturn:
     raise error(field, f"must be at most {max_size} characters (bytes) long")
 
 
-def _nesting_depth(text: str, limit: int) -> int:
-    """How deep lists and objects nest, or at least ``limit + 1`` once it is past ``limit``."""
-    if text.count("[") + text.count("{") <= limit:
-        return 0  # too few brackets to nest deeper than the limit: no need to look
-    depth = deepest = 0
-    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            if depth > deepest:
-                deepest = depth
-                if deepest > limit:
-                    break
-        else:
-            depth -= 1
-    return deepest
+def _structure_problem(raw: bytes, max_depth: int) -> str | None:
+    """Why the text cannot be parsed safely (nesting too deep, a number too long), or None.
+
+    Strings are cut out first; what remains is numbers, words and brackets. Nesting is
+    measured by removing innermost bracket pairs, one level per ``bytes.replace``, so the
+    whole check runs at C speed and stops after ``max_depth`` passes.
+    """
+    if len(raw) <= _MAX_NUMBER_DIGITS and raw.count(b"[") + raw.count(b"{") <= max_depth:
+        return None  # the usual small value: nothing in it can be too long or too deep
+    outside_strings = _JSON_STRING.sub(b'""', raw)
+    if _LONG_NUMBER in outside_strings.translate(_DIGITS_AS_ZERO):
+        return f"must not hold numbers of more than {_MAX_NUMBER_DIGITS} digits"
+    brackets = outside_strings.translate(_BRACKETS_AS_PARENTHESES, _NOT_BRACKETS)
+    too_deep = b"(" * (max_depth + 1)
+    for _ in range(max_depth):
+        if not brackets:
+            return None
+        if too_deep in brackets:
+            break
+        shorter = brackets.replace(b"()", b"")
+        if len(shorter) == len(brackets):
+            # Brackets outside strings that never pair up: not JSON, whatever their depth.
+            return "is not valid JSON: its brackets do not pair up"
+        brackets = shorter
+    if brackets:
+        return f"must not nest lists and objects more than {max_depth} deep"
+    return None

@@ -17,7 +17,7 @@ Hierarchy::
     │   ├── InvalidMoney                     negative amounts, zero quantities, bad fee lines
     │   ├── InvalidIdentity                  CMND/CCCD, tax code, phone, email, names
     │   ├── InvalidCatalog                   a procedure, agency or catalog file that breaks a rule
-    │   ├── InvalidDocument                  JSON text that cannot be read: size, depth, encoding, shape
+    │   ├── InvalidDocument                  JSON that cannot be read (size, depth, encoding, shape)
     │   ├── InvalidCalendar                  impossible working-day arithmetic
     │   ├── NaiveDatetime                    an instant without a time zone
     │   ├── InvalidAttachment                media type, size or name refused
@@ -436,7 +436,10 @@ class PaymentAmountMismatch(PaymentError):
     def __init__(self, expected: int, got: int) -> None:
         self.expected = expected
         self.got = got
-        super().__init__(f"the gateway reported {got} VND, the payment is for {expected} VND")
+        super().__init__(
+            f"the gateway reported {show_value(got)} VND, the payment is for "
+            f"{show_value(expected)} VND"
+        )
 
 
 class PaymentGatewayError(PaymentError):

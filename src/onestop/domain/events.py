@@ -7,8 +7,13 @@ ones that concern the applicant into outbox mail in the same unit of work.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 import attrs
+
+from onestop.domain.inputs import require_datetime
+from onestop.errors import InvalidInput
 
 __all__ = [
     "AccountRegistered",
@@ -34,11 +39,61 @@ __all__ = [
 ]
 
 
+def _is_text(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def _is_day(value: object) -> bool:
+    return isinstance(value, dt.date) and not isinstance(value, dt.datetime)
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_flag(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+# What each annotation used below accepts; events are built by the aggregates, so a wrong
+# value here is a bug surfacing as InvalidInput rather than as a corrupt event.
+_CHECKS: dict[str, tuple[Callable[[object], bool], str]] = {
+    "str": (_is_text, "text"),
+    "int": (_is_count, "a whole number"),
+    "bool": (_is_flag, "true or false"),
+    "dt.date": (_is_day, "a date"),
+}
+_FIELD_CHECKS: dict[type, tuple[tuple[str, Callable[[object], bool], str, bool], ...]] = {}
+
+
+def _checks_of(cls: type) -> tuple[tuple[str, Callable[[object], bool], str, bool], ...]:
+    """(field, check, what it must be, None allowed) for every field but ``at``, cached."""
+    found = _FIELD_CHECKS.get(cls)
+    if found is None:
+        rows = []
+        for field in attrs.fields(cls):
+            annotation = str(field.type)
+            optional = annotation.endswith(" | None")
+            check = _CHECKS.get(annotation.removesuffix(" | None"))
+            if check is not None:
+                rows.append((field.name, check[0], check[1], optional))
+        found = _FIELD_CHECKS[cls] = tuple(rows)
+    return found
+
+
 @attrs.frozen
 class DomainEvent:
     """Something that happened at ``at``."""
 
     at: dt.datetime
+
+    def __attrs_post_init__(self) -> None:
+        if self.at.__class__ is not dt.datetime or self.at.tzinfo is not dt.UTC:
+            require_datetime(self.at, "event.at")  # the clock's UTC instants skip this
+        for name, check, what, optional in _checks_of(type(self)):
+            value: Any = getattr(self, name)
+            if not (check(value) or (optional and value is None)):
+                raise InvalidInput(f"event.{name}", f"must be {what}", value)
 
 
 @attrs.frozen

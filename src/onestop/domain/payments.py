@@ -16,7 +16,9 @@ import enum
 import attrs
 
 from onestop.domain.codes import require_aware
-from onestop.errors import InvalidMoney, PaymentAmountMismatch, TransitionNotAllowed
+from onestop.domain.inputs import require_datetime, require_text
+from onestop.domain.money import MAX_VND
+from onestop.errors import InvalidInput, InvalidMoney, PaymentAmountMismatch, TransitionNotAllowed
 
 __all__ = ["Payment", "PaymentOutcome", "PaymentState"]
 
@@ -37,8 +39,41 @@ class PaymentOutcome(enum.Enum):
 
 
 def _check_amount(_: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise InvalidMoney("payment.amount", "must be a whole number of VND above 0", value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_VND:
+        raise InvalidMoney(
+            "payment.amount", f"must be a whole number of VND from 1 to {MAX_VND}", value
+        )
+
+
+def _text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    require_text(value, f"payment.{attribute.name}")
+
+
+def _optional_text(_: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    # Only the type: these hold what a gateway sent, kept as it came for the record.
+    if value is not None and not isinstance(value, str):
+        raise InvalidInput(f"payment.{attribute.name}", "must be text or None", value)
+
+
+def _instant(_: object, attribute: attrs.Attribute[dt.datetime], value: dt.datetime) -> None:
+    require_datetime(value, f"payment.{attribute.name}")
+
+
+def _optional_instant(
+    _: object, attribute: attrs.Attribute[dt.datetime | None], value: dt.datetime | None
+) -> None:
+    if value is not None:
+        require_datetime(value, f"payment.{attribute.name}")
+
+
+def _state(_: object, attribute: attrs.Attribute[PaymentState], value: PaymentState) -> None:
+    if not isinstance(value, PaymentState):
+        raise InvalidInput("payment.state", "must be a PaymentState", value)
+
+
+def _version(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InvalidInput("payment.version", "must be a whole number, 0 or more", value)
 
 
 @attrs.define(eq=False)
@@ -48,17 +83,17 @@ class Payment:
     ``txn_ref`` is the unique reference the gateway knows the payment by (``vnp_TxnRef``).
     """
 
-    id: str
-    dossier_id: str
+    id: str = attrs.field(validator=_text)
+    dossier_id: str = attrs.field(validator=_text)
     amount: int = attrs.field(validator=_check_amount)
-    gateway: str
-    txn_ref: str
-    created_at: dt.datetime
-    state: PaymentState = PaymentState.PENDING
-    settled_at: dt.datetime | None = None
-    gateway_transaction_id: str | None = None
-    failure_reason: str | None = None
-    version: int = 0
+    gateway: str = attrs.field(validator=_text)
+    txn_ref: str = attrs.field(validator=_text)
+    created_at: dt.datetime = attrs.field(validator=_instant)
+    state: PaymentState = attrs.field(default=PaymentState.PENDING, validator=_state)
+    settled_at: dt.datetime | None = attrs.field(default=None, validator=_optional_instant)
+    gateway_transaction_id: str | None = attrs.field(default=None, validator=_optional_text)
+    failure_reason: str | None = attrs.field(default=None, validator=_optional_text)
+    version: int = attrs.field(default=0, validator=_version)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Payment) and other.id == self.id
@@ -95,6 +130,15 @@ class Payment:
         :class:`PaymentAmountMismatch` and changes nothing.
         """
         require_aware(now, "now")
+        if not isinstance(outcome, PaymentOutcome):
+            raise InvalidInput(
+                "outcome", "must be a PaymentOutcome (paid, failed, cancelled)", outcome
+            )
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidMoney("amount", "must be a whole number of VND (an int)", amount)
+        for name, text in (("gateway_transaction_id", gateway_transaction_id), ("reason", reason)):
+            if text is not None and not isinstance(text, str):
+                raise InvalidInput(name, "must be text or None", text)
         if not self.accepts(outcome):
             return False
         if outcome is PaymentOutcome.PAID:
@@ -117,6 +161,8 @@ class Payment:
         if self.is_settled:
             raise TransitionNotAllowed("abandon", f"payment {self.state.value}")
         require_aware(now, "now")
+        if not isinstance(reason, str):
+            raise InvalidInput("reason", "must be text", reason)
         self.state = PaymentState.ABANDONED
         self.failure_reason = reason
         self.settled_at = now

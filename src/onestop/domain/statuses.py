@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from onestop.errors import InvalidInput
+
 __all__ = ["ACTIVE_STATUSES", "TERMINAL_STATUSES", "DossierStatus"]
 
 
@@ -44,11 +46,12 @@ class DossierStatus(enum.Enum):
 
     @classmethod
     def from_national_code(cls, code: int) -> DossierStatus:
-        """The status the national portal reports as ``code`` (1 to 10)."""
+        """The status the national portal reports as ``code`` (1 to 10); InvalidInput if none."""
         for status, number in _NATIONAL_CODES.items():
-            if number == code:
+            # A bool or a float equal to a code is not one.
+            if number == code and type(code) is int:
                 return status
-        raise ValueError(f"national status code must be 1 to 10, got {code!r}")
+        raise InvalidInput("national_code", "must be a whole number from 1 to 10", code)
 
 
 _NATIONAL_CODES: dict[DossierStatus, int | None] = {

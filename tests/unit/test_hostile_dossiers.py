@@ -982,3 +982,17 @@ def _assert_nothing_personal(record: logging.LogRecord) -> None:
     text = record.getMessage() + repr(record.onestop_fields)  # type: ignore[attr-defined]
     for private in (ID_NUMBER, PHONE, "Nguyễn", "an.nguyen@example.vn", "Trần Hưng Đạo"):
         assert private not in text
+
+
+@pytest.mark.parametrize("value", [None, 1, b"id", "\ud800", ["officer-1"]], ids=show_value)
+def test_an_actor_refuses_an_id_or_name_that_is_not_text(value: object) -> None:
+    """Before: any value was kept, and reached the history and the decision."""
+    with pytest.raises(InvalidInput) as caught:
+        Actor.officer(value)  # type: ignore[arg-type]
+    assert caught.value.field == "actor.id"
+    with pytest.raises(InvalidInput) as caught:
+        Actor.applicant("account-1", value)  # type: ignore[arg-type]
+    assert caught.value.field == "actor.name"
+    with pytest.raises(InvalidInput) as caught:
+        Actor("officer", "officer-1")  # type: ignore[arg-type]
+    assert caught.value.field == "actor.kind"

@@ -76,13 +76,24 @@ class ActorKind(enum.Enum):
     SYSTEM = "system"
 
 
+def _actor_kind(_: object, attribute: attrs.Attribute[ActorKind], value: ActorKind) -> None:
+    if not isinstance(value, ActorKind):
+        raise InvalidInput(
+            "actor.kind", "must be an ActorKind (applicant, officer or system)", value
+        )
+
+
+def _actor_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    require_text(value, f"actor.{attribute.name}")
+
+
 @attrs.frozen
 class Actor:
     """One person (or the system) acting on a dossier; ``name`` is shown in the history."""
 
-    kind: ActorKind
-    id: str
-    name: str = ""
+    kind: ActorKind = attrs.field(validator=_actor_kind)
+    id: str = attrs.field(validator=_actor_text)
+    name: str = attrs.field(default="", validator=_actor_text)
 
     @classmethod
     def applicant(cls, account_id: str, name: str = "") -> Actor:

@@ -20,7 +20,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onestop.application.dispatcher import MailDispatcher
+from onestop.application.pagination import MAX_PAGE, Page
 from onestop.application.security_log import SECURITY_LOGGER
+from onestop.application.views import ProgressEntry, TrackingView, progress_of, status_label
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Actor, Dossier
@@ -682,12 +684,45 @@ def test_every_argument_answers_any_value_with_a_typed_error(name: str) -> None:
     assert _sweep(build) == []
 
 
-def test_a_page_far_out_of_range_is_refused_or_empty(kit: PortalKit) -> None:
+def test_a_page_far_out_of_range_is_refused_by_name(kit: PortalKit) -> None:
+    """Before: 10**5000 was answered with a Page whose number no template can print."""
+    for page in (-(10**5000), 10**5000, MAX_PAGE + 1, 0):
+        with pytest.raises(InvalidInput) as caught:
+            kit.portal.catalog.search("x", page=page)
+        assert caught.value.field == "page"
+        str(caught.value)
+    assert kit.portal.catalog.search("", page=MAX_PAGE).items == ()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"results": None, "page": 1, "page_size": 1}, "results"),
+        ({"results": "abc", "page": 1, "page_size": 1}, "results"),
+        ({"results": [1], "page": None, "page_size": 1}, "page"),
+        ({"results": [1], "page": 10**5000, "page_size": 1}, "page"),
+        ({"results": [1], "page": 1, "page_size": 0}, "page_size"),
+        ({"results": [1], "page": 1, "page_size": "10"}, "page_size"),
+    ],
+)
+def test_a_page_is_built_from_whole_numbers_only(arguments: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidInput) as caught:
-        kit.portal.catalog.search("x", page=-(10**5000))
-    assert caught.value.field == "page"
-    assert "digits" in str(caught.value)
-    assert kit.portal.catalog.search("", page=10**5000).items == ()
+        Page.of(**arguments)
+    assert caught.value.field == field
+
+
+def test_the_read_models_refuse_what_is_not_a_dossier(kit: PortalKit) -> None:
+    dossier = kit.submitted(HKD)
+    with pytest.raises(InvalidInput, match="dossier"):
+        TrackingView.of(None, now=_NOW)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="now"):
+        TrackingView.of(dossier, now=dt.datetime(2022, 6, 22, 9))
+    with pytest.raises(InvalidInput, match="dossier"):
+        progress_of("dossier-1")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="status"):
+        status_label("received")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="entry"):
+        ProgressEntry.of({"action": "submitted"})  # type: ignore[arg-type]
 
 
 def test_a_search_query_longer_than_any_name_is_refused(kit: PortalKit) -> None:

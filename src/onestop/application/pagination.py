@@ -9,9 +9,13 @@ import attrs
 
 from onestop.errors import InvalidInput
 
-__all__ = ["Page", "check_page"]
+__all__ = ["MAX_PAGE", "Page", "check_page"]
 
 T = TypeVar("T")
+
+#: Highest page number asked for: far past any real list, and small enough to print (a
+#: number of thousands of digits cannot be turned into text).
+MAX_PAGE = 1_000_000
 
 
 @attrs.frozen
@@ -25,7 +29,15 @@ class Page(Generic[T]):
 
     @classmethod
     def of(cls, results: Sequence[T], *, page: int, page_size: int) -> Page[T]:
-        """The given page of ``results``; a page past the last one is empty, not an error."""
+        """The given page of ``results``; a page past the last one is empty, not an error.
+
+        InvalidInput names ``results``, ``page`` or ``page_size`` of the wrong kind.
+        """
+        if not isinstance(results, Sequence) or isinstance(results, str | bytes | bytearray):
+            raise InvalidInput("results", "must be a sequence (a list or tuple)", results)
+        _check_page_number(page)
+        if isinstance(page_size, bool) or not isinstance(page_size, int) or page_size < 1:
+            raise InvalidInput("page_size", "must be a whole number, 1 or more", page_size)
         start = (page - 1) * page_size
         return cls(
             items=tuple(results[start : start + page_size]),
@@ -55,9 +67,13 @@ def check_page(page: int, page_size: int | None, *, default: int, maximum: int) 
 
     InvalidInput names ``"page"`` or ``"page_size"``.
     """
-    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
-        raise InvalidInput("page", "must be a whole number, 1 or more", page)
+    _check_page_number(page)
     size = default if page_size is None else page_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= maximum:
         raise InvalidInput("page_size", f"must be a whole number from 1 to {maximum}", page_size)
     return page, size
+
+
+def _check_page_number(page: object) -> None:
+    if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
+        raise InvalidInput("page", f"must be a whole number from 1 to {MAX_PAGE}", page)

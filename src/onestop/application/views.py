@@ -15,8 +15,10 @@ import attrs
 from onestop.domain.catalog import FeesDue
 from onestop.domain.codes import local_time
 from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry, PaymentStatus
+from onestop.domain.inputs import require_datetime
 from onestop.domain.payments import Payment
 from onestop.domain.statuses import DossierStatus
+from onestop.errors import InvalidInput
 
 __all__ = [
     "ACTION_LABELS",
@@ -58,13 +60,20 @@ def _pick(labels: tuple[str, str], locale: str) -> str:
     return labels[1] if locale == "en" else labels[0]
 
 
+def _require(value: object, cls: type, field: str) -> None:
+    if not isinstance(value, cls):
+        raise InvalidInput(field, f"must be a {cls.__name__}", value)
+
+
 def status_label(status: DossierStatus, locale: str = "vi") -> str:
     """The label of a status in ``locale`` ("vi" or "en"; anything else reads as "vi")."""
+    _require(status, DossierStatus, "status")
     return _pick((status.label_vi, status.label_en), locale)
 
 
 def action_label(entry: HistoryEntry, locale: str = "vi") -> str:
     """The label of one history step; an action without a label shows its new status."""
+    _require(entry, HistoryEntry, "entry")
     labels = ACTION_LABELS.get(entry.action, (entry.to_status.label_vi, entry.to_status.label_en))
     return _pick(labels, locale)
 
@@ -87,6 +96,7 @@ class ProgressEntry:
     @classmethod
     def of(cls, entry: HistoryEntry) -> ProgressEntry:
         """The view of one recorded step; ``at`` is shown in Vietnam's local time."""
+        _require(entry, HistoryEntry, "entry")
         return cls(
             at=local_time(entry.at),
             action=entry.action,
@@ -107,6 +117,7 @@ class ProgressEntry:
 
 def progress_of(dossier: Dossier) -> list[ProgressEntry]:
     """The dossier's history as progress entries, oldest first."""
+    _require(dossier, Dossier, "dossier")
     return [ProgressEntry.of(entry) for entry in dossier.history]
 
 
@@ -144,6 +155,8 @@ class TrackingView:
     @classmethod
     def of(cls, dossier: Dossier, *, now: dt.datetime) -> TrackingView:
         """The public view of a submitted dossier at ``now``; instants in local time."""
+        _require(dossier, Dossier, "dossier")
+        require_datetime(now, "now")
         return cls(
             code=str(dossier.code),
             procedure_code=dossier.procedure.code,

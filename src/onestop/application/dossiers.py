@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import time
 import typing
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Final
@@ -345,12 +346,13 @@ class DossierService:
         """Public tracking: the code plus the applicant's id number, tax code or phone.
 
         A wrong second factor gives exactly the same DossierNotFound as an unknown code (same
-        message, same attributes, raised from the same place after the same work), and the
-        view holds no personal data, so sequential codes reveal nothing. Each failure is a
-        DEBUG ``dossier.track_failed`` event on ``onestop.security``, without the second
-        factor.
+        message, same attributes, raised from the same place after the same comparisons, no
+        sooner than :data:`TRACKING_FAILURE_SECONDS`), and the view holds no personal data,
+        so sequential codes reveal nothing. Each failure is a DEBUG ``dossier.track_failed``
+        event on ``onestop.security``, without the second factor.
         """
         ctx = self._ctx
+        started = time.perf_counter()
         text = code.strip()
         try:
             # A malformed code says how codes look (InvalidDossierCode): that reveals nothing.
@@ -372,8 +374,22 @@ class DossierService:
         )
         if dossier is None or not proven:
             _log_failed_track(text, "unknown code or wrong second factor")
+            # Loading a stored dossier takes longer than missing one: every failure waits
+            # out the same floor, so the response time does not tell them apart either.
+            _wait_until(started + TRACKING_FAILURE_SECONDS)
             raise DossierNotFound(text)
         return TrackingView.of(dossier, now=ctx.clock.now())
+
+
+#: How long a failed public lookup of a well-formed code takes at least, found or not: longer
+#: than loading a dossier takes on the storages we ship (in memory: well under 1 ms).
+TRACKING_FAILURE_SECONDS: Final = 0.003
+
+
+def _wait_until(deadline: float) -> None:
+    remaining = deadline - time.perf_counter()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 #: Longest second factor compared: a phone in international form, with room for spaces.

@@ -99,6 +99,37 @@ def free_text(*, min_size: int = 0, max_size: int = 200) -> st.SearchStrategy[st
     )
 
 
+def note_text(*, min_size: int = 1, max_size: int = 300) -> st.SearchStrategy[str]:
+    """What a dossier step's note or reason may hold: lines and tabs, no other control
+    character and no bidirectional control (``Dossier`` refuses those)."""
+    return (
+        st.text(
+            alphabet=st.characters(
+                exclude_categories=("Cc", "Cs"),
+                exclude_characters="\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069",
+            )
+            | st.sampled_from("\n\t"),
+            min_size=min_size,
+            max_size=max_size,
+        )
+        .map(str.strip)
+        .filter(lambda s: len(s) >= min_size)
+    )
+
+
+def address_text(*, max_size: int = 200) -> st.SearchStrategy[str]:
+    """An address as ``check_text`` accepts it: one line, no control or invisible character."""
+    return (
+        st.text(
+            alphabet=st.characters(exclude_categories=("C", "Z"), include_characters=" "),
+            min_size=1,
+            max_size=max_size,
+        )
+        .map(str.strip)
+        .filter(bool)
+    )
+
+
 def one_line_text(*, min_size: int = 1, max_size: int = 120) -> st.SearchStrategy[str]:
     """Printable text on one line, as a mail subject must be."""
     return free_text(min_size=min_size, max_size=max_size).filter(
@@ -172,9 +203,9 @@ def dossiers(draw: st.DrawFn) -> Dossier:
         )
     )
     if draw(st.booleans()):
-        dossier.choose_home_pickup(draw(free_text(min_size=1, max_size=200)))
+        dossier.choose_home_pickup(draw(address_text()))
     if draw(st.booleans()):
-        dossier.choose_home_delivery(draw(free_text(min_size=1, max_size=200)))
+        dossier.choose_home_delivery(draw(address_text()))
     steps = draw(st.integers(0, 3))
     if steps >= 1:
         submitted = now + draw(st.timedeltas(dt.timedelta(0), dt.timedelta(days=30)))
@@ -188,13 +219,13 @@ def dossiers(draw: st.DrawFn) -> Dossier:
             dossier.request_supplement(
                 officer=officer,
                 now=submitted + dt.timedelta(hours=1),
-                note=draw(free_text(min_size=1, max_size=300)),
+                note=draw(note_text()),
             )
         if steps >= 3:
             dossier.withdraw(
                 actor=Actor.applicant(dossier.owner_id, dossier.applicant.full_name),
                 now=submitted + dt.timedelta(hours=2),
-                reason=draw(free_text(min_size=1, max_size=300)),
+                reason=draw(note_text()),
             )
     dossier.pull_events()
     return dossier

@@ -192,6 +192,9 @@ CODES = (
     f"{WARD}-220622-0001\x00",
     FIRST_CODE.lower(),
     f"\u202e{FIRST_CODE}",
+    f"{FIRST_CODE}\u200b",
+    FIRST_CODE + " " * 100_000,
+    "9" * 100_000,
     "",
 )
 

@@ -366,9 +366,8 @@ class DossierService:
                 dossier = uow.dossiers.get_by_code(parsed)
             except DossierNotFound:
                 dossier = None
-        # The same comparisons whether or not the code exists, so the time taken says
-        # nothing either; and one raise, outside any handler, so the errors carry no
-        # different cause or context.
+        # The same comparisons whether or not the code exists, and one raise outside any
+        # handler, so the two errors carry no different cause or context.
         proven = _proves_applicant(
             _NOBODY if dossier is None else _factors(dossier.applicant), id_number_or_phone
         )

@@ -47,11 +47,12 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, Self, TypeVar, cast
 
 import attrs
 
 from onestop.domain.accounts import Account, Officer
+from onestop.domain.audit import AuditRecord, dossier_stream, history_records
 from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode, DossierCode, require_aware
 from onestop.domain.dossier import Dossier
@@ -78,6 +79,7 @@ from onestop.errors import (
 )
 from onestop.ports.storage import (
     AccountRepository,
+    AuditTrail,
     CatalogRepository,
     CodeSequence,
     DossierRepository,
@@ -102,6 +104,10 @@ OPERATIONS: Final = frozenset(
         "officers.add",
         "officers.get",
         "officers.list_by_agency",
+        "officers.find_by_email",
+        "officers.find_by_external_subject",
+        "officers.update",
+        "officers.list_all",
         "catalog.put_agency",
         "catalog.put_field",
         "catalog.put_procedure",
@@ -132,6 +138,10 @@ OPERATIONS: Final = frozenset(
         "codes.next",
         "codes.peek",
         "tokens.consume",
+        "audit.head",
+        "audit.append",
+        "audit.list",
+        "audit.streams",
         "commit",
     }
 )
@@ -216,8 +226,11 @@ _OFFICERS: Final = _Spec[Officer](
     "officer",
     key=lambda o: o.id,
     not_found=OfficerNotFound,
-    mode="insert",
-    uniques=(_Unique("officer.email", lambda o: o.email),),
+    mode="update",
+    uniques=(
+        _Unique("officer.email", lambda o: o.email),
+        _Unique("officer.external_subject", lambda o: o.external_subject),
+    ),
 )
 _AGENCIES: Final = _Spec[Agency](
     "agency", key=lambda a: a.code, not_found=AgencyNotFound, mode="upsert", copy=_same
@@ -252,6 +265,14 @@ _TOKENS: Final = _Spec[_ConsumedToken](
     "token", key=lambda t: t.token_id, not_found=NotFound, mode="insert", copy=_same
 )
 
+_AUDIT: Final = _Spec[AuditRecord](
+    "audit",
+    key=lambda r: (r.stream, r.position),
+    not_found=NotFound,
+    mode="insert",
+    copy=_same,
+)
+
 _SPECS: Final[dict[str, _Spec[Any]]] = {
     spec.name: spec
     for spec in (
@@ -264,6 +285,7 @@ _SPECS: Final[dict[str, _Spec[Any]]] = {
         _PAYMENTS,
         _OUTBOX,
         _TOKENS,
+        _AUDIT,
     )
 }
 
@@ -344,6 +366,8 @@ class InMemoryStorage:
         # a second consume of the same id waits on, notified when a transaction ends.
         self._pending_tokens: dict[str, InMemoryUnitOfWork] = {}
         self._token_released = threading.Condition(self._lock)
+        # The highest committed position of each audit stream: where ``head`` starts probing.
+        self._audit_heads: dict[str, int] = {}
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -386,6 +410,10 @@ class InMemoryStorage:
                         table.remove(key)
                     else:
                         table.put(key, write.row)
+            for key in staged.get(_AUDIT.name, {}):
+                stream, position = cast(tuple[str, int], key)
+                if position > self._audit_heads.get(stream, 0):
+                    self._audit_heads[stream] = position
             self._sequences.update(sequences)
 
     @staticmethod
@@ -437,6 +465,7 @@ class InMemoryUnitOfWork:
     outbox: MailOutbox
     codes: CodeSequence
     tokens: TokenLedger
+    audit: AuditTrail
 
     def __init__(self, storage: InMemoryStorage) -> None:
         self._storage = storage
@@ -451,6 +480,7 @@ class InMemoryUnitOfWork:
         self.outbox = _Outbox(self)
         self.codes = _Codes(self)
         self.tokens = _Tokens(self)
+        self.audit = _Audit(self)
 
     def __repr__(self) -> str:
         return f"<InMemoryUnitOfWork {self._state}>"
@@ -784,6 +814,26 @@ class _Officers(_Repository):
             "officers.list_by_agency", _OFFICERS, lambda o: o.agency == agency, lambda o: o.id
         )
 
+    def find_by_email(self, email: str) -> Officer | None:
+        """The officer with this (normalised) email, if any."""
+        self._uow._begin("officers.find_by_email")
+        return self._uow._find_unique(_OFFICERS, "officer.email", email)
+
+    def find_by_external_subject(self, subject: str) -> Officer | None:
+        """The officer single sign-on knows by ``subject``, if any."""
+        self._uow._begin("officers.find_by_external_subject")
+        return self._uow._find_unique(_OFFICERS, "officer.external_subject", subject)
+
+    def update(self, officer: Officer) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("officers.update", _OFFICERS, officer)
+
+    def list_all(self) -> Sequence[Officer]:
+        """Every officer, by agency then id."""
+        return self._uow._list(
+            "officers.list_all", _OFFICERS, lambda o: True, lambda o: (str(o.agency), o.id)
+        )
+
 
 class _Catalog(_Repository):
     def put_agency(self, agency: Agency) -> None:
@@ -843,6 +893,7 @@ class _Dossiers(_Repository):
         A taken id, code, or (owner, idempotency key) raises DuplicateError.
         """
         self._uow._insert("dossiers.add", _DOSSIERS, dossier)
+        _record_history(self._uow.audit, dossier)
 
     def get(self, dossier_id: str) -> Dossier:
         """The dossier, or DossierNotFound."""
@@ -867,6 +918,7 @@ class _Dossiers(_Repository):
         The code, and the (owner, idempotency key) pair, stay unique (DuplicateError).
         """
         self._uow._update("dossiers.update", _DOSSIERS, dossier)
+        _record_history(self._uow.audit, dossier)
 
     def delete_draft(self, dossier_id: str) -> None:
         """Remove a draft; a submitted dossier is a legal record and is never deleted."""
@@ -1003,6 +1055,47 @@ class _Tokens(_Repository):
         A second use while the first one's unit of work is still open waits for it to end.
         """
         self._uow._consume_token(token_id, now)
+
+
+class _Audit(_Repository):
+    def head(self, stream: str) -> AuditRecord | None:
+        """The last record of ``stream`` (highest position), as this unit of work sees it."""
+        uow = self._uow
+        uow._begin("audit.head")
+        # Streams are append-only from position 1: probe upwards, from the committed count.
+        with uow._storage._lock:
+            position = uow._storage._audit_heads.get(stream, 0)
+        head: AuditRecord | None = uow._visible(_AUDIT, (stream, position)) if position else None
+        while True:
+            following: AuditRecord | None = uow._visible(_AUDIT, (stream, position + 1))
+            if following is None:
+                return head
+            head, position = following, position + 1
+
+    def append(self, record: AuditRecord) -> None:
+        """Store a record; a position its stream already holds raises DuplicateError."""
+        if not isinstance(record, AuditRecord):
+            raise InvalidInput("record", "must be an AuditRecord", record)
+        self._uow._insert("audit.append", _AUDIT, record)
+
+    def list(self, stream: str) -> Sequence[AuditRecord]:
+        """The records of one stream, by position."""
+        return self._uow._list(
+            "audit.list", _AUDIT, lambda r: r.stream == stream, lambda r: r.position
+        )
+
+    def streams(self) -> Sequence[str]:
+        """Every stream that holds a record, sorted."""
+        self._uow._begin("audit.streams")
+        return sorted({r.stream for r in self._uow._visible_rows(_AUDIT)})
+
+
+def _record_history(trail: AuditTrail, dossier: Dossier) -> None:
+    """Chain the history entries a submitted dossier gained into its audit stream."""
+    if dossier.status is DossierStatus.DRAFT:
+        return
+    for record in history_records(dossier, trail.head(dossier_stream(dossier.id))):
+        trail.append(record)
 
 
 if TYPE_CHECKING:

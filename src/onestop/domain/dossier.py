@@ -136,6 +136,8 @@ class Decision:
     reasons: str
     at: dt.datetime
     officer_id: str
+    #: The leader (lãnh đạo) whose name is on the decision; "" in records made before.
+    signed_by: str = ""
 
 
 class PaymentStatus(enum.Enum):
@@ -693,8 +695,13 @@ class Dossier:
         now: dt.datetime,
         approved: bool,
         reasons: str = "",
+        signed_by: str = "",
     ) -> None:
-        """Record the decision; a refusal needs its reasons."""
+        """Record the decision; a refusal needs its reasons.
+
+        ``signed_by`` is the leader whose name is on the decision (the deciding officer's
+        own name when not given).
+        """
         _actor(officer, "officer")
         require_datetime(now, "now")
         # A truthy "no" from a form must never be recorded as an approval.
@@ -711,7 +718,8 @@ class Dossier:
             note=reasons,
             event=ev.DossierDecided(now, self.id, approved, reasons),
         )
-        self.decision = Decision(approved, reasons, now, officer.id)
+        signer = _text(signed_by, "signed_by", required=False) or officer.name
+        self.decision = Decision(approved, reasons, now, officer.id, signer)
 
     def return_result(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the result over; an approved result waits until the fees are paid."""

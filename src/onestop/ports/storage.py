@@ -23,6 +23,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from onestop.domain.accounts import Account, Officer
+from onestop.domain.audit import AuditRecord
 from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
@@ -32,6 +33,7 @@ from onestop.domain.statuses import DossierStatus
 
 __all__ = [
     "AccountRepository",
+    "AuditTrail",
     "CatalogRepository",
     "CodeSequence",
     "DossierRepository",
@@ -67,6 +69,21 @@ class OfficerRepository(Protocol):
 
     def list_by_agency(self, agency: AgencyCode) -> Sequence[Officer]:
         """The officers of one agency, by id."""
+
+    def find_by_email(self, email: str) -> Officer | None:
+        """The officer with this (normalised) email, if any."""
+
+    def find_by_external_subject(self, subject: str) -> Officer | None:
+        """The officer single sign-on knows by ``subject``, if any."""
+
+    def update(self, officer: Officer) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``.
+
+        The email and the external subject stay unique (DuplicateError).
+        """
+
+    def list_all(self) -> Sequence[Officer]:
+        """Every officer, by agency then id."""
 
 
 class CatalogRepository(Protocol):
@@ -198,6 +215,28 @@ class TokenLedger(Protocol):
         """Record that a single-use token was used; a second use raises DuplicateError."""
 
 
+class AuditTrail(Protocol):
+    """The chained audit records (:mod:`onestop.domain.audit`); append-only.
+
+    The storage also appends, by itself and in the same unit of work, the records of every
+    history entry a submitted dossier gains through ``dossiers.add`` or ``dossiers.update``
+    (:func:`onestop.domain.audit.history_records`).
+    """
+
+    def head(self, stream: str) -> AuditRecord | None:
+        """The last record of ``stream`` (highest position), as this unit of work sees it."""
+
+    def append(self, record: AuditRecord) -> None:
+        """Store a record; a position its stream already holds raises DuplicateError
+        (``what`` is ``"audit.id"``): another unit of work appended first."""
+
+    def list(self, stream: str) -> Sequence[AuditRecord]:
+        """The records of one stream, by position."""
+
+    def streams(self) -> Sequence[str]:
+        """Every stream that holds a record, sorted."""
+
+
 class UnitOfWork(Protocol):
     """One atomic change across every repository."""
 
@@ -209,6 +248,7 @@ class UnitOfWork(Protocol):
     outbox: MailOutbox
     codes: CodeSequence
     tokens: TokenLedger
+    audit: AuditTrail
 
     def __enter__(self) -> Self: ...
 

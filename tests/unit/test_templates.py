@@ -1,4 +1,4 @@
-"""Mail templates: every required mail in Vietnamese (default) and English, filled safely."""
+"""Mail templates: Jinja2 files in Vietnamese and English, overridable, checked at load."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 import html
 import re
 import unicodedata
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,17 +14,20 @@ from hypothesis import strategies as st
 
 from onestop.adapters import InMemoryStorage, ManualClock
 from onestop.application.context import Settings
-from onestop.application.mail import format_date, format_datetime, queue_mail
+from onestop.application.mail import queue_mail
 from onestop.application.templates import (
+    GLOBALS,
     LOCALES,
     TEMPLATES,
     check_locale,
+    load_mail_templates,
     placeholders,
     render,
 )
 from onestop.bootstrap import bootstrap
 from onestop.domain.calendar import WorkingCalendar
-from onestop.errors import InvalidInput, TemplateError
+from onestop.errors import ConfigurationError, InvalidInput, TemplateError
+from onestop.formatting import format_date, format_datetime
 
 #: The mails the workflow issue asks for, by template name.
 REQUIRED = (
@@ -56,6 +60,7 @@ SAMPLE: dict[str, str] = {
     "old_due_date": "25/06/2026",
     "new_due_date": "30/06/2026",
     "amount": "100.000 ₫",
+    "tracking_link": "https://dichvucong.example.vn/track?code=000.01.20.H34-260622-0001",
 }
 
 
@@ -65,9 +70,22 @@ def values_for(template: str) -> dict[str, str]:
 
 def test_every_required_mail_has_a_template_in_every_locale() -> None:
     assert LOCALES[0] == "vi" and "en" in LOCALES
+    packaged = Path(__file__).parents[2] / "src" / "onestop" / "templates"
     for name in REQUIRED:
         assert name in TEMPLATES
-        assert set(TEMPLATES[name].versions) == set(LOCALES)
+        for locale in LOCALES:
+            subject, text, _ = TEMPLATES[name].paths(locale)
+            assert (packaged / subject).is_file() and (packaged / text).is_file()
+            assert render(name, values_for(name), locale).locale == locale
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_every_packaged_text_body_shows_every_value(name: str) -> None:
+    """What a message is given, its packaged text shows (an override may leave some out)."""
+    marked = {key: f"<<{key}>>" for key in placeholders(name)}
+    for locale in LOCALES:
+        text = render(name, marked, locale).text
+        assert all(value in text for value in marked.values())
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -195,6 +213,105 @@ def test_dates_are_written_the_vietnamese_way_on_vietnam_time() -> None:
     assert format_date(dt.date(2022, 6, 2)) == "02/06/2022"
     instant = dt.datetime(2022, 6, 21, 17, 5, tzinfo=dt.UTC)  # 00:05 on the 22nd in Hà Nội
     assert format_datetime(instant) == "00:05 22/06/2022"
+    assert format_date(instant) == "22/06/2022"
+
+
+def test_the_old_home_of_the_date_helpers_still_works_with_a_warning() -> None:
+    from onestop.application import mail
+
+    with pytest.warns(DeprecationWarning, match=r"onestop\.formatting\.format_date"):
+        old = mail.format_date
+    assert old is format_date
+
+
+# --- a host's own templates ----------------------------------------------------------------
+
+
+def write(root: Path, path: str, text: str) -> None:
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+
+
+def test_a_hosts_file_wins_and_the_package_fills_in_the_rest(tmp_path: Path) -> None:
+    subject = "[{{ portal_name }}] Đã nhận hồ sơ {{ code }}\n"
+    write(tmp_path, "mail/vi/received.subject.txt", subject)
+    html = "<p>{{ full_name }}: {{ code }} hẹn {{ due_date }}</p>"
+    write(tmp_path, "mail/vi/received.html", html)
+    templates = load_mail_templates(tmp_path)
+    assert templates.overridden == ("mail/vi/received.html", "mail/vi/received.subject.txt")
+    values = {**values_for("received"), "full_name": "<Nhung>"}
+    mail = templates.render("received", values, "vi", portal_name="Cổng Kon Tum")
+    assert mail.subject == f"[Cổng Kon Tum] Đã nhận hồ sơ {SAMPLE['code']}"
+    assert mail.html == f"<p>&lt;Nhung&gt;: {SAMPLE['code']} hẹn 25/06/2026</p>"
+    assert mail.text == render("received", values, "vi", portal_name="Cổng Kon Tum").text
+    assert templates.render("received", values, "en") == render("received", values, "en")
+
+
+def test_a_portal_renders_with_the_hosts_directory_and_link_urls(tmp_path: Path) -> None:
+    write(tmp_path, "mail/vi/account_verification.txt", "Mở {{ link }} trước {{ expires_at }}.\n")
+    portal = bootstrap(
+        storage=InMemoryStorage(),
+        clock=ManualClock(dt.datetime(2026, 6, 22, 1, 0, tzinfo=dt.UTC)),
+        secret_key="test-secret-key-for-templates",
+        calendar=WorkingCalendar(),
+        settings=Settings(
+            template_dir=tmp_path,
+            portal_name=PORTAL,
+            verification_url="https://dvc.example.vn/tai-khoan/xac-nhan?from=mail",
+        ),
+        environ={},
+    )
+    portal.accounts.register_citizen("nhung@example.vn", "a long passphrase", "Nguyễn Thị Nhung")
+    with portal.storage.unit_of_work() as uow:
+        (entry,) = uow.outbox.list()
+    text = entry.message.text
+    assert text.startswith("Mở https://dvc.example.vn/tai-khoan/xac-nhan?from=mail&token=")
+    assert entry.message.subject == (
+        "Xác nhận đăng ký tài khoản sử dụng cổng dịch vụ công trực tuyến"
+    )
+
+
+def test_links_default_to_pages_under_the_base_url() -> None:
+    settings = Settings(base_url="https://dvc.example.vn/")
+    assert settings.verification_url == "https://dvc.example.vn/verify"
+    assert settings.password_reset_url == "https://dvc.example.vn/reset-password"
+    assert settings.tracking_url == "https://dvc.example.vn/track"
+
+
+@pytest.mark.parametrize(
+    ("source", "complaint"),
+    [
+        ("Kính gửi {{ full_nam }}, {{ code }} {{ due_date }}", "full_nam"),
+        ("{{ code }} {{ due_date }} {{ applicant.phone }}", "applicant"),
+        ("{{ code }} {{ due_date }} {% if %}", "does not compile"),
+        ("{{ code | no_such_filter }} {{ due_date }}", "no_such_filter"),
+        ("Hồ sơ đã được tiếp nhận.", "never shows code, due_date"),
+    ],
+)
+def test_a_template_that_cannot_work_fails_at_load_not_in_a_mailbox(
+    tmp_path: Path, source: str, complaint: str
+) -> None:
+    write(tmp_path, "mail/en/received.txt", source)
+    with pytest.raises(TemplateError, match=complaint) as caught:
+        load_mail_templates(tmp_path)
+    assert "received" in str(caught.value)
+    with pytest.raises(TemplateError, match=complaint):
+        bootstrap(settings=Settings(template_dir=tmp_path), environ={}, secret_key="k" * 32)
+
+
+def test_every_global_and_placeholder_may_be_used(tmp_path: Path) -> None:
+    names = sorted(placeholders("received") | GLOBALS)
+    write(tmp_path, "mail/en/received.txt", " ".join(f"{{{{ {n} }}}}" for n in names))
+    mail = load_mail_templates(tmp_path).render(
+        "received", values_for("received"), "en", portal_url="https://dvc.example.vn"
+    )
+    assert "https://dvc.example.vn" in mail.text
+
+
+def test_a_template_directory_that_is_not_there_is_a_configuration_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="mail template directory"):
+        load_mail_templates(tmp_path / "missing")
 
 
 @pytest.mark.parametrize("locale", [None, "en"])

@@ -27,13 +27,12 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
-from urllib.parse import urlencode
 
 import attrs
 
 from onestop.application.arguments import checked_methods
-from onestop.application.context import AppContext
-from onestop.application.mail import format_datetime, queue_mail
+from onestop.application.context import AppContext, link_to
+from onestop.application.mail import queue_mail
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.templates import check_locale
 from onestop.domain.accounts import Account, AccountKind, AccountStatus, Applicant
@@ -52,6 +51,7 @@ from onestop.errors import (
     TokenExpired,
     WeakPassword,
 )
+from onestop.formatting import format_datetime
 from onestop.ports.storage import UnitOfWork
 
 __all__ = ["MAX_PASSWORD_LENGTH", "AccountService"]
@@ -512,9 +512,13 @@ class AccountService:
         """Queue the mail with a signed single-use link for ``purpose`` to ``account``."""
         settings = self._ctx.settings
         if purpose == _VERIFY:
-            ttl, path, template = settings.verification_ttl, "verify", "account_verification"
+            ttl, page, template = (
+                settings.verification_ttl,
+                settings.verification_url,
+                "account_verification",
+            )
         else:
-            ttl, path, template = settings.reset_ttl, "reset-password", "password_reset"
+            ttl, page, template = settings.reset_ttl, settings.password_reset_url, "password_reset"
         expires = self._ctx.clock.now() + ttl
         claims: dict[str, str | int] = {
             "purpose": purpose,
@@ -525,7 +529,7 @@ class AccountService:
         if purpose == _RESET:
             claims[_STAMP] = account.password_stamp
         token = self._ctx.token_signer.sign(claims)
-        link = f"{settings.base_url.rstrip('/')}/{path}?{urlencode({'token': token})}"
+        link = link_to(page, token=token)
         queue_mail(
             uow,
             self._ctx,

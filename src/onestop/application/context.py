@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import uuid
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 import attrs
 
+from onestop.application.templates import (
+    DEFAULT_PORTAL_NAME,
+    MailTemplates,
+    load_mail_templates,
+)
 from onestop.domain.accounts import DEFAULT_LOCK_FOR, DEFAULT_MAX_FAILED_LOGINS
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import SCHEME_2018, CodeScheme
@@ -21,7 +28,7 @@ from onestop.ports.edges import (
 )
 from onestop.ports.storage import Storage
 
-__all__ = ["AppContext", "Settings", "new_id"]
+__all__ = ["AppContext", "Settings", "link_to", "new_id"]
 
 
 def new_id() -> str:
@@ -56,7 +63,32 @@ class Settings:
     #: Where the gateway sends the payer back to.
     payment_return_url: str = "http://localhost:8000/payments/return"
     #: Name of the portal, shown in mail.
-    portal_name: str = "Cổng dịch vụ công trực tuyến"
+    portal_name: str = DEFAULT_PORTAL_NAME
+    #: The page a verification link opens (the token is added as ``?token=...``).
+    verification_url: str = attrs.field(
+        default=attrs.Factory(lambda self: _under(self.base_url, "verify"), takes_self=True)
+    )
+    #: The page a password-reset link opens (the token is added as ``?token=...``).
+    password_reset_url: str = attrs.field(
+        default=attrs.Factory(lambda self: _under(self.base_url, "reset-password"), takes_self=True)
+    )
+    #: The public tracking page (the dossier code is added as ``?code=...``).
+    tracking_url: str = attrs.field(
+        default=attrs.Factory(lambda self: _under(self.base_url, "track"), takes_self=True)
+    )
+    #: A directory of the host's mail templates (``mail/vi/received.txt``, ...): each file
+    #: there replaces the packaged one; None uses the packaged templates only.
+    template_dir: str | os.PathLike[str] | None = None
+
+
+def _under(base_url: str, path: str) -> str:
+    return f"{base_url.rstrip('/')}/{path}"
+
+
+def link_to(url: str, **query: str) -> str:
+    """``url`` with ``query`` added to its query string (``?`` or ``&`` as it needs)."""
+    separator = "&" if "?" in url else "?"
+    return f"{url}{separator}{urlencode(query)}"
 
 
 @attrs.define
@@ -73,3 +105,10 @@ class AppContext:
     calendar: WorkingCalendar
     settings: Settings = attrs.field(factory=Settings)
     new_id: Callable[[], str] = new_id
+    #: Every mail template compiled and checked, the host's (``settings.template_dir``)
+    #: first: built with the context, so a broken template fails at startup.
+    mail_templates: MailTemplates = attrs.field(
+        default=attrs.Factory(
+            lambda self: load_mail_templates(self.settings.template_dir), takes_self=True
+        )
+    )

@@ -7,27 +7,30 @@ one always does, eventually.
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
+import warnings
+from collections.abc import Callable, Mapping
 
+from onestop import formatting
 from onestop.application.context import AppContext
-from onestop.application.templates import render
-from onestop.domain.codes import local_time
 from onestop.domain.mail import OutboxEntry
 from onestop.ports.storage import UnitOfWork
 
-__all__ = ["format_date", "format_datetime", "queue_mail"]
+__all__ = ["queue_mail"]
+
+_MOVED = {"format_date", "format_datetime"}
 
 
-def format_date(day: dt.date) -> str:
-    """A day as Vietnamese letters and forms write it: ``22/06/2022``."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
-
-
-def format_datetime(instant: dt.datetime) -> str:
-    """An instant on Vietnam's clock (UTC+7), hours first: ``09:30 22/06/2022``."""
-    local = local_time(instant)
-    return f"{local.hour:02d}:{local.minute:02d} {format_date(local.date())}"
+def __getattr__(name: str) -> Callable[..., str]:
+    # The formatting helpers moved to the public onestop.formatting (kept here one release).
+    if name in _MOVED:
+        warnings.warn(
+            f"onestop.application.mail.{name} is deprecated; use onestop.formatting.{name}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        found: Callable[..., str] = getattr(formatting, name)
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def queue_mail(
@@ -44,11 +47,12 @@ def queue_mail(
     ``locale`` defaults to the portal's (``Settings.locale``). TemplateError for a template,
     locale or placeholder that does not fit.
     """
-    rendered = render(
+    rendered = ctx.mail_templates.render(
         template,
         values,
         locale or ctx.settings.locale,
         portal_name=ctx.settings.portal_name,
+        portal_url=ctx.settings.base_url,
     )
     entry = OutboxEntry(
         id=ctx.new_id(),

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from onestop.application.context import AppContext
-from onestop.application.mail import format_date, format_datetime, queue_mail
+from onestop.application.context import AppContext, link_to
+from onestop.application.mail import queue_mail
 from onestop.application.views import status_label
 from onestop.domain import events as ev
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry
-from onestop.domain.money import format_vnd
+from onestop.formatting import format_date, format_datetime, format_vnd
 from onestop.ports.storage import UnitOfWork
 
 __all__ = ["queue_dossier_mail"]
@@ -35,7 +35,7 @@ def queue_dossier_mail(
     locale = ctx.settings.locale
     queued: list[OutboxEntry] = []
     for event in events:
-        mail = _mail_for(dossier, event, locale)
+        mail = _mail_for(ctx, dossier, event, locale)
         if mail is None:
             continue
         template, values = mail
@@ -54,7 +54,7 @@ def queue_dossier_mail(
 
 
 def _mail_for(
-    dossier: Dossier, event: ev.DomainEvent, locale: str
+    ctx: AppContext, dossier: Dossier, event: ev.DomainEvent, locale: str
 ) -> tuple[str, dict[str, str]] | None:
     """The template and its own values for an event, or None when it sends no mail."""
     match event:
@@ -64,6 +64,7 @@ def _mail_for(
                 "submitted_at": format_datetime(event.at),
                 "status_label": status_label(dossier.status, locale),
                 "total_fees": format_vnd(dossier.total_fees),
+                "tracking_link": link_to(ctx.settings.tracking_url, code=str(dossier.code)),
             }
         case ev.SupplementRequested():
             return "supplement_requested", {"note": event.note}

@@ -1,35 +1,50 @@
-"""Mail templates in Vietnamese (the default) and English, with checked placeholders.
+"""Mail templates: Jinja2 files in Vietnamese (the default) and English, checked when loaded.
 
-Each template names the placeholders it needs; :func:`render` refuses a missing, unexpected
-or non-text value with :class:`~onestop.errors.TemplateError` instead of leaving a blank in a
-letter to a citizen. Values are text already formatted by the caller (dates as dd/mm/yyyy,
-money with :func:`~onestop.domain.money.format_vnd`). Every message has a plain-text body;
-the ones with a link or a table also have an HTML alternative, where values are escaped.
+Each message is a set of files per locale under ``templates/mail/<locale>/`` in this
+package: ``<name>.subject.txt`` (one line), ``<name>.txt`` (the plain-text body) and, for
+some, ``<name>.html`` (an HTML alternative, autoescaped). A host overrides any of them by
+putting a file with the same path under its own directory (``Settings.template_dir``): its
+file wins, ours is the fallback (Jinja2's ``ChoiceLoader`` of a ``FileSystemLoader`` and a
+``PackageLoader``, as Flask and Django load templates).
 
-The portal's name (``Settings.portal_name``) signs every message; it is given to
-:func:`render` separately so that templates never hard-code a second copy of it.
+Every template is compiled and checked when the portal starts (:func:`load_mail_templates`,
+called by :class:`~onestop.application.context.AppContext`): a syntax error, an unknown
+filter or a name that is neither one of the message's placeholders nor a global
+(``portal_name``, ``portal_url``) raises :class:`~onestop.errors.TemplateError` naming the
+file, at startup, not in a citizen's mailbox. Rendering uses ``StrictUndefined`` as a
+second line of defence.
+
+Values are text already formatted by the caller (:mod:`onestop.formatting`). In the subject
+every value is put on one line; in HTML it is escaped.
 """
 
 from __future__ import annotations
 
 import functools
-import html
+import os
 import re
-import string
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Final
 
 import attrs
+import jinja2
+import jinja2.meta
+from markupsafe import Markup, escape
 
-from onestop.application.context import Settings
 from onestop.domain.mail import MailMessage
-from onestop.errors import InvalidInput, TemplateError
+from onestop.errors import ConfigurationError, InvalidInput, TemplateError
 
 __all__ = [
+    "DEFAULT_PORTAL_NAME",
+    "GLOBALS",
     "LOCALES",
     "TEMPLATES",
     "MailTemplate",
+    "MailTemplates",
     "RenderedMail",
     "check_locale",
+    "load_mail_templates",
     "placeholders",
     "render",
 ]
@@ -37,55 +52,69 @@ __all__ = [
 #: The languages every template is written in; the first is the default.
 LOCALES: tuple[str, ...] = ("vi", "en")
 
-_SIGNATURE = "portal_name"
-_DEFAULT_PORTAL_NAME = Settings().portal_name
+#: The portal's name when the host sets none (``Settings.portal_name``).
+DEFAULT_PORTAL_NAME: Final = "Cổng dịch vụ công trực tuyến"
+
+#: Names every template may use besides its placeholders: the portal's name and address.
+GLOBALS: frozenset[str] = frozenset({"portal_name", "portal_url"})
+
+_PACKAGE_DIRECTORY: Final = "templates"
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 
 @attrs.frozen
-class LocalizedTemplate:
-    """One language's version of a template: subject line, text body, optional HTML body."""
-
-    subject: str
-    text: str
-    html: str | None = None
-
-
-@attrs.frozen
 class MailTemplate:
-    """A named message with the placeholders it needs and its version in each locale."""
+    """A message: its name, the values it is given, and those its text must show.
+
+    ``essential`` values are what the message is for (the link of a verification mail, the
+    code of a dossier's): a text body that leaves one out is refused when loaded.
+    """
 
     name: str
     placeholders: frozenset[str]
-    versions: Mapping[str, LocalizedTemplate]
+    essential: frozenset[str] = frozenset()
 
-    def __attrs_post_init__(self) -> None:
-        # Checked once at import: a template that uses a placeholder it does not declare
-        # (or declares one no version shows) is a bug in this module, not in the caller.
-        allowed = self.placeholders | {_SIGNATURE}
-        if set(self.versions) != set(LOCALES):
-            raise TemplateError(f"template {self.name!r} must have the locales {LOCALES}")
-        for locale, version in self.versions.items():
-            parts = [version.subject, version.text]
-            if version.html is not None:
-                parts.append(version.html)
-            used: set[str] = set()
-            for part in parts:
-                compiled = string.Template(part)
-                if not compiled.is_valid():
-                    raise TemplateError(f"template {self.name!r} ({locale}) has a bad placeholder")
-                used.update(compiled.get_identifiers())
-            if not used <= allowed:
-                raise TemplateError(
-                    f"template {self.name!r} ({locale}) uses undeclared "
-                    f"{', '.join(sorted(used - allowed))}"
-                )
-            text_uses = set(string.Template(version.text).get_identifiers())
-            if not self.placeholders <= text_uses:
-                raise TemplateError(
-                    f"template {self.name!r} ({locale}) never shows "
-                    f"{', '.join(sorted(self.placeholders - text_uses))} in its text"
-                )
+    def paths(self, locale: str) -> tuple[str, str, str]:
+        """The loader paths of the subject, text and HTML files in ``locale``."""
+        base = f"mail/{locale}/{self.name}"
+        return f"{base}.subject.txt", f"{base}.txt", f"{base}.html"
+
+
+def _template(name: str, *values: str, essential: Iterable[str] = ()) -> MailTemplate:
+    return MailTemplate(name, frozenset({"full_name", *values}), frozenset(essential))
+
+
+#: Every message the library sends, by name, with the values it is given.
+TEMPLATES: Mapping[str, MailTemplate] = {
+    t.name: t
+    for t in (
+        _template("account_verification", "link", "expires_at", essential=["link"]),
+        _template("password_reset", "link", "expires_at", essential=["link"]),
+        _template(
+            "submission_receipt",
+            "code",
+            "procedure_name",
+            "submitted_at",
+            "status_label",
+            "total_fees",
+            "tracking_link",
+            essential=["code"],
+        ),
+        _template("supplement_requested", "code", "note", essential=["code", "note"]),
+        _template("reception_refused", "code", "reason", essential=["code", "reason"]),
+        _template("received", "code", "received_at", "due_date", essential=["code", "due_date"]),
+        _template("result_ready", "code", "outcome", "reasons", essential=["code", "outcome"]),
+        _template(
+            "apology",
+            "code",
+            "old_due_date",
+            "new_due_date",
+            "reason",
+            essential=["code", "new_due_date"],
+        ),
+        _template("payment_confirmed", "code", "amount", essential=["code", "amount"]),
+    )
+}
 
 
 @attrs.frozen
@@ -110,6 +139,227 @@ class RenderedMail:
         )
 
 
+@attrs.frozen
+class _Compiled:
+    subject: jinja2.Template
+    text: jinja2.Template
+    html: jinja2.Template | None
+
+
+@attrs.frozen(repr=False)
+class MailTemplates:
+    """Every message compiled and checked, ready to render; see :func:`load_mail_templates`."""
+
+    directory: Path | None
+    #: The loader paths a host's file overrides (``"mail/vi/received.txt"``), sorted.
+    overridden: tuple[str, ...]
+    _compiled: Mapping[tuple[str, str], _Compiled]
+
+    def __repr__(self) -> str:
+        return f"<MailTemplates {self.directory or 'packaged'}: {len(self.overridden)} overridden>"
+
+    def render(
+        self,
+        template: str,
+        values: Mapping[str, str],
+        locale: str = "vi",
+        *,
+        portal_name: str = DEFAULT_PORTAL_NAME,
+        portal_url: str = "",
+    ) -> RenderedMail:
+        """Fill ``template`` in ``locale`` with ``values``, which must be exactly its placeholders.
+
+        A missing, unexpected or non-text value, an unknown template or locale raises
+        TemplateError naming it.
+        """
+        chosen = _known(template)
+        compiled = self._compiled.get((template, locale))
+        if compiled is None:
+            raise TemplateError(
+                f"template {template!r} has no {locale!r} version; use one of {', '.join(LOCALES)}"
+            )
+        _check_values(chosen, values)
+        plain = {**values, "portal_name": portal_name, "portal_url": portal_url}
+        one_line = {name: " ".join(value.split()) for name, value in plain.items()}
+        try:
+            subject = " ".join(compiled.subject.render(one_line).split())
+            text = compiled.text.render(plain)
+            markup = None if compiled.html is None else compiled.html.render(plain)
+        except jinja2.TemplateError as e:
+            raise TemplateError(f"template {template!r} ({locale}) cannot be filled in: {e}") from e
+        return RenderedMail(
+            template=template,
+            locale=locale,
+            subject=subject,
+            text=_BLANK_LINES.sub("\n\n", text).strip() + "\n",
+            html=markup,
+        )
+
+
+def load_mail_templates(directory: str | os.PathLike[str] | None = None) -> MailTemplates:
+    """Compile every message in every locale, a host's files in ``directory`` first.
+
+    ``directory`` holds files laid out as the package's (``mail/vi/received.txt``); any it
+    lacks come from the package. TemplateError names the first file that does not compile
+    or uses a name the message is not given; ConfigurationError when ``directory`` is not a
+    directory. The packaged set is loaded once per process.
+    """
+    if directory is None:
+        return _packaged()
+    return _load(Path(directory))
+
+
+@functools.cache
+def _packaged() -> MailTemplates:
+    return _load(None)
+
+
+def _environment(directory: Path | None) -> jinja2.Environment:
+    loaders: list[jinja2.BaseLoader] = []
+    if directory is not None:
+        loaders.append(jinja2.FileSystemLoader(directory, encoding="utf-8"))
+    loaders.append(jinja2.PackageLoader("onestop", _PACKAGE_DIRECTORY, encoding="utf-8"))
+    environment = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        autoescape=jinja2.select_autoescape(
+            enabled_extensions=("html", "htm", "xml"), default_for_string=False, default=False
+        ),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        auto_reload=False,
+    )
+    environment.filters["nl2br"] = _nl2br
+    return environment
+
+
+def _nl2br(value: str) -> Markup:
+    """Escape ``value`` and break its lines with ``<br>``, for notes in HTML mail."""
+    return Markup("<br>\n").join(escape(line) for line in str(value).splitlines())
+
+
+def _load(directory: Path | None) -> MailTemplates:
+    if directory is not None and not directory.is_dir():
+        raise ConfigurationError(
+            f"the mail template directory {str(directory)!r} does not exist or is not a "
+            "directory; give the directory that holds mail/vi/... and mail/en/..."
+        )
+    environment = _environment(directory)
+    compiled: dict[tuple[str, str], _Compiled] = {}
+    overridden: list[str] = []
+    for template in TEMPLATES.values():
+        for locale in LOCALES:
+            subject_path, text_path, html_path = template.paths(locale)
+            subject = _compile(environment, template, subject_path, overridden)
+            text = _compile(environment, template, text_path, overridden, shows_essentials=True)
+            html: jinja2.Template | None = None
+            if _exists(environment, html_path):
+                html = _compile(environment, template, html_path, overridden)
+            compiled[(template.name, locale)] = _Compiled(subject, text, html)
+    return MailTemplates(directory, tuple(sorted(overridden)), compiled)
+
+
+def _exists(environment: jinja2.Environment, path: str) -> bool:
+    try:
+        _source(environment, path)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def _source(environment: jinja2.Environment, path: str) -> tuple[str, str | None]:
+    loader = environment.loader
+    assert loader is not None  # always a ChoiceLoader, see _environment
+    source, filename, _ = loader.get_source(environment, path)
+    return source, filename
+
+
+def _compile(
+    environment: jinja2.Environment,
+    template: MailTemplate,
+    path: str,
+    overridden: list[str],
+    *,
+    shows_essentials: bool = False,
+) -> jinja2.Template:
+    """The compiled template at ``path``, checked; its path added to ``overridden`` if the host's.
+
+    ``shows_essentials``: the file must show the message's essential values.
+    """
+    try:
+        source, filename = _source(environment, path)
+    except jinja2.TemplateNotFound:
+        raise TemplateError(
+            f"mail template {path!r} is missing; the package ships one, so the installation "
+            "is incomplete"
+        ) from None
+    shown = filename or path
+    try:
+        used = jinja2.meta.find_undeclared_variables(environment.parse(source, path, filename))
+        compiled = environment.get_template(path)
+    except jinja2.TemplateSyntaxError as e:
+        raise TemplateError(
+            f"mail template {shown} does not compile (line {e.lineno}): {e.message}"
+        ) from e
+    unknown = used - template.placeholders - GLOBALS
+    if unknown:
+        raise TemplateError(
+            f"mail template {shown} uses {', '.join(sorted(unknown))}, which the "
+            f"message {template.name!r} is not given; it may use "
+            f"{', '.join(sorted(template.placeholders | GLOBALS))}"
+        )
+    left_out = template.essential - used
+    if shows_essentials and left_out:
+        raise TemplateError(
+            f"mail template {shown} never shows {', '.join(sorted(left_out))}: the message "
+            f"{template.name!r} is sent for it"
+        )
+    if filename is not None and not _is_packaged(filename):
+        overridden.append(path)
+    return compiled
+
+
+@functools.cache
+def _package_root() -> Path:
+    return (Path(__file__).resolve().parent.parent / _PACKAGE_DIRECTORY).resolve()
+
+
+def _is_packaged(filename: str) -> bool:
+    try:
+        return Path(filename).resolve().is_relative_to(_package_root())
+    except OSError:
+        return False
+
+
+def _known(name: str) -> MailTemplate:
+    found = TEMPLATES.get(name) if isinstance(name, str) else None
+    if found is None:
+        raise TemplateError(
+            f"unknown mail template {name!r}; known: {', '.join(sorted(TEMPLATES))}"
+        )
+    return found
+
+
+def _check_values(template: MailTemplate, values: Mapping[str, str]) -> None:
+    given = set(values)
+    missing = sorted(template.placeholders - given)
+    if missing:
+        raise TemplateError(
+            f"template {template.name!r} is missing placeholder(s) {', '.join(missing)}"
+        )
+    unexpected = sorted(given - template.placeholders)
+    if unexpected:
+        raise TemplateError(
+            f"template {template.name!r} has no placeholder(s) {', '.join(unexpected)}; "
+            f"it takes {', '.join(sorted(template.placeholders))}"
+        )
+    for name, value in values.items():
+        if not isinstance(value, str):
+            raise TemplateError(
+                f"placeholder {name!r} of template {template.name!r} must be text (format "
+                f"dates and money first), not {type(value).__name__}"
+            )
+
+
 def check_locale(locale: str, field: str = "locale") -> str:
     """Return ``locale`` if mail can be written in it; InvalidInput naming ``field`` if not."""
     if locale not in LOCALES:
@@ -119,7 +369,7 @@ def check_locale(locale: str, field: str = "locale") -> str:
 
 def placeholders(template: str) -> frozenset[str]:
     """The placeholders ``template`` needs; TemplateError for an unknown template."""
-    return _template(template).placeholders
+    return _known(template).placeholders
 
 
 def render(
@@ -127,545 +377,14 @@ def render(
     values: Mapping[str, str],
     locale: str = "vi",
     *,
-    portal_name: str = _DEFAULT_PORTAL_NAME,
+    portal_name: str = DEFAULT_PORTAL_NAME,
+    portal_url: str = "",
 ) -> RenderedMail:
-    """Fill ``template`` in ``locale`` with ``values``, which must be exactly its placeholders.
+    """Fill a packaged template; see :meth:`MailTemplates.render`.
 
-    A missing, unexpected or non-text value, an unknown template or locale raises
-    TemplateError naming it. Values go into the subject on one line, and are HTML-escaped in
-    the HTML body.
+    A portal renders with its own set (``ctx.mail_templates``), which holds the host's
+    overrides.
     """
-    chosen = _template(template)
-    version = chosen.versions.get(locale)
-    if version is None:
-        raise TemplateError(
-            f"template {template!r} has no {locale!r} version; use one of {', '.join(LOCALES)}"
-        )
-    given = set(values)
-    missing = sorted(chosen.placeholders - given)
-    if missing:
-        raise TemplateError(f"template {template!r} is missing placeholder(s) {', '.join(missing)}")
-    unexpected = sorted(given - chosen.placeholders)
-    if unexpected:
-        raise TemplateError(
-            f"template {template!r} has no placeholder(s) {', '.join(unexpected)}; "
-            f"it takes {', '.join(sorted(chosen.placeholders))}"
-        )
-    for name, value in values.items():
-        if not isinstance(value, str):
-            raise TemplateError(
-                f"placeholder {name!r} of template {template!r} must be text (format dates and "
-                f"money first), not {type(value).__name__}"
-            )
-    plain = {**values, _SIGNATURE: portal_name}
-    one_line = {name: " ".join(value.split()) for name, value in plain.items()}
-    text = _substitute(version.text, plain)
-    markup = None
-    if version.html is not None:
-        escaped = {name: html.escape(v).replace("\n", "<br>\n") for name, v in plain.items()}
-        markup = _substitute(version.html, escaped)
-    return RenderedMail(
-        template=template,
-        locale=locale,
-        subject=_substitute(version.subject, one_line),
-        text=_BLANK_LINES.sub("\n\n", text).strip() + "\n",
-        html=markup,
+    return _packaged().render(
+        template, values, locale, portal_name=portal_name, portal_url=portal_url
     )
-
-
-def _substitute(template: str, values: Mapping[str, str]) -> str:
-    """``string.Template(template).substitute(values)``, the template split up only once."""
-    return "".join(
-        [part if name is None else part + values[name] for part, name in _split(template)]
-    )
-
-
-@functools.lru_cache(maxsize=256)
-def _split(template: str) -> tuple[tuple[str, str | None], ...]:
-    """The template as (text, placeholder) pairs, read as string.Template reads it.
-
-    ``$$`` becomes ``$``; the last pair's placeholder is None. A bad placeholder raises
-    ValueError, as ``substitute`` does (every template here is checked at import).
-    """
-    parts: list[tuple[str, str | None]] = []
-    start = 0
-    for match in string.Template.pattern.finditer(template):
-        before = template[start : match.start()]
-        name = match.group("named") or match.group("braced")
-        if name is not None:
-            parts.append((before, name))
-        elif match.group("escaped") is not None:
-            parts.append((before + string.Template.delimiter, None))
-        else:
-            raise ValueError(f"invalid placeholder in template at {match.start()}")
-        start = match.end()
-    parts.append((template[start:], None))
-    return tuple(parts)
-
-
-def _template(name: str) -> MailTemplate:
-    found = TEMPLATES.get(name)
-    if found is None:
-        raise TemplateError(
-            f"unknown mail template {name!r}; known: {', '.join(sorted(TEMPLATES))}"
-        )
-    return found
-
-
-# --- the templates -------------------------------------------------------------------------
-
-_HTML_LINK = """\
-<p>${greeting}</p>
-<p>${intro}</p>
-<p><a href="$${link}">${action}</a></p>
-<p>${after}</p>
-<p>${closing}<br>
-$${portal_name}</p>
-"""
-
-
-def _link_html(*, greeting: str, intro: str, action: str, after: str, closing: str) -> str:
-    return string.Template(_HTML_LINK).substitute(
-        greeting=greeting, intro=intro, action=action, after=after, closing=closing
-    )
-
-
-_ACCOUNT_VERIFICATION = MailTemplate(
-    name="account_verification",
-    placeholders=frozenset({"full_name", "link", "expires_at"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Xác nhận đăng ký tài khoản sử dụng cổng dịch vụ công trực tuyến",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Cảm ơn Ông/Bà đã đăng ký tài khoản trên ${portal_name}.
-Để hoàn tất việc đăng ký, vui lòng mở đường liên kết sau:
-
-${link}
-
-Đường liên kết có hiệu lực đến ${expires_at} và chỉ dùng được một lần.
-Nếu Ông/Bà không đăng ký tài khoản, vui lòng bỏ qua thư này.
-
-Trân trọng,
-${portal_name}
-""",
-            html=_link_html(
-                greeting="Kính gửi Ông/Bà ${full_name},",
-                intro="Cảm ơn Ông/Bà đã đăng ký tài khoản trên ${portal_name}. "
-                "Để hoàn tất việc đăng ký, vui lòng bấm vào đường liên kết sau:",
-                action="Xác nhận đăng ký tài khoản",
-                after="Đường liên kết có hiệu lực đến ${expires_at} và chỉ dùng được một lần. "
-                "Nếu Ông/Bà không đăng ký tài khoản, vui lòng bỏ qua thư này.",
-                closing="Trân trọng,",
-            ),
-        ),
-        "en": LocalizedTemplate(
-            subject="Confirm your registration on the online public service portal",
-            text="""\
-Dear ${full_name},
-
-Thank you for registering on ${portal_name}.
-To complete your registration, please open this link:
-
-${link}
-
-The link works until ${expires_at}, and only once.
-If you did not register, please ignore this message.
-
-Kind regards,
-${portal_name}
-""",
-            html=_link_html(
-                greeting="Dear ${full_name},",
-                intro="Thank you for registering on ${portal_name}. "
-                "To complete your registration, please follow this link:",
-                action="Confirm my registration",
-                after="The link works until ${expires_at}, and only once. "
-                "If you did not register, please ignore this message.",
-                closing="Kind regards,",
-            ),
-        ),
-    },
-)
-
-_PASSWORD_RESET = MailTemplate(
-    name="password_reset",
-    placeholders=frozenset({"full_name", "link", "expires_at"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Đặt lại mật khẩu tài khoản cổng dịch vụ công trực tuyến",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Chúng tôi nhận được yêu cầu đặt lại mật khẩu tài khoản của Ông/Bà trên ${portal_name}.
-Để đặt mật khẩu mới, vui lòng mở đường liên kết sau:
-
-${link}
-
-Đường liên kết có hiệu lực đến ${expires_at} và chỉ dùng được một lần.
-Nếu Ông/Bà không yêu cầu đặt lại mật khẩu, vui lòng bỏ qua thư này; mật khẩu hiện tại
-vẫn giữ nguyên.
-
-Trân trọng,
-${portal_name}
-""",
-            html=_link_html(
-                greeting="Kính gửi Ông/Bà ${full_name},",
-                intro="Chúng tôi nhận được yêu cầu đặt lại mật khẩu tài khoản của Ông/Bà "
-                "trên ${portal_name}. Để đặt mật khẩu mới, vui lòng bấm vào đường liên kết sau:",
-                action="Đặt lại mật khẩu",
-                after="Đường liên kết có hiệu lực đến ${expires_at} và chỉ dùng được một lần. "
-                "Nếu Ông/Bà không yêu cầu đặt lại mật khẩu, vui lòng bỏ qua thư này.",
-                closing="Trân trọng,",
-            ),
-        ),
-        "en": LocalizedTemplate(
-            subject="Reset your password on the online public service portal",
-            text="""\
-Dear ${full_name},
-
-We received a request to reset the password of your account on ${portal_name}.
-To choose a new password, please open this link:
-
-${link}
-
-The link works until ${expires_at}, and only once.
-If you did not ask for this, please ignore this message; your password stays as it is.
-
-Kind regards,
-${portal_name}
-""",
-            html=_link_html(
-                greeting="Dear ${full_name},",
-                intro="We received a request to reset the password of your account on "
-                "${portal_name}. To choose a new password, please follow this link:",
-                action="Reset my password",
-                after="The link works until ${expires_at}, and only once. "
-                "If you did not ask for this, please ignore this message.",
-                closing="Kind regards,",
-            ),
-        ),
-    },
-)
-
-_RECEIPT_HTML = """\
-<p>${greeting}</p>
-<p>${intro}</p>
-<table>
-<tr><th align="left">${code_label}</th><td>$${code}</td></tr>
-<tr><th align="left">${procedure_label}</th><td>$${procedure_name}</td></tr>
-<tr><th align="left">${submitted_label}</th><td>$${submitted_at}</td></tr>
-<tr><th align="left">${status_heading}</th><td>$${status_label}</td></tr>
-<tr><th align="left">${fees_label}</th><td>$${total_fees}</td></tr>
-</table>
-<p>${after}</p>
-<p>${closing}<br>
-$${portal_name}</p>
-"""
-
-
-def _receipt_html(**labels: str) -> str:
-    return string.Template(_RECEIPT_HTML).substitute(labels)
-
-
-_SUBMISSION_RECEIPT = MailTemplate(
-    name="submission_receipt",
-    placeholders=frozenset(
-        {"full_name", "code", "procedure_name", "submitted_at", "status_label", "total_fees"}
-    ),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Biên nhận nộp hồ sơ ${code}",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Hồ sơ của Ông/Bà đã được nộp thành công trên ${portal_name}.
-
-Mã số hồ sơ: ${code}
-Thủ tục: ${procedure_name}
-Thời gian nộp: ${submitted_at}
-Trạng thái: ${status_label}
-Tổng phí, lệ phí: ${total_fees}
-
-Ông/Bà có thể tra cứu tiến độ xử lý hồ sơ bằng mã số hồ sơ trên.
-
-Trân trọng,
-${portal_name}
-""",
-            html=_receipt_html(
-                greeting="Kính gửi Ông/Bà ${full_name},",
-                intro="Hồ sơ của Ông/Bà đã được nộp thành công trên ${portal_name}.",
-                code_label="Mã số hồ sơ",
-                procedure_label="Thủ tục",
-                submitted_label="Thời gian nộp",
-                status_heading="Trạng thái",
-                fees_label="Tổng phí, lệ phí",
-                after="Ông/Bà có thể tra cứu tiến độ xử lý hồ sơ bằng mã số hồ sơ trên.",
-                closing="Trân trọng,",
-            ),
-        ),
-        "en": LocalizedTemplate(
-            subject="Receipt for dossier ${code}",
-            text="""\
-Dear ${full_name},
-
-Your dossier has been submitted on ${portal_name}.
-
-Dossier code: ${code}
-Procedure: ${procedure_name}
-Submitted at: ${submitted_at}
-Status: ${status_label}
-Total fees: ${total_fees}
-
-You can follow the processing of your dossier with the code above.
-
-Kind regards,
-${portal_name}
-""",
-            html=_receipt_html(
-                greeting="Dear ${full_name},",
-                intro="Your dossier has been submitted on ${portal_name}.",
-                code_label="Dossier code",
-                procedure_label="Procedure",
-                submitted_label="Submitted at",
-                status_heading="Status",
-                fees_label="Total fees",
-                after="You can follow the processing of your dossier with the code above.",
-                closing="Kind regards,",
-            ),
-        ),
-    },
-)
-
-_SUPPLEMENT_REQUESTED = MailTemplate(
-    name="supplement_requested",
-    placeholders=frozenset({"full_name", "code", "note"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Yêu cầu bổ sung giấy tờ cho hồ sơ ${code}",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Cơ quan giải quyết yêu cầu Ông/Bà bổ sung giấy tờ cho hồ sơ ${code}:
-
-${note}
-
-Vui lòng đăng nhập ${portal_name} để bổ sung hồ sơ. Thời gian chờ bổ sung không tính vào
-thời hạn giải quyết.
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Dossier ${code}: more documents needed",
-            text="""\
-Dear ${full_name},
-
-The agency processing dossier ${code} asks you for more documents:
-
-${note}
-
-Please log in to ${portal_name} to add them. The time spent waiting for them does not
-count towards the processing time.
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-_RECEPTION_REFUSED = MailTemplate(
-    name="reception_refused",
-    placeholders=frozenset({"full_name", "code", "reason"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Hồ sơ ${code} không được tiếp nhận",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Hồ sơ ${code} của Ông/Bà không được tiếp nhận.
-
-Lý do: ${reason}
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Dossier ${code} was not accepted",
-            text="""\
-Dear ${full_name},
-
-Your dossier ${code} was not accepted.
-
-Reason: ${reason}
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-_RECEIVED = MailTemplate(
-    name="received",
-    placeholders=frozenset({"full_name", "code", "received_at", "due_date"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Hồ sơ ${code} đã được tiếp nhận",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Hồ sơ ${code} của Ông/Bà đã được tiếp nhận.
-
-Thời gian tiếp nhận: ${received_at}
-Ngày hẹn trả kết quả: ${due_date}
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Dossier ${code} has been received",
-            text="""\
-Dear ${full_name},
-
-Your dossier ${code} has been received.
-
-Received at: ${received_at}
-Result expected on: ${due_date}
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-_RESULT_READY = MailTemplate(
-    name="result_ready",
-    placeholders=frozenset({"full_name", "code", "outcome", "reasons"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Hồ sơ ${code} đã có kết quả giải quyết",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Hồ sơ ${code} của Ông/Bà đã được xử lý xong.
-
-Kết quả giải quyết: ${outcome}
-
-${reasons}
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Dossier ${code}: the result is ready",
-            text="""\
-Dear ${full_name},
-
-Your dossier ${code} has been decided.
-
-Outcome: ${outcome}
-
-${reasons}
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-_APOLOGY = MailTemplate(
-    name="apology",
-    placeholders=frozenset({"full_name", "code", "old_due_date", "new_due_date", "reason"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Phiếu xin lỗi và hẹn lại ngày trả kết quả hồ sơ ${code}",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-Cơ quan giải quyết thành thật xin lỗi Ông/Bà vì hồ sơ ${code} chưa được giải quyết đúng
-ngày hẹn ${old_due_date}.
-
-Lý do: ${reason}
-
-Ngày hẹn trả kết quả mới: ${new_due_date}
-
-Mong Ông/Bà thông cảm.
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Apology and new date for dossier ${code}",
-            text="""\
-Dear ${full_name},
-
-We sincerely apologise: your dossier ${code} was not decided by the promised date,
-${old_due_date}.
-
-Reason: ${reason}
-
-New date for the result: ${new_due_date}
-
-Thank you for your understanding.
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-_PAYMENT_CONFIRMED = MailTemplate(
-    name="payment_confirmed",
-    placeholders=frozenset({"full_name", "code", "amount"}),
-    versions={
-        "vi": LocalizedTemplate(
-            subject="Xác nhận thanh toán phí, lệ phí hồ sơ ${code}",
-            text="""\
-Kính gửi Ông/Bà ${full_name},
-
-${portal_name} đã nhận khoản thanh toán ${amount} cho hồ sơ ${code}.
-
-Trân trọng,
-${portal_name}
-""",
-        ),
-        "en": LocalizedTemplate(
-            subject="Payment received for dossier ${code}",
-            text="""\
-Dear ${full_name},
-
-${portal_name} has received your payment of ${amount} for dossier ${code}.
-
-Kind regards,
-${portal_name}
-""",
-        ),
-    },
-)
-
-#: Every template by name.
-TEMPLATES: Mapping[str, MailTemplate] = {
-    t.name: t
-    for t in (
-        _ACCOUNT_VERIFICATION,
-        _PASSWORD_RESET,
-        _SUBMISSION_RECEIPT,
-        _SUPPLEMENT_REQUESTED,
-        _RECEPTION_REFUSED,
-        _RECEIVED,
-        _RESULT_READY,
-        _APOLOGY,
-        _PAYMENT_CONFIRMED,
-    )
-}

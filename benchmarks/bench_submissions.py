@@ -130,24 +130,24 @@ class _Raw:
         cur = c.cursor()
         if self.sqlite:
             cur.execute("BEGIN IMMEDIATE")
-        cur.execute(sql("SELECT status, doc FROM accounts WHERE id = ?"), (account_id,))
+        cur.execute(sql("SELECT status, doc FROM onestop_accounts WHERE id = ?"), (account_id,))
         status, account_doc = cur.fetchone()
         assert status == "active"
         assert json.loads(account_doc)
-        cur.execute(sql("SELECT version, doc FROM dossiers WHERE id = ?"), (dossier_id,))
+        cur.execute(sql("SELECT version, doc FROM onestop_dossiers WHERE id = ?"), (dossier_id,))
         version, text = cur.fetchone()
         doc = json.loads(text)
         cur.execute(
-            sql("SELECT id FROM dossiers WHERE owner_id = ? AND idempotency_key = ?"),
+            sql("SELECT id FROM onestop_dossiers WHERE owner_id = ? AND idempotency_key = ?"),
             (account_id, dossier_id),
         )
         assert cur.fetchone() is None
         agency, day = str(builders.AGENCY), local_day(AT)
         cur.execute(
             sql(
-                "INSERT INTO code_counters (agency, day, last) VALUES (?, ?, 1) "
-                "ON CONFLICT (agency, day) DO UPDATE SET last = code_counters.last + 1 "
-                "WHERE code_counters.last < ? RETURNING last"
+                "INSERT INTO onestop_code_counters (agency, day, last) VALUES (?, ?, 1) "
+                "ON CONFLICT (agency, day) DO UPDATE SET last = onestop_code_counters.last + 1 "
+                "WHERE onestop_code_counters.last < ? RETURNING last"
             ),
             (agency, day.isoformat() if self.sqlite else day, 9999),
         )
@@ -172,9 +172,9 @@ class _Raw:
         )
         cur.execute(
             sql(
-                "UPDATE dossiers SET status = ?, submitted_at = ?, code = ?, code_agency = ?, "
-                "code_day = ?, code_seq = ?, code_scheme = ?, idempotency_key = ?, version = ?, "
-                "doc = ? WHERE id = ? AND version = ?"
+                "UPDATE onestop_dossiers SET status = ?, submitted_at = ?, code = ?, "
+                "code_agency = ?, code_day = ?, code_seq = ?, code_scheme = ?, "
+                "idempotency_key = ?, version = ?, doc = ? WHERE id = ? AND version = ?"
             ),
             (
                 "awaiting_reception",
@@ -194,8 +194,8 @@ class _Raw:
         assert cur.rowcount == 1
         cur.execute(
             sql(
-                "INSERT INTO dossier_history (dossier_id, position, at, actor_kind, actor_id, "
-                "actor_name, action, from_status, to_status, note) "
+                "INSERT INTO onestop_dossier_history (dossier_id, position, at, actor_kind, "
+                "actor_id, actor_name, action, from_status, to_status, note) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
             (
@@ -213,7 +213,7 @@ class _Raw:
         )
         cur.execute(
             sql(
-                "INSERT INTO dossier_fee_lines (dossier_id, position, kind, quantity, "
+                "INSERT INTO onestop_dossier_fee_lines (dossier_id, position, kind, quantity, "
                 "unit_amount, amount, description) VALUES (?, ?, ?, ?, ?, ?, ?)"
             ),
             (dossier_id, 0, "le_phi", 1, 100000, 100000, "Lệ phí"),
@@ -223,8 +223,8 @@ class _Raw:
         mail = self.receipt.replace(self.sample_code, code).replace(self.sample_id, mail_id)
         cur.execute(
             sql(
-                "INSERT INTO outbox (id, state, created_at, next_attempt_at, claimed_until, "
-                "version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                "INSERT INTO onestop_outbox (id, state, created_at, next_attempt_at, "
+                "claimed_until, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?)"
             ),
             (mail_id, "pending", stamp, None, None, 0, mail),
         )
@@ -297,9 +297,9 @@ def _allocate(url: str, raw: bool, count: int, day: dt.date, barrier: Any) -> No
         storage.close()
         return
     upsert = (
-        "INSERT INTO code_counters (agency, day, last) VALUES (?, ?, 1) "
-        "ON CONFLICT (agency, day) DO UPDATE SET last = code_counters.last + 1 "
-        "WHERE code_counters.last < 9999 RETURNING last"
+        "INSERT INTO onestop_code_counters (agency, day, last) VALUES (?, ?, 1) "
+        "ON CONFLICT (agency, day) DO UPDATE SET last = onestop_code_counters.last + 1 "
+        "WHERE onestop_code_counters.last < 9999 RETURNING last"
     )
     if url.startswith("sqlite"):
         connection: Any = _sqlite_raw_connection(url.removeprefix("sqlite:///"))

@@ -184,7 +184,7 @@ def _children(storage: SqlStorage, dossier_id: str) -> dict[str, list[tuple[Any,
             rows = connection.execute(
                 sa.select(table).where(table.c.dossier_id == dossier_id).order_by(table.c.position)
             ).all()
-            out[table.name] = [tuple(r)[2:] for r in rows]
+            out[table.name.removeprefix("onestop_")] = [tuple(r)[2:] for r in rows]
     return out
 
 
@@ -344,10 +344,12 @@ def test_create_schema_is_idempotent_and_metadata_lists_every_table(tmp_path: Pa
     create_schema(engine)
     names = set(sa.inspect(engine).get_table_names())
     engine.dispose()
-    assert names == set(metadata.tables)
-    assert {"accounts", "officers", "agencies", "fields", "procedures", "dossiers"} <= names
-    assert {"dossier_files", "dossier_fee_lines", "dossier_history", "payments"} <= names
-    assert {"outbox", "code_counters", "tokens", "file_blobs"} <= names
+    assert names - {"onestop_alembic_version"} == set(metadata.tables)
+    assert all(name.startswith("onestop_") for name in names)  # no clash with a host's tables
+    bare = {name.removeprefix("onestop_") for name in names}
+    assert {"accounts", "officers", "agencies", "fields", "procedures", "dossiers"} <= bare
+    assert {"dossier_files", "dossier_fee_lines", "dossier_history", "payments"} <= bare
+    assert {"outbox", "code_counters", "tokens", "file_blobs"} <= bare
 
 
 def test_bootstrap_from_the_environment_continues_the_sequence(tmp_path: Path) -> None:

@@ -122,7 +122,7 @@ _NAMING: Final = {
 metadata: Final = MetaData(naming_convention=_NAMING)
 
 accounts: Final = Table(
-    "accounts",
+    "onestop_accounts",
     metadata,
     Column("id", _key(), nullable=False),
     Column("email", _key(), nullable=False),
@@ -136,7 +136,7 @@ accounts: Final = Table(
 )
 
 officers: Final = Table(
-    "officers",
+    "onestop_officers",
     metadata,
     Column("id", _key(), nullable=False),
     Column("email", _key(), nullable=False),
@@ -149,7 +149,7 @@ officers: Final = Table(
 )
 
 agencies: Final = Table(
-    "agencies",
+    "onestop_agencies",
     metadata,
     Column("code", _key(), nullable=False),
     Column("name", Text, nullable=False),
@@ -159,7 +159,7 @@ agencies: Final = Table(
 )
 
 fields: Final = Table(
-    "fields",
+    "onestop_fields",
     metadata,
     Column("id", _key(), nullable=False),
     Column("name", Text, nullable=False),
@@ -168,10 +168,10 @@ fields: Final = Table(
 )
 
 procedures: Final = Table(
-    "procedures",
+    "onestop_procedures",
     metadata,
     Column("code", _key(), nullable=False),
-    Column("agency", _key(), ForeignKey("agencies.code"), nullable=False),
+    Column("agency", _key(), ForeignKey("onestop_agencies.code"), nullable=False),
     Column("field", _key(), nullable=False),
     Column("name", Text, nullable=False),
     Column("doc", Text, nullable=False),
@@ -180,7 +180,7 @@ procedures: Final = Table(
 )
 
 dossiers: Final = Table(
-    "dossiers",
+    "onestop_dossiers",
     metadata,
     Column("id", _key(), nullable=False),
     Column("owner_id", _key(), nullable=False),
@@ -214,7 +214,7 @@ dossiers: Final = Table(
 )
 
 dossier_files: Final = Table(
-    "dossier_files",
+    "onestop_dossier_files",
     metadata,
     Column("dossier_id", _key(), nullable=False),
     Column("position", Integer, nullable=False),
@@ -225,11 +225,11 @@ dossier_files: Final = Table(
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
     PrimaryKeyConstraint("dossier_id", "position"),
-    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
 )
 
 dossier_fee_lines: Final = Table(
-    "dossier_fee_lines",
+    "onestop_dossier_fee_lines",
     metadata,
     Column("dossier_id", _key(), nullable=False),
     Column("position", Integer, nullable=False),
@@ -239,11 +239,11 @@ dossier_fee_lines: Final = Table(
     Column("amount", BigInteger, nullable=False),
     Column("description", Text, nullable=False),
     PrimaryKeyConstraint("dossier_id", "position"),
-    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
 )
 
 dossier_history: Final = Table(
-    "dossier_history",
+    "onestop_dossier_history",
     metadata,
     Column("dossier_id", _key(), nullable=False),
     Column("position", Integer, nullable=False),
@@ -256,11 +256,11 @@ dossier_history: Final = Table(
     Column("to_status", String(), nullable=False),
     Column("note", Text, nullable=False),
     PrimaryKeyConstraint("dossier_id", "position"),
-    ForeignKeyConstraint(["dossier_id"], ["dossiers.id"], ondelete="CASCADE"),
+    ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
 )
 
 payments: Final = Table(
-    "payments",
+    "onestop_payments",
     metadata,
     Column("id", _key(), nullable=False),
     Column("dossier_id", _key(), nullable=False),
@@ -277,7 +277,7 @@ payments: Final = Table(
 )
 
 outbox: Final = Table(
-    "outbox",
+    "onestop_outbox",
     metadata,
     Column("id", _key(), nullable=False),
     Column("state", String(), nullable=False),
@@ -291,7 +291,7 @@ outbox: Final = Table(
 )
 
 code_counters: Final = Table(
-    "code_counters",
+    "onestop_code_counters",
     metadata,
     Column("agency", _key(), nullable=False),
     Column("day", Date, nullable=False),
@@ -301,7 +301,7 @@ code_counters: Final = Table(
 )
 
 tokens: Final = Table(
-    "tokens",
+    "onestop_tokens",
     metadata,
     Column("token_id", _key(), nullable=False),
     Column("used_at", UtcDateTime(), nullable=False),
@@ -309,7 +309,7 @@ tokens: Final = Table(
 )
 
 file_blobs: Final = Table(
-    "file_blobs",
+    "onestop_file_blobs",
     metadata,
     Column("sha256", String(64), nullable=False),
     Column("size", BigInteger, nullable=False),
@@ -322,18 +322,18 @@ file_blobs: Final = Table(
 
 #: Unique rules by constraint name: the ``what`` a DuplicateError names for each.
 CONSTRAINT_RULES: Final = {
-    "pk_accounts": "account.id",
-    "uq_accounts_email": "account.email",
-    "pk_officers": "officer.id",
-    "uq_officers_email": "officer.email",
-    "pk_dossiers": "dossier.id",
-    "uq_dossiers_code": "dossier.code",
-    "uq_dossiers_code_agency_code_day_code_seq": "dossier.code",
-    "uq_dossiers_owner_id_idempotency_key": "dossier.idempotency_key",
-    "pk_payments": "payment.id",
-    "uq_payments_gateway_txn_ref": "payment.txn_ref",
-    "pk_outbox": "outbox_entry.id",
-    "pk_tokens": "token.id",
+    "pk_onestop_accounts": "account.id",
+    "uq_onestop_accounts_email": "account.email",
+    "pk_onestop_officers": "officer.id",
+    "uq_onestop_officers_email": "officer.email",
+    "pk_onestop_dossiers": "dossier.id",
+    "uq_onestop_dossiers_code": "dossier.code",
+    "uq_onestop_dossiers_code_agency_code_day_code_seq": "dossier.code",
+    "uq_onestop_dossiers_owner_id_idempotency_key": "dossier.idempotency_key",
+    "pk_onestop_payments": "payment.id",
+    "uq_onestop_payments_gateway_txn_ref": "payment.txn_ref",
+    "pk_onestop_outbox": "outbox_entry.id",
+    "pk_onestop_tokens": "token.id",
 }
 
 

@@ -12,11 +12,11 @@ the database doing the hard parts:
   SQLite runs in WAL mode, so readers never wait for that writer.
 * **Optimistic concurrency.** ``update`` is ``UPDATE ... WHERE id = ? AND version = ?``; no
   row means someone else committed first: :class:`~onestop.errors.ConcurrentUpdate`.
-* **Gap-free code numbers.** ``codes.next`` is one statement, ``INSERT INTO code_counters
-  ... ON CONFLICT (agency, day) DO UPDATE SET last = code_counters.last + 1 WHERE
-  code_counters.last < :maximum RETURNING last``, in the unit of work's transaction: the row
-  stays locked until it ends (a second submitter waits), and a rollback gives the number
-  back.
+* **Gap-free code numbers.** ``codes.next`` is one statement, ``INSERT INTO
+  onestop_code_counters ... ON CONFLICT (agency, day) DO UPDATE SET last =
+  onestop_code_counters.last + 1 WHERE onestop_code_counters.last < :maximum RETURNING
+  last``, in the unit of work's transaction: the row stays locked until it ends (a second
+  submitter waits), and a rollback gives the number back.
 * **Skip-locked outbox claims.** On PostgreSQL ``claim_due`` selects with ``FOR UPDATE SKIP
   LOCKED``; on SQLite the write lock already keeps a second claimer out until the first
   commits, and it then finds the entries claimed.
@@ -1342,7 +1342,7 @@ class _Accounts(_Repository):
         uow._execute(
             connection,
             "accounts.add",
-            _INSERT["accounts"],
+            _INSERT[t.accounts.name],
             _account_row(account, account.version),
             values={"account.id": account.id, "account.email": account.email},
         )
@@ -1394,7 +1394,7 @@ class _Officers(_Repository):
         uow._execute(
             connection,
             "officers.add",
-            _INSERT["officers"],
+            _INSERT[t.officers.name],
             _officer_row(officer),
             values={"officer.id": officer.id, "officer.email": officer.email},
         )
@@ -1548,7 +1548,7 @@ class _Dossiers(_Repository):
         uow._execute(
             connection,
             "dossiers.add",
-            _INSERT["dossiers"],
+            _INSERT[t.dossiers.name],
             _dossier_row(dossier, dossier.version),
             values=_dossier_values(dossier),
         )
@@ -1691,7 +1691,7 @@ class _Payments(_Repository):
         uow._execute(
             connection,
             "payments.add",
-            _INSERT["payments"],
+            _INSERT[t.payments.name],
             _payment_row(payment, payment.version),
             values={
                 "payment.id": payment.id,
@@ -1755,7 +1755,7 @@ class _Outbox(_Repository):
         uow._execute(
             connection,
             "outbox.add",
-            _INSERT["outbox"],
+            _INSERT[t.outbox.name],
             _outbox_row(entry, entry.version),
             values={"outbox_entry.id": entry.id},
         )
@@ -1870,7 +1870,7 @@ class _Tokens(_Repository):
         uow._execute(
             connection,
             "tokens.consume",
-            _INSERT["tokens"],
+            _INSERT[t.tokens.name],
             {"token_id": token_id, "used_at": now},
             values={"token.id": token_id},
         )

@@ -249,6 +249,8 @@ def test_a_file_changed_on_disk_is_reported_corrupted(store: DiskFileStore) -> N
     (store.root / ref.key[:2] / ref.key[2:4] / ref.key).write_bytes(b"tampered")
     with pytest.raises(FileStoreError, match="corrupted"):
         store.get(ref.key)
+    with store.open(ref.key) as stream, pytest.raises(FileStoreError, match="corrupted"):
+        stream.read()
 
 
 def test_two_stores_on_one_root_see_each_others_files(tmp_path: Path) -> None:

@@ -24,13 +24,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import os
 import re
 import secrets
 import tempfile
 import time
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from onestop.adapters._uploads import CHUNK, check_upload, chunks, is_size, too_large
 from onestop.adapters.clocks import SystemClock
@@ -156,6 +157,23 @@ class DiskFileStore:
             raise FileStoreError(f"stored file {key} is corrupted: its content changed on disk")
         return content
 
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes as a stream read from disk, or FileNotFoundInStore.
+
+        The content is hashed as it is read: reaching the end of a file whose bytes no
+        longer match its sha256 raises FileStoreError (corrupted) instead of ending cleanly.
+        """
+        path = self._existing_path(key)
+        if path is None:
+            raise FileNotFoundInStore(key)
+        try:
+            handle = path.open("rb", buffering=0)
+        except (FileNotFoundError, IsADirectoryError) as e:
+            raise FileNotFoundInStore(key) from e
+        except OSError as e:
+            raise FileStoreError(f"cannot read stored file {key}: {e}") from e
+        return io.BufferedReader(_VerifiedReader(handle, key), buffer_size=self._chunk_size)
+
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored (False for anything that is not a key)."""
         path = self._existing_path(key)
@@ -238,6 +256,40 @@ class DiskFileStore:
         if not isinstance(key, str) or not _KEY.fullmatch(key):
             return None
         return self._path(key)
+
+
+class _VerifiedReader(io.RawIOBase):
+    """A stored file read as it is, hashed on the way; a mismatch at the end is an error."""
+
+    def __init__(self, raw: io.FileIO, key: str) -> None:
+        self._raw = raw
+        self._key = key
+        self._digest = hashlib.sha256()
+        self._checked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            count = self._raw.readinto(buffer)
+        except OSError as e:
+            raise FileStoreError(f"cannot read stored file {self._key}: {e}") from e
+        if count:
+            self._digest.update(memoryview(buffer)[:count])
+        elif not self._checked:
+            self._checked = True
+            if self._digest.hexdigest() != self._key:
+                raise FileStoreError(
+                    f"stored file {self._key} is corrupted: its content changed on disk"
+                )
+        return int(count or 0)
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import threading
 from typing import BinaryIO
 
@@ -82,6 +83,10 @@ class InMemoryFileStore:
         if content is None:
             raise FileNotFoundInStore(key)
         return content
+
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes as a stream, or FileNotFoundInStore (they are in memory anyway)."""
+        return io.BytesIO(self.get(key))
 
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored."""

@@ -92,6 +92,13 @@ class FileStore(Protocol):
     def get(self, key: str) -> bytes:
         """The stored bytes, or FileNotFoundInStore."""
 
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes as a binary stream read in chunks, or FileNotFoundInStore.
+
+        The caller closes it (it is a context manager). Reading never holds the whole file
+        in memory; an error while reading is FileStoreError.
+        """
+
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored."""
 

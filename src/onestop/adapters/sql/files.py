@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import re
 from typing import Any, BinaryIO
 
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy import exc as sa_exc
 
 from onestop.adapters._uploads import CHUNK, check_upload, read_upload
@@ -105,6 +106,29 @@ class SqlFileStore:
         assert isinstance(content, bytes | bytearray | memoryview)
         return bytes(content)
 
+    def open(self, key: str) -> BinaryIO:
+        """The stored bytes as a stream, read from the database a chunk at a time.
+
+        Each chunk is one short query (``substr`` of the blob), so no connection is held
+        while the caller sends the file on. A file collected while it is being read ends
+        the stream with FileStoreError.
+        """
+        if not _is_key(key):
+            raise FileNotFoundInStore(key)
+        size = self._select(select(file_blobs.c.size).where(file_blobs.c.sha256 == key), key)
+        if size is None:
+            raise FileNotFoundInStore(key)
+        assert isinstance(size, int)
+        return io.BufferedReader(_BlobReader(self, key, size), buffer_size=self._chunk_size)
+
+    def _read_chunk(self, key: str, offset: int, length: int) -> bytes:
+        """``length`` bytes of ``key`` from ``offset`` (from 0); FileStoreError if it is gone."""
+        part = func.substr(file_blobs.c.data, offset + 1, length)
+        found = self._select(select(part).where(file_blobs.c.sha256 == key), key)
+        if not isinstance(found, bytes | bytearray | memoryview):
+            raise FileStoreError(f"stored file {key} was deleted while it was being read")
+        return bytes(found)
+
     def exists(self, key: str) -> bool:
         """True when ``key`` is stored (False for anything that is not a key)."""
         if not _is_key(key):
@@ -144,10 +168,35 @@ class SqlFileStore:
         except sa_exc.SQLAlchemyError as e:
             raise FileStoreError(f"could not delete {key!r}: {getattr(e, 'orig', e)}") from e
 
-    def _select(self, query: Select[tuple[Any]], key: str) -> object | None:
+    def _select(self, query: Select[Any], key: str) -> object | None:
         try:
             with self._engine.connect() as connection:
                 found: object | None = connection.execute(query).scalar()
                 return found
         except sa_exc.SQLAlchemyError as e:
             raise FileStoreError(f"could not read {key!r}: {getattr(e, 'orig', e)}") from e
+
+
+class _BlobReader(io.RawIOBase):
+    """A stored blob read a chunk at a time, each chunk one query."""
+
+    def __init__(self, store: SqlFileStore, key: str, size: int) -> None:
+        self._store = store
+        self._key = key
+        self._size = size
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._offset)
+        if wanted <= 0:
+            return 0
+        chunk = self._store._read_chunk(self._key, self._offset, wanted)
+        if not chunk:
+            raise FileStoreError(f"stored file {self._key} ended before its size")
+        count = min(len(chunk), wanted)
+        memoryview(buffer)[:count] = chunk[:count]
+        self._offset += count
+        return count

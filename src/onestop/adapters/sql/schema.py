@@ -53,6 +53,7 @@ __all__ = [
     "UtcDateTime",
     "accounts",
     "agencies",
+    "audit_log",
     "code_counters",
     "create_schema",
     "dossier_fee_lines",
@@ -142,9 +143,13 @@ officers: Final = Table(
     Column("email", _key(), nullable=False),
     Column("agency", _key(), nullable=False),
     Column("active", Boolean, nullable=False),
+    # The subject the host's single sign-on vouches for (None: password only).
+    Column("external_subject", _key(), nullable=True),
+    Column("version", Integer, nullable=False, server_default="0"),
     Column("doc", Text, nullable=False),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("email"),
+    UniqueConstraint("external_subject"),
     Index(None, "agency", "id"),
 )
 
@@ -320,12 +325,31 @@ file_blobs: Final = Table(
     PrimaryKeyConstraint("sha256"),
 )
 
+# The chained audit records (onestop.domain.audit): append-only, one chain per stream.
+audit_log: Final = Table(
+    "onestop_audit_log",
+    metadata,
+    Column("stream", _key(), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("previous_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    PrimaryKeyConstraint("stream", "position"),
+    CheckConstraint("position >= 1", name="position_positive"),
+)
+
 #: Unique rules by constraint name: the ``what`` a DuplicateError names for each.
 CONSTRAINT_RULES: Final = {
     "pk_onestop_accounts": "account.id",
     "uq_onestop_accounts_email": "account.email",
     "pk_onestop_officers": "officer.id",
     "uq_onestop_officers_email": "officer.email",
+    "uq_onestop_officers_external_subject": "officer.external_subject",
+    "pk_onestop_audit_log": "audit.id",
     "pk_onestop_dossiers": "dossier.id",
     "uq_onestop_dossiers_code": "dossier.code",
     "uq_onestop_dossiers_code_agency_code_day_code_seq": "dossier.code",

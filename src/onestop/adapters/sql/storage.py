@@ -90,6 +90,7 @@ from onestop.adapters.sql.errors import (
     translate_errors,
 )
 from onestop.domain.accounts import Account, Officer
+from onestop.domain.audit import AuditRecord, dossier_stream, history_records
 from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode, CodeScheme, DossierCode, require_aware
 from onestop.domain.dossier import Attachment, Dossier, HistoryEntry
@@ -121,6 +122,7 @@ from onestop.serialization import make_converter
 if TYPE_CHECKING:
     from onestop.ports.storage import (
         AccountRepository,
+        AuditTrail,
         CatalogRepository,
         CodeSequence,
         DossierRepository,
@@ -401,13 +403,17 @@ def _account(row: _Row) -> Account:
     return _accounts_read.load(Account, row["doc"], row["version"])
 
 
-def _officer_row(o: Officer) -> dict[str, Any]:
+def _officer_row(o: Officer, version: int) -> dict[str, Any]:
+    data = _doc(o)
+    data["version"] = version
     return {
         "id": o.id,
         "email": o.email,
         "agency": str(o.agency),
         "active": o.active,
-        "doc": _dumps(_doc(o)),
+        "external_subject": o.external_subject,
+        "version": version,
+        "doc": _dumps(data),
     }
 
 
@@ -558,6 +564,12 @@ _ACCOUNT_BY_ID: Final = _by(t.accounts, "id")
 _ACCOUNT_BY_EMAIL: Final = _by(t.accounts, "email")
 _OFFICER_BY_ID: Final = _by(t.officers, "id")
 _OFFICERS_OF_AGENCY: Final = _by(t.officers, "agency").order_by(t.officers.c.id)
+_OFFICER_BY_EMAIL: Final = _by(t.officers, "email")
+_OFFICER_BY_SUBJECT: Final = _by(t.officers, "external_subject")
+_ALL_OFFICERS: Final = select(t.officers).order_by(t.officers.c.agency, t.officers.c.id)
+_AUDIT_HEAD: Final = _by(t.audit_log, "stream").order_by(t.audit_log.c.position.desc()).limit(1)
+_AUDIT_OF_STREAM: Final = _by(t.audit_log, "stream").order_by(t.audit_log.c.position)
+_AUDIT_STREAMS: Final = select(t.audit_log.c.stream).distinct().order_by(t.audit_log.c.stream)
 _AGENCY_BY_CODE: Final = _by(t.agencies, "code")
 _AGENCY_EXISTS: Final = select(t.agencies.c.code).where(t.agencies.c.code == bindparam("p_code"))
 _ALL_AGENCIES: Final = select(t.agencies)
@@ -628,7 +640,7 @@ def _update_statement(table: Table, columns: tuple[str, ...]) -> Any:
 
 _VERSION_OF: Final = {
     table.name: select(table.c.version).where(table.c.id == bindparam("p_id"))
-    for table in (t.accounts, t.dossiers, t.payments, t.outbox)
+    for table in (t.accounts, t.officers, t.dossiers, t.payments, t.outbox)
 }
 
 
@@ -1048,6 +1060,7 @@ class SqlUnitOfWork:
     outbox: MailOutbox
     codes: CodeSequence
     tokens: TokenLedger
+    audit: AuditTrail
 
     def __init__(self, storage: SqlStorage) -> None:
         self._storage = storage
@@ -1070,6 +1083,7 @@ class SqlUnitOfWork:
         self.outbox = _Outbox(self)
         self.codes = _Codes(self)
         self.tokens = _Tokens(self)
+        self.audit = _Audit(self)
 
     def __repr__(self) -> str:
         return f"<SqlUnitOfWork {self._state}>"
@@ -1383,7 +1397,7 @@ class _Accounts(_Repository):
 
 
 def _officer(row: _Row) -> Officer:
-    return _load(Officer, row["doc"])
+    return _load(Officer, row["doc"], version=row["version"])
 
 
 class _Officers(_Repository):
@@ -1395,13 +1409,18 @@ class _Officers(_Repository):
             connection,
             "officers.add",
             _INSERT[t.officers.name],
-            _officer_row(officer),
-            values={"officer.id": officer.id, "officer.email": officer.email},
+            _officer_row(officer, officer.version),
+            values=_officer_values(officer),
         )
 
     def get(self, officer_id: str) -> Officer:
         """The officer, or OfficerNotFound."""
-        found = self._uow._one("officers.get", _OFFICER_BY_ID, {"p_id": officer_id}, _officer)
+        found = self._uow._one(
+            "officers.get",
+            _OFFICER_BY_ID,
+            {"p_id": officer_id},
+            self._uow._loader(t.officers, _officer),
+        )
         if found is None:
             raise OfficerNotFound(officer_id)
         return found
@@ -1414,6 +1433,49 @@ class _Officers(_Repository):
             {"p_agency": str(agency)},
             _officer,
         )
+
+    def find_by_email(self, email: str) -> Officer | None:
+        """The officer with this (normalised) email, if any."""
+        return self._uow._one(
+            "officers.find_by_email",
+            _OFFICER_BY_EMAIL,
+            {"p_email": email},
+            self._uow._loader(t.officers, _officer),
+        )
+
+    def find_by_external_subject(self, subject: str) -> Officer | None:
+        """The officer single sign-on knows by ``subject``, if any."""
+        return self._uow._one(
+            "officers.find_by_external_subject",
+            _OFFICER_BY_SUBJECT,
+            {"p_external_subject": subject},
+            self._uow._loader(t.officers, _officer),
+        )
+
+    def update(self, officer: Officer) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._versioned_update(
+            "officers.update",
+            "officer",
+            t.officers,
+            officer,
+            _officer_row(officer, officer.version + 1),
+            OfficerNotFound,
+            values=_officer_values(officer),
+        )
+        officer.version += 1
+
+    def list_all(self) -> Sequence[Officer]:
+        """Every officer, by agency then id."""
+        return self._uow._all("officers.list_all", _ALL_OFFICERS, None, _officer)
+
+
+def _officer_values(officer: Officer) -> dict[str, object]:
+    return {
+        "officer.id": officer.id,
+        "officer.email": officer.email,
+        "officer.external_subject": officer.external_subject,
+    }
 
 
 def _agency(row: _Row) -> Agency:
@@ -1555,6 +1617,7 @@ class _Dossiers(_Repository):
         uow._children.pop(dossier.id, None)
         uow._write_children(connection, dossier, None)
         uow._children[dossier.id] = _Children.of(dossier, dossier.version)
+        _record_history(uow.audit, dossier)
 
     def get(self, dossier_id: str) -> Dossier:
         """The dossier, or DossierNotFound."""
@@ -1609,6 +1672,7 @@ class _Dossiers(_Repository):
         uow._write_children(uow._connection, dossier, before)
         dossier.version = before + 1
         uow._children[dossier.id] = _Children.of(dossier, dossier.version)
+        _record_history(uow.audit, dossier)
 
     def delete_draft(self, dossier_id: str) -> None:
         """Remove a draft; a submitted dossier is a legal record and is never deleted."""
@@ -1874,6 +1938,56 @@ class _Tokens(_Repository):
             {"token_id": token_id, "used_at": now},
             values={"token.id": token_id},
         )
+
+
+def _audit_record(row: _Row) -> AuditRecord:
+    return AuditRecord(
+        stream=row["stream"],
+        position=row["position"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        subject=row["subject"],
+        detail=row["detail"],
+        previous_hash=row["previous_hash"],
+        hash=row["hash"],
+    )
+
+
+class _Audit(_Repository):
+    def head(self, stream: str) -> AuditRecord | None:
+        """The last record of ``stream`` (highest position), as this unit of work sees it."""
+        return self._uow._one("audit.head", _AUDIT_HEAD, {"p_stream": stream}, _audit_record)
+
+    def append(self, record: AuditRecord) -> None:
+        """Store a record; a position its stream already holds raises DuplicateError."""
+        if not isinstance(record, AuditRecord):
+            raise InvalidInput("record", "must be an AuditRecord", record)
+        uow = self._uow
+        connection = uow._write("audit.append")
+        uow._execute(
+            connection,
+            "audit.append",
+            _INSERT[t.audit_log.name],
+            attrs.asdict(record),
+            values={"audit.id": (record.stream, record.position)},
+        )
+
+    def list(self, stream: str) -> Sequence[AuditRecord]:
+        """The records of one stream, by position."""
+        return self._uow._all("audit.list", _AUDIT_OF_STREAM, {"p_stream": stream}, _audit_record)
+
+    def streams(self) -> Sequence[str]:
+        """Every stream that holds a record, sorted."""
+        return self._uow._all("audit.streams", _AUDIT_STREAMS, None, lambda row: row["stream"])
+
+
+def _record_history(trail: AuditTrail, dossier: Dossier) -> None:
+    """Chain the history entries a submitted dossier gained into its audit stream."""
+    if dossier.status is DossierStatus.DRAFT:
+        return
+    for record in history_records(dossier, trail.head(dossier_stream(dossier.id))):
+        trail.append(record)
 
 
 if TYPE_CHECKING:

@@ -105,6 +105,37 @@ class FileStoreContract:
         assert store.exists(ref.key)
         assert store.get(ref.key) == data
 
+    def test_open_streams_what_was_stored(self) -> None:
+        """open() gives the bytes back in chunks, as many reads as the caller likes."""
+        store = self.make_store()
+        data = bytes(range(256)) * 1200  # 300 KiB: more than one chunk of any sensible size
+        ref = store.put(io.BytesIO(data), name="bản scan.png", media_type="image/png")
+        with store.open(ref.key) as stream:
+            parts = list(iter(lambda: stream.read(7_000), b""))
+        assert b"".join(parts) == data
+        assert len(parts) > 1 and max(len(p) for p in parts) <= 7_000
+        with store.open(ref.key) as stream:
+            assert stream.read() == data
+            assert stream.read() == b""
+        empty = store.put(b"", name="trống.txt", media_type="text/plain")
+        with store.open(empty.key) as stream:
+            assert stream.read() == b""
+
+    @pytest.mark.parametrize("key", ["0" * 64, "missing", "", "../../etc/passwd", "a/../b"])
+    def test_open_of_an_unknown_key_is_not_found(self, key: str) -> None:
+        store = self.make_store()
+        store.put(b"something", name="a.pdf", media_type="application/pdf")
+        with pytest.raises(FileNotFoundInStore):
+            store.open(key)
+
+    @given(data=st.binary(max_size=4096), size=st.integers(min_value=1, max_value=5000))
+    @_FEW
+    def test_open_reads_any_content_in_any_chunk_size(self, data: bytes, size: int) -> None:
+        store = self.make_store()
+        ref = store.put(data, name="tệp.bin", media_type="application/octet-stream")
+        with store.open(ref.key) as stream:
+            assert b"".join(iter(lambda: stream.read(size), b"")) == data
+
     def test_empty_file(self) -> None:
         store = self.make_store()
         ref = store.put(b"", name="trống.txt", media_type="text/plain")

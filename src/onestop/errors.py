@@ -66,6 +66,9 @@ Hierarchy::
 from __future__ import annotations
 
 import datetime as _dt
+import warnings
+from collections.abc import Mapping
+from typing import ClassVar
 
 #: Longest rendering of a refused value in an error message; the value itself stays whole
 #: on the error's ``value`` attribute.
@@ -147,7 +150,34 @@ __all__ = [
 
 
 class OnestopError(Exception):
-    """Root of every error the library raises on purpose."""
+    """Root of every error the library raises on purpose.
+
+    Each class has a stable dotted ``code`` (the contract a host may branch on), an
+    ``http_status``, and each error its ``params`` (what a message or an API client needs:
+    the field, the limits, the names). :meth:`message` renders a sentence for a citizen, in
+    Vietnamese by default, from the catalog files in ``onestop/messages``; ``str(error)``
+    stays the English text for developers and logs.
+    """
+
+    code: ClassVar[str] = "error"
+    http_status: ClassVar[int] = 500
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        """What the message is rendered from; nothing secret (no password, no refused value)."""
+        return {}
+
+    def message(self, locale: str = "vi") -> str:
+        """A complete sentence for a citizen in ``locale`` (``"vi"``, ``"en"``); never raises."""
+        from onestop._messages import render_message  # the catalog is read on first use
+
+        return render_message(self, locale)
+
+    def title(self, locale: str = "vi") -> str:
+        """A short summary of this kind of error, the same for every occurrence."""
+        from onestop._messages import render_title
+
+        return render_title(self, locale)
 
 
 # --- bad input ---------------------------------------------------------------------------
@@ -159,9 +189,24 @@ class InvalidInput(OnestopError, ValueError):
     ``field`` names the input (``"cccd"``, ``"agency.level1"``, ``"fee_lines[2].quantity"``),
     ``rule`` says in plain words what it must be, ``value`` is what was given (``None`` when
     repeating it would leak a secret).
+
+    ``rule_code`` optionally names the rule for machines and translators (``"too_short"``,
+    ``"too_long"``, ``"out_of_range"``, ...; see docs/errors.md) and ``limits`` carries its
+    numbers (``{"min_length": 8}``), so a message can say them in the citizen's language.
     """
 
-    def __init__(self, field: str, rule: str, value: object = None) -> None:
+    code = "input.invalid"
+    http_status = 422
+
+    def __init__(
+        self,
+        field: str,
+        rule: str,
+        value: object = None,
+        *,
+        rule_code: str | None = None,
+        limits: Mapping[str, object] | None = None,
+    ) -> None:
         # The field name comes from our code or the host's; a host that passes request data
         # as the name still gets an error that names something.
         if not isinstance(field, str) or not field:
@@ -169,49 +214,90 @@ class InvalidInput(OnestopError, ValueError):
         self.field = field
         self.rule = rule
         self.value = value
+        self.rule_code = rule_code
+        self.limits: Mapping[str, object] = dict(limits or {})
         shown = f" (got {show_value(value)})" if value is not None else ""
         super().__init__(f"{field}: {rule}{shown}")
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        # ``value`` is left out on purpose: it may be a secret or someone's personal data.
+        found: dict[str, object] = {"field": self.field, "rule": self.rule}
+        if self.rule_code is not None:
+            found["rule_code"] = self.rule_code
+        found.update(self.limits)
+        return found
 
 
 class InvalidAgencyCode(InvalidInput):
     """An agency electronic id that is not ``V1V2V3.Z1Z2.Y1Y2.MX1X2`` (QCVN 102:2016)."""
 
+    code = "agency.invalid_code"
+    http_status = 422
+
 
 class InvalidDossierCode(InvalidInput):
     """A dossier code that does not follow its scheme; ``field`` names the bad part."""
+
+    code = "dossier.invalid_code"
+    http_status = 422
 
 
 class InvalidMoney(InvalidInput):
     """A negative amount, a zero quantity or a fee line whose parts do not add up."""
 
+    code = "money.invalid"
+    http_status = 422
+
 
 class InvalidIdentity(InvalidInput):
     """A citizen id, tax code, phone number, email or name that breaks its rule."""
 
+    code = "identity.invalid"
+    http_status = 422
+
 
 class InvalidCatalog(InvalidInput):
     """A catalog entry (agency, field, procedure) or catalog file that breaks a rule."""
+
+    code = "catalog.invalid"
+    http_status = 422
 
 
 class InvalidDocument(InvalidInput):
     """A JSON document that cannot be read: too large or deep, not UTF-8, not JSON, or a value
     of the wrong shape; the rule names each problem by its JSON path (``$.fees[0].kind``)."""
 
+    code = "document.invalid"
+    http_status = 400
+
 
 class InvalidCalendar(InvalidInput):
     """Working-day arithmetic that cannot be done (negative count, no working day at all)."""
+
+    code = "calendar.invalid"
+    http_status = 422
 
 
 class NaiveDatetime(InvalidInput):
     """A datetime without a time zone where an instant is required."""
 
+    code = "input.naive_datetime"
+    http_status = 422
+
 
 class InvalidAttachment(InvalidInput):
     """A file refused for a component: media type, size or name."""
 
+    code = "attachment.invalid"
+    http_status = 422
+
 
 class AttachmentTooLarge(InvalidAttachment):
     """A file larger than the component (or store) allows."""
+
+    code = "attachment.too_large"
+    http_status = 413
 
 
 class AttachmentContentMismatch(InvalidAttachment):
@@ -220,6 +306,9 @@ class AttachmentContentMismatch(InvalidAttachment):
     ``declared`` is the media type given, ``looks_like`` what the content looks like.
     """
 
+    code = "attachment.content_mismatch"
+    http_status = 415
+
     def __init__(
         self, field: str, rule: str, *, declared: str | None = None, looks_like: str | None = None
     ) -> None:
@@ -227,25 +316,58 @@ class AttachmentContentMismatch(InvalidAttachment):
         self.looks_like = looks_like
         super().__init__(field, rule)
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        found = dict(super().params)
+        found.update(
+            {
+                name: value
+                for name, value in (("declared", self.declared), ("looks_like", self.looks_like))
+                if value is not None
+            }
+        )
+        return found
+
 
 class MissingComponents(InvalidInput):
-    """Mandatory components have no file; ``components`` lists their ids."""
+    """Mandatory components have no file; ``components`` lists their ids, ``names`` their names
+    (the ids again where the raise site did not know the names)."""
 
-    def __init__(self, components: tuple[str, ...]) -> None:
-        self.components = components
+    code = "dossier.missing_components"
+    http_status = 422
+
+    def __init__(self, components: tuple[str, ...], names: tuple[str, ...] | None = None) -> None:
+        self.components = tuple(components)
+        self.names = tuple(names) if names is not None else self.components
         super().__init__(
             "components",
             "every mandatory component needs at least one attached file; missing: "
             + ", ".join(components),
         )
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {
+            "field": self.field,
+            "component_ids": self.components,
+            "component_names": self.names,
+            "count": len(self.components),
+        }
+
 
 class HomeServiceNotOffered(InvalidInput):
     """Home pick-up or delivery chosen for a procedure that does not offer it."""
 
+    code = "dossier.home_service_not_offered"
+    http_status = 422
+
 
 class WeakPassword(InvalidInput):
-    """A password that is too short or too simple."""
+    """A password that is too short or too simple; ``limits`` carries ``min_length`` or
+    ``max_length`` when the length is at fault."""
+
+    code = "account.weak_password"
+    http_status = 422
 
 
 # --- workflow ------------------------------------------------------------------------------
@@ -254,6 +376,9 @@ class WeakPassword(InvalidInput):
 class TransitionNotAllowed(OnestopError):
     """A dossier action that its current status does not allow."""
 
+    code = "dossier.transition_not_allowed"
+    http_status = 409
+
     def __init__(self, action: str, status: str, allowed_from: tuple[str, ...] = ()) -> None:
         self.action = action
         self.status = status
@@ -261,9 +386,16 @@ class TransitionNotAllowed(OnestopError):
         hint = f"; allowed from: {', '.join(allowed_from)}" if allowed_from else ""
         super().__init__(f"cannot {action} a dossier that is {status}{hint}")
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"action": self.action, "status": self.status, "allowed_from": self.allowed_from}
+
 
 class CodeSequenceExhausted(OnestopError):
     """An agency has used every sequence number of a day; codes never wrap."""
+
+    code = "dossier.code_sequence_exhausted"
+    http_status = 503
 
     def __init__(self, agency: str, day: _dt.date, maximum: int) -> None:
         self.agency = agency
@@ -274,6 +406,10 @@ class CodeSequenceExhausted(OnestopError):
             "use a code scheme with a wider sequence"
         )
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"agency": self.agency, "day": self.day, "maximum": self.maximum}
+
 
 # --- lookups -------------------------------------------------------------------------------
 
@@ -281,42 +417,76 @@ class CodeSequenceExhausted(OnestopError):
 class NotFound(OnestopError, LookupError):
     """Nothing stored under that key."""
 
+    code = "not_found"
+    http_status = 404
+
     kind = "record"
 
     def __init__(self, key: object) -> None:
         self.key = key
-        super().__init__(f"no {self.kind} {show_value(key)}")
+        super().__init__(f"no {self.kind} {show_value(self._key_text())}")
+
+    def _key_text(self) -> object:
+        """The key as the message shows it: text for a value object with its own ``str``."""
+        key = self.key
+        if isinstance(key, str | int) or type(key).__str__ is object.__str__:
+            return key
+        try:
+            return str(key)
+        except Exception:  # a foreign __str__ may raise anything
+            return key
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        key = self._key_text()
+        return {"kind": self.kind, "key": key if isinstance(key, str) else show_value(key)}
 
 
 class AccountNotFound(NotFound):
+    code = "account.not_found"
+    http_status = 404
     kind = "account"
 
 
 class OfficerNotFound(NotFound):
+    code = "officer.not_found"
+    http_status = 404
     kind = "officer"
 
 
 class AgencyNotFound(NotFound):
+    code = "agency.not_found"
+    http_status = 404
     kind = "agency"
 
 
 class FieldNotFound(NotFound):
+    code = "catalog.field_not_found"
+    http_status = 404
     kind = "field"
 
 
 class ProcedureNotFound(NotFound):
+    code = "procedure.not_found"
+    http_status = 404
     kind = "procedure"
 
 
 class DossierNotFound(NotFound):
+    code = "dossier.not_found"
+    http_status = 404
     kind = "dossier"
 
 
 class PaymentNotFound(NotFound):
+    code = "payment.not_found"
+    http_status = 404
     kind = "payment"
 
 
 class FileNotFoundInStore(NotFound):
+    code = "file.not_found"
+    http_status = 404
     kind = "stored file"
 
 
@@ -326,9 +496,15 @@ class FileNotFoundInStore(NotFound):
 class AuthenticationError(OnestopError):
     """Logging in or proving an identity failed."""
 
+    code = "account.authentication_failed"
+    http_status = 401
+
 
 class InvalidCredentials(AuthenticationError):
     """Unknown email or wrong password: deliberately one error, so accounts can't be listed."""
+
+    code = "account.invalid_credentials"
+    http_status = 401
 
     def __init__(self) -> None:
         super().__init__("the email or the password is wrong")
@@ -336,6 +512,9 @@ class InvalidCredentials(AuthenticationError):
 
 class AccountNotVerified(AuthenticationError):
     """The password is right but the email address has not been verified yet."""
+
+    code = "account.not_verified"
+    http_status = 403
 
     def __init__(self) -> None:
         super().__init__(
@@ -348,14 +527,24 @@ class AccountNotVerified(AuthenticationError):
 class AccountLocked(AuthenticationError):
     """The account is locked, for a while (``until``) or by an administrator (``until`` None)."""
 
+    code = "account.locked"
+    http_status = 423
+
     def __init__(self, until: _dt.datetime | None) -> None:
         self.until = until
         when = f" until {until.isoformat()}" if until is not None else ""
         super().__init__(f"this account is locked{when}")
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"until": self.until} if self.until is not None else {}
+
 
 class InvalidToken(AuthenticationError):
     """A verification or reset token that is forged, malformed or meant for something else."""
+
+    code = "token.invalid"
+    http_status = 400
 
     def __init__(self, reason: str = "the link is not valid") -> None:
         super().__init__(reason)
@@ -364,12 +553,18 @@ class InvalidToken(AuthenticationError):
 class TokenExpired(InvalidToken):
     """The link has expired; ask for a new one."""
 
+    code = "token.expired"
+    http_status = 410
+
     def __init__(self) -> None:
         super().__init__("the link has expired; ask for a new one")
 
 
 class TokenAlreadyUsed(InvalidToken):
     """The link has been used already; links work once."""
+
+    code = "token.already_used"
+    http_status = 410
 
     def __init__(self) -> None:
         super().__init__("the link has already been used; links work once")
@@ -378,6 +573,9 @@ class TokenAlreadyUsed(InvalidToken):
 class PermissionDenied(OnestopError):
     """The actor may not see or act on this record."""
 
+    code = "permission.denied"
+    http_status = 403
+
 
 # --- storage -------------------------------------------------------------------------------
 
@@ -385,19 +583,46 @@ class PermissionDenied(OnestopError):
 class ConflictError(OnestopError):
     """The change conflicts with what is stored."""
 
+    code = "conflict"
+    http_status = 409
+
 
 class DuplicateError(ConflictError):
-    """A unique rule would be broken; ``what`` names it (``"account.email"``)."""
+    """A unique rule would be broken; ``field`` names it (``"account.email"``).
 
-    def __init__(self, what: str, value: object = None) -> None:
-        self.what = what
+    ``what`` is the old name of ``field``, kept for one release.
+    """
+
+    code = "conflict.duplicate"
+    http_status = 409
+
+    def __init__(self, field: str, value: object = None) -> None:
+        self.field = field
         self.value = value
         shown = f" {show_value(value)}" if value is not None else ""
-        super().__init__(f"{what}{shown} is already taken")
+        super().__init__(f"{field}{shown} is already taken")
+
+    @property
+    def what(self) -> str:
+        """Deprecated: use ``field``."""
+        warnings.warn(
+            "DuplicateError.what is deprecated; use DuplicateError.field",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.field
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        # The taken value (an email, a citizen id) is left out: it is someone's data.
+        return {"field": self.field}
 
 
 class ConcurrentUpdate(ConflictError):
     """The record changed since it was read; reload it and try again."""
+
+    code = "conflict.concurrent_update"
+    http_status = 409
 
     def __init__(self, what: str, key: object) -> None:
         self.what = what
@@ -406,13 +631,23 @@ class ConcurrentUpdate(ConflictError):
             f"{what} {show_value(key)} was changed by someone else; reload it and try again"
         )
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"what": self.what}
+
 
 class StorageError(OnestopError):
     """The storage failed: a driver error, a lost connection, a full disk."""
 
+    code = "storage.failed"
+    http_status = 503
+
 
 class UnitOfWorkError(StorageError):
     """A unit of work used outside its ``with`` block, or after commit/rollback."""
+
+    code = "storage.unit_of_work_misused"
+    http_status = 500
 
 
 # --- payments ------------------------------------------------------------------------------
@@ -421,17 +656,29 @@ class UnitOfWorkError(StorageError):
 class PaymentError(OnestopError):
     """A payment could not be started or confirmed."""
 
+    code = "payment.failed"
+    http_status = 502
+
 
 class PaymentNotRequired(PaymentError):
     """Nothing is due: the fees are 0 VND, not due yet, or already paid."""
+
+    code = "payment.not_required"
+    http_status = 409
 
 
 class PaymentSignatureInvalid(PaymentError):
     """A gateway callback whose signature does not verify."""
 
+    code = "payment.signature_invalid"
+    http_status = 400
+
 
 class PaymentAmountMismatch(PaymentError):
     """A gateway callback whose amount differs from the payment's."""
+
+    code = "payment.amount_mismatch"
+    http_status = 422
 
     def __init__(self, expected: int, got: int) -> None:
         self.expected = expected
@@ -441,9 +688,16 @@ class PaymentAmountMismatch(PaymentError):
             f"{show_value(expected)} VND"
         )
 
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"expected": self.expected, "got": self.got}
+
 
 class PaymentGatewayError(PaymentError):
     """The gateway failed or answered something unexpected."""
+
+    code = "payment.gateway_failed"
+    http_status = 502
 
 
 # --- mail and files ------------------------------------------------------------------------
@@ -452,22 +706,40 @@ class PaymentGatewayError(PaymentError):
 class MailError(OnestopError):
     """Mail could not be rendered or sent."""
 
+    code = "mail.failed"
+    http_status = 503
+
 
 class MailTemporaryFailure(MailError):
     """Sending failed in a way worth retrying (server down, 4xx reply, timeout)."""
+
+    code = "mail.temporary_failure"
+    http_status = 503
 
 
 class MailPermanentFailure(MailError):
     """Sending failed in a way not worth retrying (5xx reply, refused recipient)."""
 
+    code = "mail.permanent_failure"
+    http_status = 502
+
 
 class TemplateError(MailError):
     """A template is unknown, or a placeholder is missing or unexpected."""
+
+    code = "mail.template_invalid"
+    http_status = 500
 
 
 class FileStoreError(OnestopError):
     """The file store could not write or read a file."""
 
+    code = "file.store_failed"
+    http_status = 503
+
 
 class ConfigurationError(OnestopError, ValueError):
     """Settings that cannot work (a bad database URL, an empty secret, a bad scheme)."""
+
+    code = "configuration.invalid"
+    http_status = 500

@@ -1,10 +1,18 @@
-"""The officer's desk: the agency's queue and every action on a dossier (DOMAIN sections 3-4).
+"""The officer's desk: officers, their login, the queue and every action (DOMAIN sections 3-4).
 
-An officer sees and acts on the dossiers of their own agency only, and an inactive officer
-can do nothing. Each action is one unit of work with optimistic concurrency: when two
-officers act on one dossier at once, one succeeds and the other gets ConcurrentUpdate.
-That is never retried here: the second officer decided on a dossier that has changed, and
-must look at it again.
+An officer sees and acts on the dossiers of their own agency only, each action needs the
+role it belongs to (reception, processing, approval, return: :class:`OfficerRole`), and a
+deactivated officer can do nothing. A refusal is :class:`PermissionDenied`, logged as the
+security event ``permission.denied``. Officers log in like citizens
+(:meth:`OfficerDesk.log_in`: the same scrypt hashing, one error for an unknown email and a
+wrong password, the same lockout), or through the host's single sign-on
+(:meth:`OfficerDesk.log_in_external`). Creating, deactivating and reactivating officers,
+changing their roles and setting their passwords are recorded in the audit trail
+(:mod:`onestop.application.audit`) in the same unit of work.
+
+Each action is one unit of work with optimistic concurrency: when two officers act on one
+dossier at once, one succeeds and the other gets ConcurrentUpdate. That is never retried
+here: the second officer decided on a dossier that has changed, and must look at it again.
 """
 
 from __future__ import annotations
@@ -14,17 +22,37 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from onestop.application.arguments import checked_methods
+from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
 from onestop.application.notifications import queue_dossier_mail
-from onestop.application.security_log import log_security_event
-from onestop.domain.accounts import Officer
+from onestop.application.security_log import log_security_event, mask, mask_email
+from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
 from onestop.domain.codes import AgencyCode, local_day
 from onestop.domain.dossier import Actor, Dossier
+from onestop.domain.identity import normalize_email
+from onestop.domain.inputs import is_valid_unicode, require_text
 from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
-from onestop.errors import DossierNotFound, PermissionDenied
+from onestop.errors import (
+    AccountLocked,
+    ConcurrentUpdate,
+    DossierNotFound,
+    InvalidCredentials,
+    OfficerNotFound,
+    PermissionDenied,
+    WeakPassword,
+)
 from onestop.ports.storage import UnitOfWork
 
 __all__ = ["OfficerDesk"]
+
+#: Longest password accepted (as for accounts).
+_MAX_PASSWORD_LENGTH = 1024
+# How often a login retries storing its count when another login changed the officer.
+_LOGIN_RETRIES = 100
+# Who an administrative action is recorded as when the caller does not say.
+_OPERATOR = "operator"
+
+R = OfficerRole
 
 T = TypeVar("T")
 
@@ -40,6 +68,24 @@ def _active_officer(uow: UnitOfWork, officer_id: str) -> Officer:
         )
         raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
     return officer
+
+
+def _require_role(officer: Officer, roles: frozenset[OfficerRole], action: str) -> None:
+    if officer.roles & roles:
+        return
+    needed = " or ".join(sorted(r.value for r in roles))
+    log_security_event(
+        "permission.denied",
+        "an officer tried an action their roles do not allow",
+        actor_id=officer.id,
+        action=action,
+        roles=sorted(r.value for r in officer.roles),
+        needed=needed,
+    )
+    raise PermissionDenied(
+        f"officer {officer.id!r} may not {action.replace('_', ' ')}: it needs the {needed} "
+        "role; an administrator gives roles with 'onestop officer roles'"
+    )
 
 
 def _agency_dossier(uow: UnitOfWork, officer: Officer, dossier_id: str) -> Dossier:
@@ -69,19 +115,288 @@ class OfficerDesk:
 
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
+        self._dummy_hash: str | None = None
 
     # --- officers and reading -----------------------------------------------------------
 
-    def register_officer(self, agency: AgencyCode | str, full_name: str, email: str) -> Officer:
-        """A new officer of an agency the catalog knows (AgencyNotFound otherwise)."""
+    def register_officer(
+        self,
+        agency: AgencyCode | str,
+        full_name: str,
+        email: str,
+        *,
+        roles: frozenset[OfficerRole] | None = None,
+        password: str | None = None,
+        external_subject: str | None = None,
+        by: str = _OPERATOR,
+    ) -> Officer:
+        """A new officer of an agency the catalog knows (AgencyNotFound otherwise).
+
+        ``roles`` defaults to every role (a one-person office). Without ``password`` nor
+        ``external_subject`` the officer cannot log in until one is set. DuplicateError
+        for a taken email or subject; WeakPassword names ``password``. Recorded in the
+        audit trail as ``officer.created`` by ``by``.
+        """
         code = agency if isinstance(agency, AgencyCode) else AgencyCode.parse(agency)
+        require_text(by, "by")
         ctx = self._ctx
-        with ctx.storage.unit_of_work() as uow:
+        officer = Officer.create(
+            ctx.new_id(),
+            code,
+            full_name,
+            email,
+            roles=EVERY_ROLE if roles is None else roles,
+            external_subject=external_subject,
+        )
+        if password is not None:
+            self._check_password(password, officer.email)
+            officer.change_password_hash(ctx.password_hasher.hash(password))
+
+        def work(uow: UnitOfWork) -> Officer:
             uow.catalog.get_agency(code)
-            officer = Officer.create(ctx.new_id(), code, full_name, email)
             uow.officers.add(officer)
-            uow.commit()
+            record_admin_action(
+                uow,
+                ctx,
+                "officer.created",
+                officer.id,
+                by=by,
+                agency=str(code),
+                email=officer.email,
+                roles=sorted(r.value for r in officer.roles),
+                password=password is not None,
+                external_subject=external_subject is not None,
+            )
+            return officer
+
+        return run_admin_action(ctx, work)
+
+    def officer(self, officer_id: str) -> Officer:
+        """The officer, or OfficerNotFound."""
+        with self._ctx.storage.unit_of_work() as uow:
+            return uow.officers.get(officer_id)
+
+    def find_officer(self, email: str) -> Officer:
+        """The officer with this email, or OfficerNotFound."""
+        login = normalize_email(email, "email")
+        with self._ctx.storage.unit_of_work() as uow:
+            officer = uow.officers.find_by_email(login)
+        if officer is None:
+            raise OfficerNotFound(login)
         return officer
+
+    def list_officers(self, agency: AgencyCode | str | None = None) -> list[Officer]:
+        """Every officer (of one agency if given), by agency then id."""
+        with self._ctx.storage.unit_of_work() as uow:
+            if agency is None:
+                return list(uow.officers.list_all())
+            code = agency if isinstance(agency, AgencyCode) else AgencyCode.parse(agency)
+            return list(uow.officers.list_by_agency(code))
+
+    # --- administration -----------------------------------------------------------------
+
+    def deactivate(self, officer_id: str, *, by: str = _OPERATOR) -> Officer:
+        """Take every right away from an officer (who left); recorded in the audit trail."""
+        return self._administer(officer_id, "officer.deactivated", by, lambda o: o.deactivate())
+
+    def reactivate(self, officer_id: str, *, by: str = _OPERATOR) -> Officer:
+        """Give a deactivated officer their rights back; recorded in the audit trail."""
+        return self._administer(officer_id, "officer.reactivated", by, lambda o: o.reactivate())
+
+    def change_roles(
+        self, officer_id: str, roles: frozenset[OfficerRole], *, by: str = _OPERATOR
+    ) -> Officer:
+        """Replace an officer's roles (at least one); recorded in the audit trail."""
+
+        def change(officer: Officer) -> dict[str, object]:
+            before = sorted(r.value for r in officer.roles)
+            officer.change_roles(roles)
+            return {"before": before, "after": sorted(r.value for r in roles)}
+
+        return self._administer(officer_id, "officer.roles_changed", by, change)
+
+    def set_password(self, officer_id: str, password: str, *, by: str = _OPERATOR) -> Officer:
+        """Set an officer's password (checked as an account's); lifts a login lock."""
+        with self._ctx.storage.unit_of_work() as uow:
+            email = uow.officers.get(officer_id).email
+        self._check_password(password, email)
+        new_hash = self._ctx.password_hasher.hash(password)
+        return self._administer(
+            officer_id, "officer.password_set", by, lambda o: o.change_password_hash(new_hash)
+        )
+
+    def link_external_subject(
+        self, officer_id: str, subject: str | None, *, by: str = _OPERATOR
+    ) -> Officer:
+        """Set (or clear, with None) the subject single sign-on knows the officer by."""
+
+        def link(officer: Officer) -> dict[str, object]:
+            officer.link_external_subject(subject)
+            return {"linked": subject is not None}
+
+        return self._administer(officer_id, "officer.subject_linked", by, link)
+
+    def _administer(
+        self, officer_id: str, action: str, by: str, change: Callable[[Officer], object]
+    ) -> Officer:
+        """Change one officer and record ``action`` in the audit trail, in one unit of work."""
+        require_text(by, "by")
+        ctx = self._ctx
+
+        def work(uow: UnitOfWork) -> Officer:
+            officer = uow.officers.get(officer_id)
+            details = change(officer)
+            uow.officers.update(officer)
+            extra = details if isinstance(details, dict) else {}
+            record_admin_action(uow, ctx, action, officer.id, by=by, **extra)
+            return officer
+
+        return run_admin_action(ctx, work)
+
+    # --- logging in ---------------------------------------------------------------------
+
+    def log_in(self, email: str, password: str) -> Officer:
+        """The officer whose email and password these are, as ``AccountService.log_in``.
+
+        InvalidCredentials for an unknown email or a wrong password (one error, the same
+        slow hash spent on both); wrong passwords in a row lock the officer for a while
+        (AccountLocked); a deactivated officer gets PermissionDenied even with the right
+        password.
+        """
+        login = normalize_email(email, "email")
+        ctx = self._ctx
+        now = ctx.clock.now()
+        with ctx.storage.unit_of_work() as uow:
+            found = uow.officers.find_by_email(login)
+        if found is None or found.password_hash is None:
+            self._spend_a_hash(password)
+            log_security_event(
+                "officer_login.failed",
+                "no officer with this email, or one without a password",
+                email=mask_email(login),
+                known_officer=found is not None,
+            )
+            raise InvalidCredentials()
+        right = self._matches(password, found.password_hash)
+        settings = ctx.settings
+        for attempt in range(_LOGIN_RETRIES):
+            with ctx.storage.unit_of_work() as uow:
+                officer = uow.officers.find_by_email(login)
+                if officer is None:
+                    raise InvalidCredentials()
+                try:
+                    if right:
+                        self._check_can_log_in(officer, now)
+                        if officer.failed_logins:
+                            officer.forget_failed_logins()
+                            uow.officers.update(officer)
+                            uow.commit()
+                        return officer
+                    was_locked = officer.is_locked(now)
+                    locked_now = officer.record_failed_login(
+                        now, max_attempts=settings.max_failed_logins, lock_for=settings.lockout
+                    )
+                    if not was_locked:
+                        uow.officers.update(officer)
+                        uow.commit()
+                except ConcurrentUpdate:
+                    if attempt == _LOGIN_RETRIES - 1:
+                        raise
+                    continue
+            self._log_wrong_password(officer, login, was_locked, locked_now)
+            raise InvalidCredentials()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def log_in_external(self, subject: str) -> Officer:
+        """The officer the host's single sign-on vouched for as ``subject``.
+
+        The host has checked the identity provider's assertion; this maps the subject to
+        an active officer: OfficerNotFound for an unknown subject, PermissionDenied for a
+        deactivated officer.
+        """
+        require_text(subject, "subject")
+        with self._ctx.storage.unit_of_work() as uow:
+            officer = uow.officers.find_by_external_subject(subject)
+        if officer is None:
+            log_security_event(
+                "officer_login.failed", "unknown single sign-on subject", subject=mask(subject)
+            )
+            raise OfficerNotFound(mask(subject))
+        if not officer.active:
+            log_security_event(
+                "permission.denied", "a deactivated officer tried to log in", actor_id=officer.id
+            )
+            raise PermissionDenied(f"officer {officer.id!r} is deactivated and cannot log in")
+        return officer
+
+    @staticmethod
+    def _check_can_log_in(officer: Officer, now: dt.datetime) -> None:
+        try:
+            officer.check_can_log_in(now)
+        except AccountLocked:
+            log_security_event(
+                "officer_login.refused_locked",
+                "the password is right but the officer is locked",
+                officer_id=officer.id,
+            )
+            raise
+        except PermissionDenied:
+            log_security_event(
+                "permission.denied", "a deactivated officer tried to log in", actor_id=officer.id
+            )
+            raise
+
+    @staticmethod
+    def _log_wrong_password(
+        officer: Officer, login: str, was_locked: bool, locked_now: bool
+    ) -> None:
+        log_security_event(
+            "officer_login.refused_locked" if was_locked else "officer_login.failed",
+            "wrong password" + (" for a locked officer (not counted)" if was_locked else ""),
+            email=mask_email(login),
+            officer_id=officer.id,
+            failed_attempts=officer.failed_logins,
+        )
+        if locked_now:
+            until = officer.locked_until
+            log_security_event(
+                "officer.locked",
+                "too many wrong passwords: the officer is locked for a while",
+                email=mask_email(login),
+                officer_id=officer.id,
+                locked_until=None if until is None else until.isoformat(),
+            )
+
+    def _matches(self, password: str, password_hash: str) -> bool:
+        # No stored password is that long: no need to hash it.
+        if len(password) > _MAX_PASSWORD_LENGTH:
+            return False
+        return self._ctx.password_hasher.verify(password, password_hash)
+
+    def _spend_a_hash(self, password: str) -> None:
+        """Spend as long as checking a real password, so an unknown email is not faster."""
+        if len(password) > _MAX_PASSWORD_LENGTH:
+            return
+        if self._dummy_hash is None:
+            self._dummy_hash = self._ctx.password_hasher.hash(self._ctx.new_id())
+        else:
+            self._ctx.password_hasher.verify(password, self._dummy_hash)
+
+    def _check_password(self, password: str, email: str) -> None:
+        # The rules of accounts; the value is never repeated in the error: it is a secret.
+        minimum = self._ctx.settings.min_password_length
+        if not is_valid_unicode(password):
+            raise WeakPassword("password", "must be valid Unicode text")
+        if len(password) < minimum:
+            raise WeakPassword("password", f"must be at least {minimum} characters long")
+        if len(password) > _MAX_PASSWORD_LENGTH:
+            raise WeakPassword(
+                "password", f"must be at most {_MAX_PASSWORD_LENGTH} characters long"
+            )
+        if not password.strip():
+            raise WeakPassword("password", "must not be only spaces")
+        if password.strip().casefold() == email.casefold():
+            raise WeakPassword("password", "must not be the email address")
 
     def get(self, officer_id: str, dossier_id: str) -> Dossier:
         """One dossier of the officer's agency."""
@@ -106,11 +421,22 @@ class OfficerDesk:
 
     # --- actions ------------------------------------------------------------------------
 
-    def _act(self, officer_id: str, dossier_id: str, action: Action[T]) -> T:
-        """Load, act, store and queue the mail the action calls for, in one unit of work."""
+    def _act(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        action: Action[T],
+        roles: frozenset[OfficerRole],
+        name: str,
+    ) -> T:
+        """Load, act, store and queue the mail the action calls for, in one unit of work.
+
+        The officer must be active, of the dossier's agency, and hold one of ``roles``.
+        """
         ctx = self._ctx
         with ctx.storage.unit_of_work() as uow:
             officer = _active_officer(uow, officer_id)
+            _require_role(officer, roles, name)
             dossier = _agency_dossier(uow, officer, dossier_id)
             result = action(dossier, Actor.officer(officer.id, officer.full_name), ctx.clock.now())
             uow.dossiers.update(dossier)
@@ -123,6 +449,8 @@ class OfficerDesk:
         officer_id: str,
         dossier_id: str,
         step: Callable[[Dossier, Actor, dt.datetime], object],
+        roles: frozenset[OfficerRole],
+        name: str,
     ) -> Dossier:
         """:meth:`_act` for a step that changes the dossier; returns the changed dossier."""
 
@@ -130,7 +458,7 @@ class OfficerDesk:
             step(d, officer, now)
             return d
 
-        return self._act(officer_id, dossier_id, act)
+        return self._act(officer_id, dossier_id, act, roles, name)
 
     def receive(self, officer_id: str, dossier_id: str, *, note: str = "") -> dt.date:
         """Receive the dossier; returns the appointment date (working days, cutoff applied)."""
@@ -141,6 +469,8 @@ class OfficerDesk:
             lambda d, officer, now: d.receive(
                 officer=officer, now=now, calendar=calendar, note=note
             ),
+            frozenset({R.RECEPTION}),
+            "receive",
         )
 
     def refuse_reception(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
@@ -149,6 +479,8 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.refuse_reception(officer=o, now=now, reason=reason),
+            frozenset({R.RECEPTION}),
+            "refuse_reception",
         )
 
     def request_supplement(self, officer_id: str, dossier_id: str, note: str) -> Dossier:
@@ -157,6 +489,8 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.request_supplement(officer=o, now=now, note=note),
+            frozenset({R.RECEPTION}),
+            "request_supplement",
         )
 
     def start_processing(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
@@ -165,12 +499,18 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.start_processing(officer=o, now=now, note=note),
+            frozenset({R.PROCESSING}),
+            "start_processing",
         )
 
     def pause(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
         """Stop the statutory clock while processing."""
         return self._change(
-            officer_id, dossier_id, lambda d, o, now: d.pause(officer=o, now=now, reason=reason)
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.pause(officer=o, now=now, reason=reason),
+            frozenset({R.PROCESSING}),
+            "pause",
         )
 
     def resume(self, officer_id: str, dossier_id: str) -> Dossier:
@@ -180,6 +520,8 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.resume(officer=o, now=now, calendar=calendar),
+            frozenset({R.PROCESSING}),
+            "resume",
         )
 
     def request_payment(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
@@ -188,22 +530,42 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.request_payment(officer=o, now=now, note=note),
+            frozenset({R.PROCESSING}),
+            "request_payment",
         )
 
     def decide(
-        self, officer_id: str, dossier_id: str, *, approved: bool, reasons: str = ""
+        self,
+        officer_id: str,
+        dossier_id: str,
+        *,
+        approved: bool,
+        reasons: str = "",
+        signed_by: str = "",
     ) -> Dossier:
-        """Record the decision (a refusal needs reasons); the applicant is mailed the result."""
+        """Record the decision (a refusal needs reasons); the applicant is mailed the result.
+
+        ``signed_by`` is the leader whose name is on the decision; the deciding officer's
+        own name when not given.
+        """
         return self._change(
             officer_id,
             dossier_id,
-            lambda d, o, now: d.decide(officer=o, now=now, approved=approved, reasons=reasons),
+            lambda d, o, now: d.decide(
+                officer=o, now=now, approved=approved, reasons=reasons, signed_by=signed_by
+            ),
+            frozenset({R.APPROVAL}),
+            "decide",
         )
 
     def return_result(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Hand the result over (an approved one only once the fees are paid)."""
         return self._change(
-            officer_id, dossier_id, lambda d, o, now: d.return_result(officer=o, now=now, note=note)
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.return_result(officer=o, now=now, note=note),
+            frozenset({R.RETURN}),
+            "return_result",
         )
 
     def stop_processing(self, officer_id: str, dossier_id: str, reason: str) -> Dossier:
@@ -212,6 +574,8 @@ class OfficerDesk:
             officer_id,
             dossier_id,
             lambda d, o, now: d.stop_processing(officer=o, now=now, reason=reason),
+            frozenset({R.PROCESSING}),
+            "stop_processing",
         )
 
     def send_apology(
@@ -239,4 +603,6 @@ class OfficerDesk:
             d.reschedule(officer=officer, now=now, new_due_date=new_date, reason=reason)
             return new_date
 
-        return self._act(officer_id, dossier_id, act)
+        return self._act(
+            officer_id, dossier_id, act, frozenset({R.RECEPTION, R.PROCESSING}), "send_apology"
+        )

@@ -23,6 +23,7 @@ from onestop.adapters.memory import InMemoryStorage
 from onestop.adapters.memory_edges import InMemoryFileStore, InMemoryMailTransport
 from onestop.adapters.security import HmacTokenSigner, ScryptPasswordHasher
 from onestop.application.accounts import AccountService
+from onestop.application.audit import AuditService
 from onestop.application.catalog import CatalogService
 from onestop.application.context import AppContext, Settings, new_id
 from onestop.application.desk import OfficerDesk
@@ -62,6 +63,10 @@ class Portal:
     payments: PaymentService
     dispatcher: MailDispatcher
     files: FileService
+    #: The audit trail (verify, checkpoint); built from ``context`` when not given.
+    audit: AuditService = attrs.field(
+        default=attrs.Factory(lambda portal: AuditService(portal.context), takes_self=True)
+    )
 
     @property
     def storage(self) -> Storage:

@@ -140,10 +140,12 @@ def _receive_at(kit: PortalKit, procedure: str, at: dt.datetime) -> dt.date:
     kit.clock.set(at)
     dossier = kit.submitted(procedure)
     officer = kit.officer(str(dossier.procedure.agency))
-    due = kit.portal.desk.receive(officer.id, dossier.id)
+    received = kit.portal.desk.receive(officer.id, dossier.id)
+    due = received.due_date
+    assert due is not None
     stored = kit.portal.desk.get(officer.id, dossier.id)
-    assert stored.status is S.RECEIVED
-    assert stored.due_date == due
+    assert received.status is stored.status is S.RECEIVED
+    assert (stored.due_date, stored.version) == (due, received.version)
     assert stored.received_at == at
     return due
 
@@ -275,7 +277,7 @@ def test_resume_moves_the_due_date_by_the_working_days_paused(
     kit = make_kit(received_at)
     dossier = kit.submitted(HKD)
     officer = kit.officer(WARD)
-    assert kit.portal.desk.receive(officer.id, dossier.id) == dt.date(2022, *due)
+    assert kit.portal.desk.receive(officer.id, dossier.id).due_date == dt.date(2022, *due)
     kit.portal.desk.start_processing(officer.id, dossier.id)
     kit.clock.set(paused_at)
     paused = kit.portal.desk.pause(officer.id, dossier.id, "Chờ ý kiến cơ quan thuế")
@@ -382,7 +384,9 @@ def test_apology_with_a_new_appointment_date(kit: PortalKit) -> None:
     officer_id, dossier = processing(kit)  # due Mon 27/06
     kit.clock.set(vn(2022, 6, 28, 9))  # Tuesday: late
     assert [d.id for d in kit.portal.desk.overdue(officer_id)] == [dossier.id]
-    new_date = kit.portal.desk.send_apology(officer_id, dossier.id, reason="Hồ sơ cần xác minh")
+    new_date = kit.portal.desk.send_apology(
+        officer_id, dossier.id, reason="Hồ sơ cần xác minh"
+    ).due_date
     # By default: the procedure's 3 working days from today (later than the due date).
     assert new_date == dt.date(2022, 7, 1)
     stored = kit.portal.desk.get(officer_id, dossier.id)
@@ -408,7 +412,9 @@ def test_apology_with_a_chosen_date_must_move_it_later(kit: PortalKit) -> None:
     assert kit.snapshot() == before
     chosen = dt.date(2022, 7, 4)
     assert (
-        kit.portal.desk.send_apology(officer_id, dossier.id, reason="Quá tải", new_due_date=chosen)
+        kit.portal.desk.send_apology(
+            officer_id, dossier.id, reason="Quá tải", new_due_date=chosen
+        ).due_date
         == chosen
     )
     assert kit.portal.desk.get(officer_id, dossier.id).due_date == chosen

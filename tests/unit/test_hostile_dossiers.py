@@ -528,6 +528,19 @@ def _detach(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
     }
 
 
+def _open_file(side: str) -> Build:
+    def build(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
+        dossier, officer = _in_status(kit, "awaiting")
+        key = dossier.attachments[0].file.key
+        if side == "desk":
+            call, who = kit.portal.desk.open_file, {"officer_id": officer}
+        else:
+            call, who = kit.portal.dossiers.open_file, {"account_id": kit.citizen.id}
+        return call, {**who, "dossier_id": dossier.id, "file_key": key, "disposition": "inline"}
+
+    return build
+
+
 def _catalog_entry(kit: PortalKit, kind: str) -> object:
     with kit.storage.unit_of_work() as uow:
         if kind == "agency":
@@ -583,7 +596,12 @@ SERVICE_CALLS: dict[str, Build] = {
     "dossiers.resubmit": _applicant("supplement", "resubmit", note="Đã bổ sung"),
     "dossiers.withdraw": _applicant("awaiting", "withdraw", reason="Nộp nhầm"),
     "dossiers.get": _applicant("awaiting", "get"),
-    "dossiers.list_mine": lambda k: (k.portal.dossiers.list_mine, {"account_id": k.citizen.id}),
+    "dossiers.list_mine": lambda k: (
+        k.portal.dossiers.list_mine,
+        {"account_id": k.citizen.id, "page": 1, "page_size": 5},
+    ),
+    "dossiers.open_file": _open_file("applicant"),
+    "desk.open_file": _open_file("desk"),
     "dossiers.progress": _applicant("awaiting", "progress"),
     "dossiers.track": lambda k: (
         k.portal.dossiers.track,
@@ -598,10 +616,15 @@ SERVICE_CALLS: dict[str, Build] = {
         k.portal.desk.queue,
         {
             "officer_id": _in_status(k, "awaiting")[1],
-            "statuses": frozenset({DossierStatus.AWAITING_RECEPTION}),
+            "statuses": [DossierStatus.AWAITING_RECEPTION],
+            "page": 1,
+            "page_size": 5,
         },
     ),
-    "desk.overdue": lambda k: (k.portal.desk.overdue, {"officer_id": _in_status(k, "received")[1]}),
+    "desk.overdue": lambda k: (
+        k.portal.desk.overdue,
+        {"officer_id": _in_status(k, "received")[1], "page": 1},
+    ),
     "desk.receive": _desk("awaiting", "receive", note="Đủ"),
     "desk.refuse_reception": _desk("awaiting", "refuse_reception", reason="Sai thủ tục"),
     "desk.request_supplement": _desk("received", "request_supplement", note="Bổ sung"),

@@ -282,7 +282,8 @@ def test_a_payment_requested_by_the_officer_restarts_processing(kit: PortalKit) 
     dossier = kit.submitted("1.010007")  # fees at result, 15 working days
     officer = kit.officer(str(dossier.procedure.agency))
     desk = kit.portal.desk
-    due = desk.receive(officer.id, dossier.id)
+    due = desk.receive(officer.id, dossier.id).due_date
+    assert due is not None
     desk.start_processing(officer.id, dossier.id)
     with pytest.raises(PaymentNotRequired):
         start(kit, dossier)  # not due yet

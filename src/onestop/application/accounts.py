@@ -31,6 +31,7 @@ from typing import Any, Literal
 import attrs
 
 from onestop.application.arguments import checked_methods
+from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext, link_to
 from onestop.application.mail import queue_mail
 from onestop.application.security_log import log_security_event, mask, mask_email
@@ -480,6 +481,45 @@ class AccountService:
             account.update_profile(account.profile.with_changes(**changes))
             uow.accounts.update(account)
             uow.commit()
+        return account
+
+    # --- administration -------------------------------------------------------------------
+
+    def lock(self, email: str, *, by: str = "operator") -> Account:
+        """Lock an account until an administrator unlocks it (AccountNotFound if none).
+
+        Recorded in the audit trail (``account.locked``) and logged as a security event.
+        """
+        return self._administer(email, "account.locked", by, Account.lock)
+
+    def unlock(self, email: str, *, by: str = "operator") -> Account:
+        """Lift every lock of an account (an administrator's and failed logins')."""
+        return self._administer(email, "account.unlocked", by, Account.unlock)
+
+    def _administer(
+        self, email: str, action: str, by: str, change: Callable[[Account], None]
+    ) -> Account:
+        login = self._login(email)
+        require_text(by, "by")
+        ctx = self._ctx
+
+        def work(uow: UnitOfWork) -> Account:
+            account = uow.accounts.find_by_email(login)
+            if account is None:
+                raise AccountNotFound(login)
+            change(account)
+            uow.accounts.update(account)
+            record_admin_action(uow, ctx, action, account.id, by=by, status=account.status.value)
+            return account
+
+        account = run_admin_action(ctx, work)
+        log_security_event(
+            action,
+            f"{action} by an administrator",
+            email=mask_email(login),
+            account_id=account.id,
+            by=by,
+        )
         return account
 
     # --- helpers --------------------------------------------------------------------------

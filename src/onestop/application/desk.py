@@ -18,13 +18,15 @@ here: the second officer decided on a dossier that has changed, and must look at
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterable
+from typing import Literal, TypeVar, overload
 
 from onestop.application.arguments import checked_methods
 from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
+from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
 from onestop.domain.codes import AgencyCode, local_day
@@ -37,6 +39,7 @@ from onestop.errors import (
     ConcurrentUpdate,
     DossierNotFound,
     InvalidCredentials,
+    InvalidInput,
     OfficerNotFound,
     PermissionDenied,
     WeakPassword,
@@ -107,6 +110,15 @@ def _agency_dossier(uow: UnitOfWork, officer: Officer, dossier_id: str) -> Dossi
         # A draft is the applicant's own business until it is submitted.
         raise DossierNotFound(dossier_id)
     return dossier
+
+
+def _statuses(statuses: Iterable[DossierStatus]) -> frozenset[DossierStatus]:
+    """Any collection of statuses as a set; InvalidInput names an element that is not one."""
+    chosen = tuple(statuses)
+    for i, status in enumerate(chosen):
+        if not isinstance(status, DossierStatus):
+            raise InvalidInput(f"statuses[{i}]", "must be a DossierStatus", status)
+    return frozenset(chosen)
 
 
 @checked_methods
@@ -403,21 +415,108 @@ class OfficerDesk:
         with self._ctx.storage.unit_of_work() as uow:
             return _agency_dossier(uow, _active_officer(uow, officer_id), dossier_id)
 
+    def open_file(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        file_key: str,
+        *,
+        disposition: Literal["attachment", "inline"] = "attachment",
+    ) -> FileDownload:
+        """Open a file attached to a dossier of the officer's agency, to read it.
+
+        PermissionDenied for another agency's dossier or an inactive officer; a key not
+        attached to this dossier is FileNotFoundInStore. The caller closes the download.
+        """
+        with self._ctx.storage.unit_of_work() as uow:
+            dossier = _agency_dossier(uow, _active_officer(uow, officer_id), dossier_id)
+        return open_attached(self._ctx.file_store, dossier, file_key, disposition)
+
+    @overload
     def queue(
-        self, officer_id: str, *, statuses: frozenset[DossierStatus] | None = None
-    ) -> list[Dossier]:
-        """The agency's submitted dossiers (optionally in some statuses), oldest first."""
+        self,
+        officer_id: str,
+        *,
+        statuses: Iterable[DossierStatus] | None = None,
+        page: None = None,
+        page_size: None = None,
+    ) -> list[Dossier]: ...
+    @overload
+    def queue(
+        self,
+        officer_id: str,
+        *,
+        statuses: Iterable[DossierStatus] | None = None,
+        page: int,
+        page_size: int | None = None,
+    ) -> Page[Dossier]: ...
+    @overload
+    def queue(
+        self,
+        officer_id: str,
+        *,
+        statuses: Iterable[DossierStatus] | None = None,
+        page: int | None = None,
+        page_size: int,
+    ) -> Page[Dossier]: ...
+    def queue(
+        self,
+        officer_id: str,
+        *,
+        statuses: Iterable[DossierStatus] | None = None,
+        page: int | None = None,
+        page_size: int | None = None,
+    ) -> Page[Dossier] | list[Dossier]:
+        """The agency's submitted dossiers (optionally in some statuses), oldest first.
+
+        ``statuses`` is any collection of statuses. One page (from 1, ``page_size`` up to
+        ``Settings.max_page_size``); without ``page`` the whole list, deprecated.
+        """
+        wanted = None if statuses is None else _statuses(statuses)
         with self._ctx.storage.unit_of_work() as uow:
             officer = _active_officer(uow, officer_id)
-            return list(uow.dossiers.list_by_agency(officer.agency, statuses=statuses))
+            found = list(uow.dossiers.list_by_agency(officer.agency, statuses=wanted))
+        return self._paged(found, page, page_size, "OfficerDesk.queue")
 
-    def overdue(self, officer_id: str) -> list[Dossier]:
-        """The agency's dossiers past their due date with the clock running, oldest first."""
+    @overload
+    def overdue(
+        self, officer_id: str, *, page: None = None, page_size: None = None
+    ) -> list[Dossier]: ...
+    @overload
+    def overdue(
+        self, officer_id: str, *, page: int, page_size: int | None = None
+    ) -> Page[Dossier]: ...
+    @overload
+    def overdue(
+        self, officer_id: str, *, page: int | None = None, page_size: int
+    ) -> Page[Dossier]: ...
+    def overdue(
+        self, officer_id: str, *, page: int | None = None, page_size: int | None = None
+    ) -> Page[Dossier] | list[Dossier]:
+        """The agency's dossiers past their due date with the clock running, oldest first.
+
+        Paged as :meth:`queue`.
+        """
         now = self._ctx.clock.now()
         with self._ctx.storage.unit_of_work() as uow:
             officer = _active_officer(uow, officer_id)
             dossiers = uow.dossiers.list_by_agency(officer.agency, statuses=ACTIVE_STATUSES)
-        return [d for d in dossiers if d.is_overdue(now)]
+        late = [d for d in dossiers if d.is_overdue(now)]
+        return self._paged(late, page, page_size, "OfficerDesk.overdue")
+
+    def _paged(
+        self, found: list[Dossier], page: int | None, page_size: int | None, method: str
+    ) -> Page[Dossier] | list[Dossier]:
+        settings = self._ctx.settings
+        return page_or_list(
+            found,
+            page,
+            page_size,
+            default=settings.page_size,
+            maximum=settings.max_page_size,
+            method=method,
+            stacklevel=5,  # past _paged, the method and checked_methods' wrapper
+        )
 
     # --- actions ------------------------------------------------------------------------
 
@@ -460,10 +559,13 @@ class OfficerDesk:
 
         return self._act(officer_id, dossier_id, act, roles, name)
 
-    def receive(self, officer_id: str, dossier_id: str, *, note: str = "") -> dt.date:
-        """Receive the dossier; returns the appointment date (working days, cutoff applied)."""
+    def receive(self, officer_id: str, dossier_id: str, *, note: str = "") -> Dossier:
+        """Receive the dossier; returns it, its ``due_date`` the appointment date.
+
+        The appointment is counted in working days, with the procedure's cutoff applied.
+        """
         calendar = self._ctx.calendar
-        return self._act(
+        return self._change(
             officer_id,
             dossier_id,
             lambda d, officer, now: d.receive(
@@ -585,15 +687,15 @@ class OfficerDesk:
         *,
         reason: str,
         new_due_date: dt.date | None = None,
-    ) -> dt.date:
-        """Reschedule with an apology letter mailed to the applicant; returns the new date.
+    ) -> Dossier:
+        """Reschedule with an apology letter mailed to the applicant; returns the dossier.
 
         By default the new date is the procedure's processing time in working days (at
         least one) counted from today, or from the current due date if that is later.
         """
         calendar = self._ctx.calendar
 
-        def act(d: Dossier, officer: Actor, now: dt.datetime) -> dt.date:
+        def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
             new_date = new_due_date
             if new_date is None:
                 start = local_day(now)
@@ -601,7 +703,7 @@ class OfficerDesk:
                     start = d.due_date
                 new_date = calendar.add_working_days(start, max(d.procedure.working_days, 1))
             d.reschedule(officer=officer, now=now, new_due_date=new_date, reason=reason)
-            return new_date
+            return d
 
         return self._act(
             officer_id, dossier_id, act, frozenset({R.RECEPTION, R.PROCESSING}), "send_apology"

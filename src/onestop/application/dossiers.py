@@ -12,12 +12,14 @@ import hmac
 import time
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, Literal, overload
 
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
+from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.views import ProgressEntry, TrackingView, progress_of
 from onestop.domain.accounts import Account, AccountStatus, Applicant
@@ -204,7 +206,9 @@ class DossierService:
             )
         except AttachmentTooLarge as e:
             # Name the component, as the media type check does; the store knows only bytes.
-            raise AttachmentTooLarge(f"components[{component.id}].size", e.rule, e.value) from e
+            raise AttachmentTooLarge(
+                f"components[{component.id}].size", e.rule, e.value, limits=e.limits
+            ) from e
         with ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             dossier.attach(component_id, ref)
@@ -333,10 +337,54 @@ class DossierService:
         with self._ctx.storage.unit_of_work() as uow:
             return load_owned_dossier(uow, account_id, dossier_id)
 
-    def list_mine(self, account_id: str) -> list[Dossier]:
-        """The applicant's dossiers, drafts included, newest first."""
+    @overload
+    def list_mine(
+        self, account_id: str, *, page: None = None, page_size: None = None
+    ) -> list[Dossier]: ...
+    @overload
+    def list_mine(
+        self, account_id: str, *, page: int, page_size: int | None = None
+    ) -> Page[Dossier]: ...
+    @overload
+    def list_mine(
+        self, account_id: str, *, page: int | None = None, page_size: int
+    ) -> Page[Dossier]: ...
+    def list_mine(
+        self, account_id: str, *, page: int | None = None, page_size: int | None = None
+    ) -> Page[Dossier] | list[Dossier]:
+        """The applicant's dossiers, drafts included, newest first.
+
+        One page (from 1, ``page_size`` up to ``Settings.max_page_size``); without ``page``
+        the whole list, deprecated.
+        """
         with self._ctx.storage.unit_of_work() as uow:
-            return list(uow.dossiers.list_by_owner(account_id))
+            found = list(uow.dossiers.list_by_owner(account_id))
+        settings = self._ctx.settings
+        return page_or_list(
+            found,
+            page,
+            page_size,
+            default=settings.page_size,
+            maximum=settings.max_page_size,
+            method="DossierService.list_mine",
+        )
+
+    def open_file(
+        self,
+        account_id: str,
+        dossier_id: str,
+        file_key: str,
+        *,
+        disposition: Literal["attachment", "inline"] = "attachment",
+    ) -> FileDownload:
+        """Open a file attached to one of the applicant's dossiers, to send it back.
+
+        Someone else's dossier is DossierNotFound; a key not attached to this dossier is
+        FileNotFoundInStore. The caller closes the download (or iterates it to the end).
+        """
+        with self._ctx.storage.unit_of_work() as uow:
+            dossier = load_owned_dossier(uow, account_id, dossier_id)
+        return open_attached(self._ctx.file_store, dossier, file_key, disposition)
 
     def progress(self, account_id: str, dossier_id: str) -> list[ProgressEntry]:
         """The progress history (tiến độ xử lý) of one of the applicant's dossiers."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Generic, TypeVar
 
@@ -9,7 +10,7 @@ import attrs
 
 from onestop.errors import InvalidInput
 
-__all__ = ["MAX_PAGE", "Page", "check_page"]
+__all__ = ["MAX_PAGE", "Page", "check_page", "page_or_list"]
 
 T = TypeVar("T")
 
@@ -70,10 +71,50 @@ def check_page(page: int, page_size: int | None, *, default: int, maximum: int) 
     _check_page_number(page)
     size = default if page_size is None else page_size
     if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= maximum:
-        raise InvalidInput("page_size", f"must be a whole number from 1 to {maximum}", page_size)
+        raise InvalidInput(
+            "page_size",
+            f"must be a whole number from 1 to {maximum}",
+            page_size,
+            rule_code="out_of_range",
+            limits={"minimum": 1, "maximum": maximum},
+        )
     return page, size
 
 
 def _check_page_number(page: object) -> None:
     if isinstance(page, bool) or not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        raise InvalidInput("page", f"must be a whole number from 1 to {MAX_PAGE}", page)
+        raise InvalidInput(
+            "page",
+            f"must be a whole number from 1 to {MAX_PAGE}",
+            page,
+            rule_code="out_of_range",
+            limits={"minimum": 1, "maximum": MAX_PAGE},
+        )
+
+
+def page_or_list(
+    results: Sequence[T],
+    page: int | None,
+    page_size: int | None,
+    *,
+    default: int,
+    maximum: int,
+    method: str,
+    stacklevel: int = 4,
+) -> Page[T] | list[T]:
+    """The asked-for page of ``results``; all of them as a list, deprecated, when no page.
+
+    A list method that became paged keeps answering a call without ``page`` with the whole
+    list for one release, warning ``method``'s caller (DeprecationWarning).
+    """
+    if page is None and page_size is None:
+        warnings.warn(
+            f"{method}() without page= returns a list for one more release; pass page=1 "
+            "(and page_size=) to get a Page, which every list returns from then on",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        return list(results)
+    number = 1 if page is None else page
+    number, size = check_page(number, page_size, default=default, maximum=maximum)
+    return Page.of(results, page=number, page_size=size)

@@ -113,7 +113,8 @@ class FileStoreContract:
         with store.open(ref.key) as stream:
             parts = list(iter(lambda: stream.read(7_000), b""))
         assert b"".join(parts) == data
-        assert len(parts) > 1 and max(len(p) for p in parts) <= 7_000
+        assert len(parts) > 1
+        assert max(len(p) for p in parts) <= 7_000
         with store.open(ref.key) as stream:
             assert stream.read() == data
             assert stream.read() == b""

@@ -10,6 +10,7 @@ JSON path (``procedures[2].working_days: ...``).
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import os
 import typing
@@ -22,6 +23,7 @@ import cattrs
 from cattrs.cols import homogenous_tuple_structure_factory, list_structure_factory
 
 from onestop.application.arguments import checked_methods
+from onestop.application.audit import record_admin_action
 from onestop.application.context import AppContext
 from onestop.application.pagination import Page, check_page
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -212,6 +214,17 @@ class CatalogService:
                 uow.catalog.put_field(field)
             for procedure in catalog.procedures:
                 uow.catalog.put_procedure(procedure)
+            record_admin_action(
+                uow,
+                self._ctx,
+                "catalog.loaded",
+                "catalog",
+                by="operator",
+                sha256=hashlib.sha256(content).hexdigest(),
+                agencies=len(catalog.agencies),
+                fields=len(catalog.fields),
+                procedures=len(catalog.procedures),
+            )
             uow.commit()
         return CatalogLoadReport(
             agencies=len(catalog.agencies),

@@ -40,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         dossier = submit_with_files(portal, citizen, PROCEDURE)
         print(f"Submitted {dossier.code} on {clock.now().astimezone(VN_TZ):%A %d/%m/%Y %H:%M}")
 
-        queue = portal.desk.queue(officer.id)
-        print(f"Officer {officer.full_name} sees {len(queue)} dossier(s) awaiting action")
+        queue = portal.desk.queue(officer.id, page=1)
+        print(f"Officer {officer.full_name} sees {queue.total} dossier(s) awaiting action")
 
         clock.set(local(22, 10))
-        due = portal.desk.receive(officer.id, dossier.id)
+        due = portal.desk.receive(officer.id, dossier.id).due_date
         print(f"Received; appointment date (Giấy hẹn trả kết quả): {due:%A %d/%m/%Y}")
 
         clock.set(local(23, 8))

@@ -34,7 +34,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onestop.domain.accounts import Account, AccountStatus, Officer
+from onestop.domain.accounts import Account, AccountStatus, Officer, OfficerRole
+from onestop.domain.audit import (
+    ADMIN_STREAM,
+    AuditEvent,
+    AuditRecord,
+    compare_history,
+    dossier_stream,
+    verify_stream,
+)
 from onestop.domain.catalog import FeesDue
 from onestop.domain.codes import SCHEME_WIDE, AgencyCode, DossierCode
 from onestop.domain.dossier import Actor, Dossier
@@ -464,6 +472,132 @@ class StorageContract:
             ]
             assert _ids(uow.officers.list_by_agency(OTHER_AGENCY)) == ["officer-0"]
             assert list(uow.officers.list_by_agency(AgencyCode("H34", 9))) == []
+
+    def test_officer_with_credentials_round_trip(self, storage: Storage) -> None:
+        officer = builders.officer()
+        officer.change_roles(frozenset({OfficerRole.APPROVAL, OfficerRole.RETURN}))
+        officer.change_password_hash("scrypt$salt$hash")
+        officer.link_external_subject("sso|12345")
+        officer.record_failed_login(builders.T0)
+        _commit(storage, lambda uow: uow.officers.add(officer))
+        assert_same_fields(_in_unit(storage, lambda uow: uow.officers.get(officer.id)), officer)
+
+    def test_officer_find_by_email_and_subject(self, storage: Storage) -> None:
+        officer = builders.officer(email="anh@kontum.gov.vn")
+        officer.link_external_subject("sso|anh")
+        _commit(storage, _adding(officer, builders.officer()))
+        with storage.unit_of_work() as uow:
+            by_email = uow.officers.find_by_email("anh@kontum.gov.vn")
+            by_subject = uow.officers.find_by_external_subject("sso|anh")
+            assert by_email is not None
+            assert by_email.id == officer.id
+            assert by_subject is not None
+            assert by_subject.id == officer.id
+            assert uow.officers.find_by_email("nobody@kontum.gov.vn") is None
+            assert uow.officers.find_by_external_subject("sso|nobody") is None
+
+    def test_officer_update_bumps_version_and_refuses_a_stale_one(self, storage: Storage) -> None:
+        officer = builders.officer()
+        _commit(storage, lambda uow: uow.officers.add(officer))
+        first = _in_unit(storage, lambda uow: uow.officers.get(officer.id))
+        second = _in_unit(storage, lambda uow: uow.officers.get(officer.id))
+        first.deactivate()
+        _commit(storage, lambda uow: uow.officers.update(first))
+        assert first.version == 1
+        stored = _in_unit(storage, lambda uow: uow.officers.get(officer.id))
+        assert stored.version == 1
+        assert not stored.active
+        second.change_roles(frozenset({OfficerRole.RECEPTION}))
+        _refused(storage, ConcurrentUpdate, lambda uow: uow.officers.update(second))
+        _refused(storage, OfficerNotFound, lambda uow: uow.officers.update(builders.officer()))
+
+    def test_officer_external_subject_is_unique(self, storage: Storage) -> None:
+        first, second = builders.officer(), builders.officer()
+        first.link_external_subject("sso|same")
+        _commit(storage, _adding(first, second))  # None subjects never clash
+        twin = builders.officer()
+        twin.link_external_subject("sso|same")
+        _refused(storage, DuplicateError, lambda uow: uow.officers.add(twin))
+        loaded = _in_unit(storage, lambda uow: uow.officers.get(second.id))
+        loaded.link_external_subject("sso|same")
+        _refused(storage, DuplicateError, lambda uow: uow.officers.update(loaded))
+
+    def test_officers_list_all_by_agency_then_id(self, storage: Storage) -> None:
+        officers = [
+            builders.officer("officer-b"),
+            builders.officer("officer-a", agency=OTHER_AGENCY),
+            builders.officer("officer-c"),
+        ]
+        _commit(storage, _adding(*officers))
+        listed = _in_unit(storage, lambda uow: uow.officers.list_all())
+        assert _ids(listed) == ["officer-b", "officer-c", "officer-a"]
+
+    # --- audit trail ---------------------------------------------------------------------
+
+    def test_audit_append_head_list_and_streams(self, storage: Storage) -> None:
+        first = AuditRecord.following(
+            None, ADMIN_STREAM, AuditEvent.of(builders.T0, "operator", "x.done", "s", n=1)
+        )
+        second = AuditRecord.following(
+            first, ADMIN_STREAM, AuditEvent.of(builders.T0, "operator", "x.done", "s", n=2)
+        )
+        with storage.unit_of_work() as uow:
+            assert uow.audit.head(ADMIN_STREAM) is None
+            uow.audit.append(first)
+            uow.audit.append(second)
+            assert uow.audit.head(ADMIN_STREAM) == second  # its own writes
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert uow.audit.head(ADMIN_STREAM) == second
+            assert list(uow.audit.list(ADMIN_STREAM)) == [first, second]
+            assert list(uow.audit.streams()) == [ADMIN_STREAM]
+            assert list(uow.audit.list("elsewhere")) == []
+        assert verify_stream(ADMIN_STREAM, [first, second]) == []
+
+    def test_audit_position_is_unique_per_stream(self, storage: Storage) -> None:
+        event = AuditEvent.of(builders.T0, "operator", "x.done", "s")
+        record = AuditRecord.following(None, ADMIN_STREAM, event)
+        _commit(storage, lambda uow: uow.audit.append(record))
+        caught = _refused(storage, DuplicateError, lambda uow: uow.audit.append(record))
+        assert isinstance(caught.value, DuplicateError)
+        assert caught.value.what == "audit.id"
+        other = AuditRecord.following(None, "other", event)
+        _commit(storage, lambda uow: uow.audit.append(other))  # same position, other stream
+
+    def test_audit_rolled_back_with_its_unit_of_work(self, storage: Storage) -> None:
+        record = AuditRecord.following(
+            None, ADMIN_STREAM, AuditEvent.of(builders.T0, "operator", "x.done", "s")
+        )
+        with storage.unit_of_work() as uow:
+            uow.audit.append(record)
+        assert _in_unit(storage, lambda uow: list(uow.audit.streams())) == []
+
+    def test_submitted_dossier_history_is_chained_as_it_is_written(self, storage: Storage) -> None:
+        dossier = _submitted(storage)
+        stream = dossier_stream(dossier.id)
+        records = _in_unit(storage, lambda uow: list(uow.audit.list(stream)))
+        assert len(records) == len(dossier.history)
+        assert compare_history(dossier, records) == []
+        with storage.unit_of_work() as uow:
+            loaded = uow.dossiers.get(dossier.id)
+            loaded.receive(
+                officer=Actor.officer("officer-1", "Trần Thị Bình"),
+                now=builders.T0 + dt.timedelta(hours=1),
+                calendar=builders._CALENDAR,
+            )
+            uow.dossiers.update(loaded)
+            uow.commit()
+        records = _in_unit(storage, lambda uow: list(uow.audit.list(stream)))
+        assert [r.action for r in records][-1] == "received"
+        assert verify_stream(stream, records) == []
+        assert compare_history(loaded, records) == []
+
+    def test_a_draft_has_no_audit_stream_and_a_rollback_writes_none(self, storage: Storage) -> None:
+        draft = builders.draft_dossier()
+        _commit(storage, lambda uow: uow.dossiers.add(draft))
+        with storage.unit_of_work() as uow:
+            uow.dossiers.add(builders.submitted_dossier(seq=7))
+        assert _in_unit(storage, lambda uow: list(uow.audit.streams())) == []
 
     # --- catalog -------------------------------------------------------------------------
 

@@ -69,7 +69,7 @@ def run_admin_action(ctx: AppContext, work: Callable[[UnitOfWork], T]) -> T:
                 uow.commit()
                 return result
         except DuplicateError as e:
-            if e.what != _AUDIT_POSITION or attempt == _ADMIN_RETRIES - 1:
+            if e.field != _AUDIT_POSITION or attempt == _ADMIN_RETRIES - 1:
                 raise
     raise AssertionError("unreachable: the last attempt returns or raises")
 

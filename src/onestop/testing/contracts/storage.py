@@ -560,7 +560,7 @@ class StorageContract:
         _commit(storage, lambda uow: uow.audit.append(record))
         caught = _refused(storage, DuplicateError, lambda uow: uow.audit.append(record))
         assert isinstance(caught.value, DuplicateError)
-        assert caught.value.what == "audit.id"
+        assert caught.value.field == "audit.id"
         other = AuditRecord.following(None, "other", event)
         _commit(storage, lambda uow: uow.audit.append(other))  # same position, other stream
 

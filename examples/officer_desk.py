@@ -15,7 +15,7 @@ import sys
 from _demo import CATALOG, PDF, submit_with_files, verified_citizen
 
 from onestop import bootstrap
-from onestop.adapters import InMemoryMailTransport, ManualClock
+from onestop.adapters import FakePaymentGateway, InMemoryMailTransport, ManualClock
 from onestop.domain import VN_TZ
 
 AGENCY = "000.00.03.H34"
@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     del argv
     clock = ManualClock(local(22, 9))
     mail = InMemoryMailTransport()
-    with bootstrap(clock=clock, mail_transport=mail) as portal:
+    with bootstrap(
+        clock=clock, mail_transport=mail, payment_gateway=FakePaymentGateway()
+    ) as portal:
         portal.catalog.load_json(CATALOG)
         citizen = verified_citizen(
             portal, mail, "tran.thi.b@example.vn", "Mat-khau-an-toan-1", "Trần Thị B"

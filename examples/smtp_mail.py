@@ -21,6 +21,7 @@ from typing import Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 from onestop import Portal, bootstrap
+from onestop.adapters import FakePaymentGateway
 from onestop.adapters.smtp import SmtpMailTransport
 
 SENDER = "no-reply@dichvucong.example.vn"
@@ -80,7 +81,11 @@ def send_to(server: str, security: Security, email: str, sender: str) -> int:
         password=password if username else None,
         timeout=15,
     )
-    with bootstrap(mail_transport=transport, secret_key=secrets.token_urlsafe(32)) as portal:
+    with bootstrap(
+        mail_transport=transport,
+        payment_gateway=FakePaymentGateway(),
+        secret_key=secrets.token_urlsafe(32),
+    ) as portal:
         if not register_and_send(portal, email):
             return 1
     print(f"Verification mail sent to {email} through {host}:{port} ({security}).")
@@ -105,7 +110,11 @@ def send_locally(email: str, sender: str) -> int:
         transport = SmtpMailTransport(
             server.host, server.port, sender=sender, sender_name=SENDER_NAME, security="none"
         )
-        with bootstrap(mail_transport=transport, secret_key=secrets.token_urlsafe(32)) as portal:
+        with bootstrap(
+            mail_transport=transport,
+            payment_gateway=FakePaymentGateway(),
+            secret_key=secrets.token_urlsafe(32),
+        ) as portal:
             if not register_and_send(portal, email):
                 return 1
             [received] = server.messages

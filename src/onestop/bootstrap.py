@@ -1,16 +1,20 @@
 """One function that wires a complete portal: :func:`bootstrap`.
 
-Every adapter can be replaced by an argument. Storage is chosen in this order: the
-``storage`` argument, the ``database_url`` argument, the ``ONESTOP_DATABASE_URL``
-environment variable, and last the in-memory storage. Nothing connects at import time; a
-SQL storage is only imported and opened when a URL asks for it.
+Every adapter can be replaced by an argument; explicit arguments beat the environment
+(read once, by :meth:`onestop.config.Config.from_env`), which beats the defaults. Storage is
+chosen in this order: the ``storage`` argument, the ``database_url`` argument, the
+``ONESTOP_DATABASE_URL`` environment variable, and last the in-memory storage. Nothing
+connects at import time; a SQL storage is only imported and opened when a URL asks for it.
+
+It fails closed: with a database URL, a portal whose mail would go nowhere, whose payments
+would be faked or whose links would die with the process is refused with a
+:class:`~onestop.errors.ConfigurationError` naming the missing settings, before anything
+is opened (see :meth:`onestop.config.Config.problems`).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Self
@@ -31,6 +35,7 @@ from onestop.application.dispatcher import MailDispatcher
 from onestop.application.dossiers import DossierService
 from onestop.application.files import FileService
 from onestop.application.payments import PaymentService
+from onestop.config import DATABASE_URL_ENV, SECRET_KEY_ENV, Config
 from onestop.domain.calendar import WorkingCalendar
 from onestop.errors import ConfigurationError
 from onestop.ports.edges import (
@@ -44,11 +49,6 @@ from onestop.ports.edges import (
 from onestop.ports.storage import Storage
 
 __all__ = ["DATABASE_URL_ENV", "SECRET_KEY_ENV", "Portal", "bootstrap", "default_calendar"]
-
-#: Environment variable naming the database (``sqlite:///portal.db``, ``postgresql+psycopg://…``).
-DATABASE_URL_ENV = "ONESTOP_DATABASE_URL"
-#: Environment variable holding the secret that signs verification and reset links.
-SECRET_KEY_ENV = "ONESTOP_SECRET_KEY"
 
 
 @attrs.define
@@ -132,15 +132,49 @@ def bootstrap(
 ) -> Portal:
     """Wire a portal; explicit arguments beat the environment, which beats the defaults.
 
-    Defaults: in-memory storage (or SQL when ``database_url``/``ONESTOP_DATABASE_URL`` is
-    set, with attachments stored in the same database), the system clock, an in-memory mail
-    transport (read ``portal.context.mail_transport.sent``), the fake payment gateway, scrypt
-    password hashing, links signed with ``secret_key`` or ``ONESTOP_SECRET_KEY`` (a random
-    per-process key otherwise, with a warning when the storage outlives the process), and
-    Vietnam's working calendar.
+    The environment is ``environ`` (``os.environ`` by default), read by
+    :meth:`onestop.config.Config.from_env`: ``ONESTOP_DATABASE_URL``,
+    ``ONESTOP_SECRET_KEY``, ``ONESTOP_SMTP_*``, ``ONESTOP_VNPAY_*``, ``ONESTOP_FILES_DIR``,
+    ``ONESTOP_PORTAL_NAME``, ``ONESTOP_BASE_URL`` and the link URLs, ``ONESTOP_ALLOW_FAKES``.
+
+    Defaults: in-memory storage (or SQL when a database URL is given, with attachments
+    stored in the same database, and a new empty database created through the shipped
+    migrations), the system clock, an in-memory mail transport (read
+    ``portal.context.mail_transport.sent``), the fake payment gateway, scrypt password
+    hashing, links signed with a random per-process key, and Vietnam's working calendar.
+
+    With a database URL those in-memory defaults are refused: configure SMTP, VNPay and a
+    secret key of 32 characters or more, pass the adapters, or set ``ONESTOP_ALLOW_FAKES=1``
+    (which accepts the fakes, never a weak key).
     """
-    env = os.environ if environ is None else environ
-    url = database_url or env.get(DATABASE_URL_ENV) or None
+    config = Config.from_env(environ)
+    url = database_url or config.database_url
+    if storage is not None and database_url:
+        raise ConfigurationError("give either storage or database_url, not both")
+    if storage is None:
+        problems = config.problems(
+            database_url=url,
+            mail_transport=mail_transport is not None,
+            payment_gateway=payment_gateway is not None,
+            secret_key=secret_key,
+            token_signer=token_signer is not None,
+        )
+        if problems:
+            raise ConfigurationError(
+                "refusing to start a portal on a database with unsafe settings: "
+                + "; ".join(problems)
+                + " (onestop config check shows the whole setup)"
+            )
+    clock = SystemClock() if clock is None else clock
+    # Built before the storage is opened, so that a broken setting leaves no trace.
+    if mail_transport is None:
+        mail_transport = config.mail_transport()
+    if payment_gateway is None:
+        payment_gateway = config.payment_gateway()
+    if file_store is None:
+        file_store = config.file_store(clock=clock)
+    if settings is None:
+        settings = config.make_settings()
     if storage is None:
         if url:
             storage, sql_files = _storage_from_url(url)
@@ -148,23 +182,11 @@ def bootstrap(
                 file_store = sql_files
         else:
             storage = InMemoryStorage()
-    elif url and database_url:
-        raise ConfigurationError("give either storage or database_url, not both")
 
     if token_signer is None:
-        key = secret_key or env.get(SECRET_KEY_ENV)
-        if not key:
-            if url:
-                warnings.warn(
-                    f"{SECRET_KEY_ENV} is not set: verification links will stop working when "
-                    "this process ends",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-            key = secrets.token_bytes(32)
+        key = secret_key or config.secret_key or secrets.token_bytes(32)
         token_signer = HmacTokenSigner(key.encode() if isinstance(key, str) else key)
 
-    clock = SystemClock() if clock is None else clock
     context = AppContext(
         storage=storage,
         clock=clock,
@@ -175,7 +197,7 @@ def bootstrap(
         password_hasher=ScryptPasswordHasher() if password_hasher is None else password_hasher,
         token_signer=token_signer,
         calendar=default_calendar(clock.now().year) if calendar is None else calendar,
-        settings=Settings() if settings is None else settings,
+        settings=settings,
         new_id=id_factory,
     )
     return Portal(

@@ -445,7 +445,7 @@ def sql_smtp_portal(server: LocalSmtpServer, clock: ManualClock, url: str) -> Po
         clock=clock,
         password_hasher=ScryptPasswordHasher(n=2**10),
         secret_key="test-secret-key-that-is-long-enough-0123",
-        environ={},
+        environ={"ONESTOP_ALLOW_FAKES": "1"},  # the fake gateway: payments are not under test
     )
 
 

@@ -36,7 +36,7 @@ from onestop.testing import builders
 from onestop.testing.sequencing import code_sequencing_machine, fail_on_setter
 from tests.adapters.sql_support import postgres_storage, sqlite_storage
 
-SECRET = "a-test-secret-of-enough-bytes"
+SECRET = "a-test-secret-of-enough-bytes-0123456789"
 
 
 @pytest.fixture
@@ -361,7 +361,7 @@ def test_bootstrap_from_the_environment_continues_the_sequence(tmp_path: Path) -
             clock=FixedClock(builders.T0),
             secret_key=SECRET,
             calendar=WorkingCalendar(),
-            environ={"ONESTOP_DATABASE_URL": url},
+            environ={"ONESTOP_DATABASE_URL": url, "ONESTOP_ALLOW_FAKES": "1"},
         ) as portal:
             assert isinstance(portal.storage, SqlStorage)
             assert isinstance(portal.context.file_store, SqlFileStore)

@@ -128,7 +128,7 @@ def test_example_runs(name: str) -> None:
 def test_submit_online_twice_on_sqlite_continues_the_sequence(tmp_path: Path) -> None:
     require_module("sqlalchemy")
     env = {"ONESTOP_DATABASE_URL": f"sqlite:///{tmp_path / 'portal.db'}"}
-    env["ONESTOP_SECRET_KEY"] = "example-secret-key-for-the-test"
+    env["ONESTOP_SECRET_KEY"] = "example-secret-key-for-the-test-0123456789"
     first = run_example("submit_online.py", env=env, cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     second = run_example("submit_online.py", env=env, cwd=tmp_path)

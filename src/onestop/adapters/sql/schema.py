@@ -1,8 +1,10 @@
 """The tables of the SQL storage, as one SQLAlchemy :data:`metadata`.
 
-A host that runs its own Alembic migrations points ``target_metadata`` at :data:`metadata`;
-otherwise :func:`create_schema` creates every table on an empty database (and leaves
-existing ones alone).
+Every table is named ``onestop_*`` (a host's own tables in the same database never
+collide). The shipped Alembic revisions in :mod:`onestop.adapters.sql.migrations` are what
+creates them (:func:`create_schema`, ``onestop db upgrade``); a test checks that they and
+:data:`metadata` agree on SQLite and PostgreSQL, so a change here needs a revision there
+(see the README in that folder).
 
 Each aggregate is one row whose key columns and unique rules are real columns with real
 constraints (unique dossier code, unique (agency, day, sequence), unique (owner,
@@ -46,7 +48,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import BYTEA, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from onestop.errors import NaiveDatetime
+from onestop.errors import ConfigurationError, NaiveDatetime
 
 __all__ = [
     "CONSTRAINT_RULES",
@@ -362,5 +364,15 @@ CONSTRAINT_RULES: Final = {
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every table that does not exist yet (an empty database gets them all)."""
-    metadata.create_all(engine, checkfirst=True)
+    """Bring a new empty database to the code's revision through the shipped migrations.
+
+    A database already at that revision is left alone; any other is refused with a
+    :class:`~onestop.errors.ConfigurationError` saying what to run (``onestop db upgrade``).
+    """
+    try:
+        from onestop.adapters.sql.migrations import ensure_schema
+    except ImportError as e:  # pragma: no cover - the sql extra installs Alembic
+        raise ConfigurationError(
+            "creating the tables needs Alembic: pip install 'onestop[sql]'"
+        ) from e
+    ensure_schema(engine)

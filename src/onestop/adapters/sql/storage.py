@@ -26,7 +26,8 @@ Driver errors become :class:`~onestop.errors.DuplicateError` (unique rules) or
 other than a failed commit, roll back before going on (PostgreSQL insists).
 
 A unit of work holds one connection from the engine's pool while it is open; use it from
-one thread at a time. :meth:`SqlStorage.from_url` creates the tables unless asked not to.
+one thread at a time. :meth:`SqlStorage.from_url` creates a new database's tables through
+the shipped migrations and refuses a database whose revision is not the code's.
 SQLite needs a file (``sqlite:///portal.db``): an in-memory SQLite database lives in one
 connection, which units of work cannot share.
 
@@ -938,16 +939,18 @@ class SqlStorage:
     ) -> SqlStorage:
         """Open ``sqlite:///portal.db`` or ``postgresql+psycopg://user:pw@host/db``.
 
-        Creates the tables that do not exist yet unless ``create`` is False (a host that
-        runs its own migrations). ``engine_options`` go to :func:`sqlalchemy.create_engine`.
+        With ``create`` (the default) a new empty database gets its tables through the
+        shipped migrations, and a database whose revision is not the code's is refused with
+        a :class:`ConfigurationError` that says what to run (``onestop db upgrade``); with
+        ``create=False`` the schema is left alone and not checked.
+        ``engine_options`` go to :func:`sqlalchemy.create_engine`.
         """
         with translate_errors("opening the database"):
             engine = create_engine(_normalise_url(url), **engine_options)
         try:
             storage = cls(engine, fail_on=fail_on, busy_timeout=busy_timeout)
             if create:
-                with translate_errors("creating the tables"):
-                    t.create_schema(engine)
+                t.create_schema(engine)
         except BaseException:
             engine.dispose()
             raise

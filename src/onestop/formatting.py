@@ -13,7 +13,7 @@ from onestop.domain.codes import local_time
 from onestop.domain.money import format_vnd
 from onestop.errors import InvalidInput
 
-__all__ = ["format_date", "format_datetime", "format_time", "format_vnd"]
+__all__ = ["format_date", "format_datetime", "format_size", "format_time", "format_vnd"]
 
 
 def format_date(day: dt.date) -> str:
@@ -39,3 +39,18 @@ def format_datetime(instant: dt.datetime) -> str:
     """An instant on Vietnam's clock (UTC+7), hours first: ``09:30 22/06/2022``."""
     local = local_time(instant)
     return f"{local.hour:02d}:{local.minute:02d} {format_date(local.date())}"
+
+
+def format_size(size: int) -> str:
+    """A file size for people, with a decimal comma: ``850 B``, ``12,5 KB``, ``1,2 MB``."""
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidInput("size", "must be a whole number of bytes, 0 or more", size)
+    if size < 1024:
+        return f"{size} B"
+    amount = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        amount /= 1024
+        if amount < 1024 or unit == "TB":
+            break
+    shown = f"{amount:.1f}".removesuffix(".0").replace(".", ",")
+    return f"{shown} {unit}"

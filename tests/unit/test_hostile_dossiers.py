@@ -601,6 +601,9 @@ SERVICE_CALLS: dict[str, Build] = {
         {"account_id": k.citizen.id, "page": 1, "page_size": 5},
     ),
     "dossiers.open_file": _open_file("applicant"),
+    "dossiers.view": _applicant("awaiting", "view", locale="en"),
+    "dossiers.submission_view": _applicant("awaiting", "submission_view", locale="vi"),
+    "desk.view": _desk("awaiting", "view", locale="en"),
     "desk.open_file": _open_file("desk"),
     "dossiers.progress": _applicant("awaiting", "progress"),
     "dossiers.track": lambda k: (

@@ -28,6 +28,7 @@ from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_security_event, mask, mask_email
+from onestop.application.views import DossierView
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
 from onestop.domain.codes import AgencyCode, local_day
 from onestop.domain.dossier import Actor, Dossier
@@ -414,6 +415,16 @@ class OfficerDesk:
         """One dossier of the officer's agency."""
         with self._ctx.storage.unit_of_work() as uow:
             return _agency_dossier(uow, _active_officer(uow, officer_id), dossier_id)
+
+    def view(self, officer_id: str, dossier_id: str, *, locale: str | None = None) -> DossierView:
+        """A dossier of the officer's agency as the officer's screen shows it, formatted.
+
+        ``locale`` is "vi" or "en" (``Settings.locale`` when None).
+        """
+        dossier = self.get(officer_id, dossier_id)
+        return DossierView.of(
+            dossier, now=self._ctx.clock.now(), locale=locale or self._ctx.settings.locale
+        )
 
     def open_file(
         self,

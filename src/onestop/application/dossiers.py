@@ -21,7 +21,7 @@ from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_routine_security_event, log_security_event
-from onestop.application.views import ProgressEntry, TrackingView, progress_of
+from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
 from onestop.domain.accounts import Account, AccountStatus, Applicant
 from onestop.domain.codes import DossierCode, local_day
 from onestop.domain.dossier import Actor, Dossier
@@ -385,6 +385,26 @@ class DossierService:
         with self._ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
         return open_attached(self._ctx.file_store, dossier, file_key, disposition)
+
+    def view(self, account_id: str, dossier_id: str, *, locale: str | None = None) -> DossierView:
+        """One of the applicant's dossiers as a screen shows it, formatted for ``locale``.
+
+        ``locale`` is "vi" or "en" (``Settings.locale`` when None).
+        """
+        dossier = self.get(account_id, dossier_id)
+        return DossierView.of(
+            dossier, now=self._ctx.clock.now(), locale=locale or self._ctx.settings.locale
+        )
+
+    def submission_view(
+        self, account_id: str, dossier_id: str, *, locale: str | None = None
+    ) -> DossierView:
+        """The success screen after submitting ("Nộp hồ sơ thành công"): code, status label,
+        applicant block, components with their files and copies, fee table with the total."""
+        dossier = self.get(account_id, dossier_id)
+        return DossierView.submitted(
+            dossier, now=self._ctx.clock.now(), locale=locale or self._ctx.settings.locale
+        )
 
     def progress(self, account_id: str, dossier_id: str) -> list[ProgressEntry]:
         """The progress history (tiến độ xử lý) of one of the applicant's dossiers."""

@@ -643,6 +643,10 @@ SERVICE_CALLS: dict[str, Build] = {
     ),
     "catalog.list_fields": lambda k: (k.portal.catalog.list_fields, {"agency": WARD}),
     "catalog.get_procedure": lambda k: (k.portal.catalog.get_procedure, {"code": HKD}),
+    "catalog.load_json_text": lambda k: (
+        k.portal.catalog.load_json_text,
+        {"document": k.portal.catalog.dump_json().decode()},
+    ),
     "catalog.search": lambda k: (
         k.portal.catalog.search,
         {"query": "dang ky", "agency": WARD, "field": None, "page": 1, "page_size": 10},

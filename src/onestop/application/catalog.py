@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import typing
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -194,13 +195,36 @@ class CatalogService:
 
     # --- files ----------------------------------------------------------------------------
 
-    def load_json(self, source: str | os.PathLike[str] | bytes) -> CatalogLoadReport:
-        """Put every entry of a catalog file (a path, or the JSON bytes themselves), or none.
+    def load_json(self, path: str | os.PathLike[str] | bytes) -> CatalogLoadReport:
+        """Put every entry of the catalog file at ``path``, or none.
 
         Entries replace those with the same key. Each procedure's agency and field must be in
         the file or in the catalog already. InvalidCatalog lists every problem by JSON path.
+        The JSON itself goes to :meth:`load_json_text` (bytes given here still work, with a
+        DeprecationWarning, for one release).
         """
-        content = _read_source(source)
+        if isinstance(path, bytes | bytearray):
+            warnings.warn(
+                "CatalogService.load_json(bytes) is deprecated: load_json takes a path; "
+                "give the JSON itself to load_json_text",
+                DeprecationWarning,
+                stacklevel=3,  # past checked_methods' wrapper
+            )
+            return self._load(bytes(path))
+        return self._load(_read_path(path))
+
+    def load_json_text(self, document: str | bytes) -> CatalogLoadReport:
+        """:meth:`load_json` for the catalog's JSON itself: text, or bytes in UTF-8."""
+        if isinstance(document, str):
+            try:
+                document = document.encode("utf-8")
+            except UnicodeEncodeError as e:  # a lone surrogate
+                raise InvalidCatalog(
+                    "catalog", "must be valid Unicode text (it holds a lone surrogate)"
+                ) from e
+        return self._load(bytes(document))
+
+    def _load(self, content: bytes) -> CatalogLoadReport:
         data = parse_json(
             content, max_size=MAX_CATALOG_FILE_SIZE, error=InvalidCatalog, field="catalog"
         )
@@ -251,13 +275,15 @@ def _agency_code(agency: AgencyCode | str) -> AgencyCode:
     return agency if isinstance(agency, AgencyCode) else AgencyCode.parse(agency)
 
 
-def _read_source(source: str | os.PathLike[str] | bytes) -> bytes:
+def _read_path(source: str | os.PathLike[str]) -> bytes:
     """A catalog file's bytes: at most MAX_CATALOG_FILE_SIZE + 1, enough to tell it is over."""
-    if isinstance(source, bytes | bytearray):
-        return bytes(source)
     if not isinstance(source, str | os.PathLike):
+        raise InvalidCatalog("catalog", "must be a file path (str or Path)", source)
+    if isinstance(source, str) and source.lstrip()[:1] in ("{", "["):
         raise InvalidCatalog(
-            "catalog", "must be a file path (str or Path) or the JSON bytes themselves", source
+            "catalog",
+            "must be a file path; this looks like the JSON itself: use load_json_text",
+            source[:40],
         )
     try:
         with Path(source).open("rb") as file:

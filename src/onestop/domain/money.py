@@ -56,8 +56,12 @@ MAX_QUANTITY = 10**6
 _MAX_SHOWN_VND = 10**30
 
 
-def check_amount(value: int, field: str, *, maximum: int = MAX_VND) -> int:
-    """Return ``value`` if it is a whole number of VND from 0 to ``maximum``; else InvalidMoney."""
+def check_amount(value: int, field: str) -> int:
+    """Return ``value`` if it is a whole number of VND from 0 to MAX_VND; else InvalidMoney."""
+    return _check_amount(value, field, MAX_VND)
+
+
+def _check_amount(value: int, field: str, maximum: int) -> int:
     # bool is an int subclass, and True đồng is a bug, not an amount.
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidMoney(field, "must be a whole number of VND (an int)", value)
@@ -152,5 +156,5 @@ def format_vnd(amount: int) -> str:
 
     Sums of fee lines may pass :data:`MAX_VND`; amounts of more than 30 digits are refused.
     """
-    check_amount(amount, "amount", maximum=_MAX_SHOWN_VND)
+    _check_amount(amount, "amount", _MAX_SHOWN_VND)
     return f"{amount:,} VND".replace(",", ".")

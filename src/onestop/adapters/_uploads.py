@@ -43,7 +43,9 @@ def is_size(value: object) -> bool:
 
 
 def too_large(max_bytes: int, size: int | None) -> AttachmentTooLarge:
-    return AttachmentTooLarge("file.size", f"must be at most {max_bytes} bytes", size)
+    return AttachmentTooLarge(
+        "file.size", f"must be at most {max_bytes} bytes", size, limits={"max_bytes": max_bytes}
+    )
 
 
 def check_upload(*, name: str, media_type: str, max_bytes: int | None) -> None:

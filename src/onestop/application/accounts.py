@@ -432,7 +432,9 @@ class AccountService:
         )
         self._check_password(new_password, account.email, "new_password")
         if new_password == old_password:
-            raise WeakPassword("new_password", "must differ from the current password")
+            raise WeakPassword(
+                "new_password", "must differ from the current password", rule_code="unchanged"
+            )
         account.change_password_hash(self._ctx.password_hasher.hash(new_password))
         with self._ctx.storage.unit_of_work() as uow:
             uow.accounts.update(account)
@@ -540,13 +542,23 @@ class AccountService:
         if not is_valid_unicode(password):
             raise WeakPassword(field, "must be valid Unicode text (it holds a lone surrogate)")
         if len(password) < minimum:
-            raise WeakPassword(field, f"must be at least {minimum} characters long")
+            raise WeakPassword(
+                field,
+                f"must be at least {minimum} characters long",
+                rule_code="too_short",
+                limits={"min_length": minimum},
+            )
         if len(password) > MAX_PASSWORD_LENGTH:
-            raise WeakPassword(field, f"must be at most {MAX_PASSWORD_LENGTH} characters long")
+            raise WeakPassword(
+                field,
+                f"must be at most {MAX_PASSWORD_LENGTH} characters long",
+                rule_code="too_long",
+                limits={"max_length": MAX_PASSWORD_LENGTH},
+            )
         if not password.strip():
-            raise WeakPassword(field, "must not be only spaces")
+            raise WeakPassword(field, "must not be only spaces", rule_code="blank")
         if password.strip().casefold() == email.casefold():
-            raise WeakPassword(field, "must not be the email address")
+            raise WeakPassword(field, "must not be the email address", rule_code="same_as_email")
 
     def _queue_link(self, uow: UnitOfWork, account: Account, purpose: str, locale: str) -> None:
         """Queue the mail with a signed single-use link for ``purpose`` to ``account``."""
@@ -639,7 +651,7 @@ class AccountService:
         try:
             uow.commit()
         except DuplicateError as e:
-            if e.what == _TOKEN_ID:
+            if e.field == _TOKEN_ID:
                 raise TokenAlreadyUsed() from None
             raise
 

@@ -146,7 +146,13 @@ class CatalogService:
         if not isinstance(query, str):
             raise InvalidInput("query", "must be text", query)
         if len(query) > MAX_QUERY_LENGTH:
-            raise InvalidInput("query", f"must be at most {MAX_QUERY_LENGTH} characters", query)
+            raise InvalidInput(
+                "query",
+                f"must be at most {MAX_QUERY_LENGTH} characters",
+                query,
+                rule_code="too_long",
+                limits={"max_length": MAX_QUERY_LENGTH},
+            )
         settings = self._ctx.settings
         page, size = check_page(
             page, page_size, default=settings.page_size, maximum=settings.max_page_size

@@ -252,6 +252,8 @@ class Component:
                 f"components[{self.id}].media_type",
                 f"must be one of {', '.join(sorted(self.media_types))}",
                 media_type,
+                rule_code="one_of",
+                limits={"allowed": tuple(sorted(self.media_types))},
             )
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise InvalidAttachment(
@@ -262,6 +264,7 @@ class Component:
                 f"components[{self.id}].size",
                 f"must be at most {self.max_bytes} bytes ({_mebibytes(self.max_bytes)})",
                 size,
+                limits={"max_bytes": self.max_bytes},
             )
 
 

@@ -326,6 +326,11 @@ class Dossier:
             c.id for c in self.procedure.components if c.mandatory and c.id not in attached
         )
 
+    def _component_names(self, ids: tuple[str, ...]) -> tuple[str, ...]:
+        """The names of the components ``ids``, in the same order, for a citizen's message."""
+        names = {c.id: c.name for c in self.procedure.components}
+        return tuple(names.get(i, i) for i in ids)
+
     def is_overdue(self, now: dt.datetime) -> bool:
         """True when the due date has passed and the clock is running (not a status)."""
         require_datetime(now, "now")
@@ -422,7 +427,7 @@ class Dossier:
         self._require("submit", S.DRAFT)
         missing = self.missing_components()
         if missing:
-            raise MissingComponents(missing)
+            raise MissingComponents(missing, self._component_names(missing))
 
     # --- transitions --------------------------------------------------------------------
 
@@ -555,7 +560,7 @@ class Dossier:
         self._require_owner(actor)
         missing = self.missing_components()
         if missing:
-            raise MissingComponents(missing)
+            raise MissingComponents(missing, self._component_names(missing))
         back_to = self.resume_status or S.AWAITING_RECEPTION
         self._move(
             now=now,

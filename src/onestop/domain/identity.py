@@ -272,12 +272,24 @@ def check_text(text: str, field: str, *, max_length: int = 200) -> str:
     # NFC joins at most a letter and its two marks into one: anything longer is too long
     # whatever its form, and is refused before normalising a megabyte of it.
     if len(stripped) > 3 * max_length:
-        raise InvalidIdentity(field, f"must be at most {max_length} characters", text)
+        raise InvalidIdentity(
+            field,
+            f"must be at most {max_length} characters",
+            text,
+            rule_code="too_long",
+            limits={"max_length": max_length},
+        )
     cleaned = unicodedata.normalize("NFC", stripped)
     if not cleaned:
-        raise InvalidIdentity(field, "must not be empty", text)
+        raise InvalidIdentity(field, "must not be empty", text, rule_code="required")
     if len(cleaned) > max_length:
-        raise InvalidIdentity(field, f"must be at most {max_length} characters", text)
+        raise InvalidIdentity(
+            field,
+            f"must be at most {max_length} characters",
+            text,
+            rule_code="too_long",
+            limits={"max_length": max_length},
+        )
     if any(unicodedata.category(c)[0] == "C" or c in "\u2028\u2029" for c in cleaned):
         raise InvalidIdentity(
             field, "must not contain control characters, line breaks or invisible characters", text

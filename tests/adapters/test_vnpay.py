@@ -169,7 +169,7 @@ def test_dates_are_in_vietnam_time_whatever_the_zone_of_now(gateway: VnpayGatewa
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"locale": "vi"}, InvalidInput),
+        ({"locale": "fr"}, InvalidInput),
         ({"client_ip": "not-an-ip"}, InvalidInput),
         ({"return_url": "javascript:alert(1)"}, ConfigurationError),
         ({"now": dt.datetime(2022, 6, 22, 9)}, InvalidInput),
@@ -699,3 +699,35 @@ class TestVnpayGatewayContract(PaymentGatewayContract[VnpayGateway]):
         return gateway.callback_for(
             redirect.url, response_code=_RESPONSE_CODES[outcome], amount=amount
         )
+
+
+def test_both_callbacks_are_methods_of_the_payments_service(shop: Shop) -> None:
+    """handle_ipn answers in VNPay's terms, handle_return gives the outcome to show."""
+    callback = shop.gateway.callback_for(shop.pay_url())
+    payments = shop.portal.payments
+    assert payments.handle_ipn(callback) == {"RspCode": "00", "Message": "Confirm Success"}
+    assert payments.handle_return(callback).status is CallbackStatus.ALREADY_CONFIRMED
+    assert payments.handle_ipn(callback)["RspCode"] == "02"
+    assert payments.handle_ipn({**callback, "vnp_Amount": "1"})["RspCode"] == "97"
+    assert payments.handle_ipn(None)["RspCode"] == "97"  # type: ignore[arg-type]
+    with pytest.warns(DeprecationWarning, match=r"payments\.handle_ipn"):
+        assert handle_ipn(payments, callback)["RspCode"] == "02"
+
+
+def test_the_library_locale_is_mapped_to_vnpays_at_the_edge(shop: Shop) -> None:
+    """'vi' is sent as vn; VNPay's own 'vn' still works for one release, with a warning."""
+    payments = shop.portal.payments
+
+    def sent_locale(**locale: str) -> str:
+        url = payments.start(shop.account_id, shop.dossier_id, client_ip="127.0.0.1", **locale)
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url.url).query))
+        return query["vnp_Locale"]
+
+    assert sent_locale() == "vn"  # Settings.locale, "vi"
+    assert sent_locale(locale="vi") == "vn"
+    assert sent_locale(locale="en") == "en"
+    with pytest.warns(DeprecationWarning, match="locale='vn'"):
+        assert sent_locale(locale="vn") == "vn"
+    with pytest.raises(InvalidInput) as caught:
+        sent_locale(locale="fr")
+    assert caught.value.field == "locale"

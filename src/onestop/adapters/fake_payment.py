@@ -82,7 +82,7 @@ class FakePaymentGateway:
         return_url: str,
         client_ip: str,
         now: dt.datetime,
-        locale: str = "vn",
+        locale: str = "vi",
     ) -> PaymentRedirect:
         """The checkout URL for ``payment``; starting the same payment again gives the same URL."""
         require_aware(now, "now")

@@ -27,6 +27,7 @@ import os
 import re
 import unicodedata
 import urllib.parse
+import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
@@ -51,6 +52,7 @@ __all__ = [
     "RESPONSE_CODES",
     "SANDBOX_URL",
     "VNPAY_ENV",
+    "VNPAY_LOCALES",
     "VnpayGateway",
     "handle_ipn",
     "ipn_reply",
@@ -107,7 +109,8 @@ _TMN_CODE: Final = re.compile(r"[A-Za-z0-9]{1,20}")
 _AMOUNT: Final = re.compile(r"[0-9]{1,20}")
 _ORDER_INFO_CHARS: Final = re.compile(r"[^A-Za-z0-9 .,:_-]+")
 _ORDER_INFO_MAX: Final = 255
-_LOCALES: Final = frozenset({"vn", "en"})
+#: The library's locales ("vi", "en") as VNPay writes them in ``vnp_Locale``.
+VNPAY_LOCALES: Final[Mapping[str, str]] = {"vi": "vn", "en": "en"}
 _DATE_FORMAT: Final = "%Y%m%d%H%M%S"
 _CANCELLED_CODES: Final = frozenset({"11", "24"})
 
@@ -200,9 +203,13 @@ class VnpayGateway:
         return_url: str,
         client_ip: str,
         now: dt.datetime,
-        locale: str = "vn",
+        locale: str = "vi",
     ) -> PaymentRedirect:
-        """The signed VNPay payment URL for ``payment``; its ``vnp_TxnRef`` is ``txn_ref``."""
+        """The signed VNPay payment URL for ``payment``; its ``vnp_TxnRef`` is ``txn_ref``.
+
+        ``locale`` is "vi" or "en" (sent as VNPay's ``vn``/``en``); VNPay's own ``"vn"`` is
+        still accepted for one release, with a DeprecationWarning.
+        """
         require_aware(now, "now")
         if payment.gateway != self.name:
             raise PaymentGatewayError(
@@ -213,8 +220,17 @@ class VnpayGateway:
                 f"VNPay needs a txn_ref of 1 to 100 letters, digits, '-' or '_', "
                 f"not {payment.txn_ref!r}"
             )
-        if locale not in _LOCALES:
-            raise InvalidInput("locale", "must be 'vn' or 'en'", locale)
+        if locale == "vn":
+            warnings.warn(
+                "locale='vn' is deprecated: the library's locales are 'vi' and 'en', mapped "
+                "to VNPay's own by the gateway",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            locale = "vi"
+        gateway_locale = VNPAY_LOCALES.get(locale) if isinstance(locale, str) else None
+        if gateway_locale is None:
+            raise InvalidInput("locale", "must be 'vi' or 'en'", locale)
         try:
             ip = ipaddress.ip_address(client_ip.strip())
         except (ValueError, AttributeError) as e:
@@ -230,7 +246,7 @@ class VnpayGateway:
             "vnp_TxnRef": payment.txn_ref,
             "vnp_OrderInfo": _plain_order_info(order_info, payment.txn_ref),
             "vnp_OrderType": self.order_type,
-            "vnp_Locale": locale,
+            "vnp_Locale": gateway_locale,
             "vnp_ReturnUrl": return_url,
             "vnp_IpAddr": str(ip),
             "vnp_CreateDate": local_now.strftime(_DATE_FORMAT),
@@ -298,6 +314,17 @@ class VnpayGateway:
             reason=reason,
         )
 
+    def ipn_reply(self, result: CallbackResult | None) -> dict[str, str]:
+        """The JSON body VNPay expects in answer to an IPN (None: it could not be handled).
+
+        Used by :meth:`PaymentService.handle_ipn
+        <onestop.application.payments.PaymentService.handle_ipn>`.
+        """
+        if result is None:
+            code, message = _UNKNOWN_ERROR
+            return {"RspCode": code, "Message": message}
+        return ipn_reply(result)
+
     # --- rehearsals -----------------------------------------------------------------------
 
     def callback_for(
@@ -347,12 +374,19 @@ def ipn_reply(result: CallbackResult) -> dict[str, str]:
 
 
 def handle_ipn(payments: PaymentService, params: Mapping[str, str]) -> dict[str, str]:
-    """Apply an IPN through ``payments`` and return the JSON reply for VNPay.
+    """Deprecated: use ``payments.handle_ipn(params)`` (:meth:`PaymentService.handle_ipn`).
 
-    ``00`` confirmed (or a failure recorded), ``01`` order not found, ``02`` already
-    confirmed, ``04`` invalid amount, ``97`` invalid signature, ``99`` anything else (the
-    error is logged; VNPay will call again).
+    Applies an IPN through ``payments`` and returns the JSON reply for VNPay: ``00``
+    confirmed (or a failure recorded), ``01`` order not found, ``02`` already confirmed,
+    ``04`` invalid amount, ``97`` invalid signature, ``99`` anything else (the error is
+    logged; VNPay will call again).
     """
+    warnings.warn(
+        "onestop.adapters.vnpay.handle_ipn(payments, params) is deprecated; "
+        "use payments.handle_ipn(params)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     try:
         result = payments.handle_callback(params)
     except Exception:

@@ -9,7 +9,9 @@ changes nothing; a forged callback or one with the wrong amount changes nothing 
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import logging
+import warnings
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -18,6 +20,7 @@ from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.security_log import log_security_event, mask
+from onestop.application.templates import check_locale
 from onestop.application.views import PaymentStatusView
 from onestop.domain.catalog import FeesDue, fold_diacritics
 from onestop.domain.dossier import Dossier
@@ -36,6 +39,7 @@ from onestop.ports.edges import GatewayCallback, PaymentRedirect
 __all__ = ["CallbackResult", "CallbackStatus", "PaymentService", "fees_payable_now"]
 
 _ORDER_INFO = "Thanh toán lệ phí hồ sơ"
+_log = logging.getLogger(__name__)
 
 
 class CallbackStatus(enum.Enum):
@@ -97,6 +101,11 @@ def _log_forged(gateway: str, reason: str) -> None:
     )
 
 
+def _plain_reply(result: CallbackResult | None) -> dict[str, str]:
+    """The IPN reply of a gateway that defines none: what handling did, by name."""
+    return {"status": "error" if result is None else result.status.value}
+
+
 def order_info(dossier: Dossier) -> str:
     """The order description sent to the gateway, without diacritics (VNPay requires it)."""
     folded = fold_diacritics(_ORDER_INFO)
@@ -116,13 +125,24 @@ class PaymentService:
         dossier_id: str,
         *,
         client_ip: str,
-        locale: str = "vn",
+        locale: str | None = None,
     ) -> PaymentRedirect:
         """A new payment of what is due, and where to send the payer.
 
         PaymentNotRequired when nothing is due: 0 VND, already paid, or not due yet. A
         payment of the dossier still pending is abandoned first, so one at most is open.
+        ``locale`` ("vi" or "en", ``Settings.locale`` when None) is the payment page's
+        language; the gateway adapter maps it to its own (VNPay's ``vn``). VNPay's ``"vn"``
+        given here still works for one release, with a DeprecationWarning.
         """
+        if locale == "vn":
+            warnings.warn(
+                "payments.start(locale='vn') is deprecated: use 'vi' (the gateway maps it)",
+                DeprecationWarning,
+                stacklevel=3,  # past checked_methods' wrapper
+            )
+            locale = "vi"
+        chosen = check_locale(self._ctx.settings.locale if locale is None else locale)
         ctx = self._ctx
         gateway = ctx.payment_gateway
         with ctx.storage.unit_of_work() as uow:
@@ -159,7 +179,7 @@ class PaymentService:
                 return_url=ctx.settings.payment_return_url,
                 client_ip=client_ip,
                 now=now,
-                locale=locale,
+                locale=chosen,
             )
             uow.commit()
         return redirect
@@ -192,6 +212,36 @@ class PaymentService:
             # Another callback for the same payment (or an officer on the dossier) won the
             # race; re-reading shows what it did.
             return self._apply(callback)
+
+    @answers_any_input
+    def handle_ipn(self, params: Mapping[str, str]) -> dict[str, str]:
+        """Apply the gateway's server-to-server callback (VNPay's IPN); the reply it expects.
+
+        What :meth:`handle_callback` does, answered in the gateway's terms (its
+        ``ipn_reply``: VNPay's ``{"RspCode": ..., "Message": ...}``). An unexpected error
+        (the storage failing) is logged and answered as such (VNPay's ``99``), so the
+        gateway calls again; this never raises.
+        """
+        gateway = self._ctx.payment_gateway
+        reply: Callable[[CallbackResult | None], dict[str, str]] = getattr(
+            gateway, "ipn_reply", _plain_reply
+        )
+        try:
+            result: CallbackResult | None = self.handle_callback(params)
+        except Exception:
+            # Whatever failed, the gateway gets its reply and retries; no parameters logged.
+            _log.exception("a %s payment callback could not be handled", gateway.name)
+            result = None
+        return reply(result)
+
+    @answers_any_input
+    def handle_return(self, params: Mapping[str, str]) -> CallbackResult:
+        """Apply the payer's return redirect, for the page that shows the outcome.
+
+        The same as :meth:`handle_callback` (whichever of the two callbacks comes first
+        records the outcome, once); the host renders the result.
+        """
+        return self.handle_callback(params)
 
     def _apply(self, callback: GatewayCallback) -> CallbackResult:
         ctx = self._ctx

@@ -67,9 +67,13 @@ class PaymentGateway(Protocol):
         return_url: str,
         client_ip: str,
         now: dt.datetime,
-        locale: str = "vn",
+        locale: str = "vi",
     ) -> PaymentRedirect:
-        """The URL the payer is sent to for ``payment`` (its ``txn_ref`` is the reference)."""
+        """The URL the payer is sent to for ``payment`` (its ``txn_ref`` is the reference).
+
+        ``locale`` is the library's ("vi" or "en"); the adapter maps it to the gateway's own
+        (VNPay's ``vn``).
+        """
 
     def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
         """Check a callback's signature and read it; PaymentSignatureInvalid if forged."""

@@ -40,6 +40,10 @@ def postgres_url() -> str:
             connection.exec_driver_sql("SET lock_timeout = '10s'")
             metadata.drop_all(connection)
             connection.exec_driver_sql("DROP TABLE IF EXISTS onestop_alembic_version")
+            # Left by test runs of onestop 0.1, whose tables had no prefix.
+            for table in metadata.sorted_tables:
+                old = table.name.removeprefix("onestop_")
+                connection.exec_driver_sql(f"DROP TABLE IF EXISTS {old} CASCADE")
     except sa.exc.OperationalError as e:
         engine.dispose()
         _unavailable(f"PostgreSQL at {POSTGRES_URL_ENV} does not answer: {e.orig}")

@@ -26,13 +26,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Literal, Unpack
 
 import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext, link_to
+from onestop.application.dossiers import ProfileChanges
 from onestop.application.mail import queue_mail
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.templates import check_locale
@@ -448,7 +449,7 @@ class AccountService:
         with self._ctx.storage.unit_of_work() as uow:
             return uow.accounts.get(account_id)
 
-    def update_profile(self, account_id: str, **changes: Any) -> Account:
+    def update_profile(self, account_id: str, **changes: Unpack[ProfileChanges]) -> Account:
         """Change profile details (``phone="0912345678"``, ``address=None`` to clear one).
 
         The email is the login and changes only through a new verification; an organisation's

@@ -7,12 +7,13 @@ codes cannot be probed.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hmac
 import time
 import typing
 from collections.abc import Callable, Mapping
-from typing import Any, BinaryIO, Final, Literal, overload
+from typing import Any, BinaryIO, Final, Literal, TypedDict, Unpack, overload
 
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
@@ -43,7 +44,36 @@ from onestop.errors import (
 )
 from onestop.ports.storage import UnitOfWork
 
-__all__ = ["DossierService", "load_owned_dossier", "require_active_account"]
+__all__ = [
+    "ApplicantChanges",
+    "DossierService",
+    "ProfileChanges",
+    "load_owned_dossier",
+    "require_active_account",
+]
+
+
+class ProfileChanges(TypedDict, total=False):
+    """The details of a person a form may change; None clears an optional one.
+
+    Given as keyword arguments (``phone="0912345678"``): a misspelt name (``phon=``) is a
+    type error for a type checker and InvalidInput at run time.
+    """
+
+    full_name: str
+    phone: str | None
+    address: str | None
+    date_of_birth: dt.date | None
+    id_number: str | None
+    id_issued_by: str | None
+    organisation_name: str | None
+    tax_code: str | None
+
+
+class ApplicantChanges(ProfileChanges, total=False):
+    """The details of a draft's applicant block; the email too, unlike an account's profile."""
+
+    email: str
 
 _EDITABLE_FILES = (DossierStatus.DRAFT, DossierStatus.SUPPLEMENT_REQUESTED)
 
@@ -148,7 +178,9 @@ class DossierService:
             uow.commit()
         return dossier
 
-    def update_applicant(self, account_id: str, dossier_id: str, **changes: Any) -> Dossier:
+    def update_applicant(
+        self, account_id: str, dossier_id: str, **changes: Unpack[ApplicantChanges]
+    ) -> Dossier:
         """Change details of the draft's applicant block (checked like a new one).
 
         InvalidInput names a detail that does not exist or has the wrong type, InvalidIdentity

@@ -16,10 +16,18 @@ from onestop.application.catalog import CatalogLoadReport, CatalogService
 from onestop.application.context import AppContext, Settings, new_id
 from onestop.application.desk import OfficerDesk
 from onestop.application.dispatcher import DispatchReport, MailDispatcher
-from onestop.application.dossiers import DossierService
+from onestop.application.dossiers import ApplicantChanges, DossierService, ProfileChanges
+from onestop.application.downloads import FileDownload, content_disposition
 from onestop.application.pagination import Page
 from onestop.application.payments import CallbackResult, CallbackStatus, PaymentService
+from onestop.application.templates import MailTemplates, RenderedMail, load_mail_templates
 from onestop.application.views import (
+    ComponentLine,
+    DossierView,
+    FeeRow,
+    FeeTable,
+    FileLine,
+    LabelledValue,
     PaymentStatusView,
     ProgressEntry,
     TrackingStep,
@@ -29,20 +37,33 @@ from onestop.application.views import (
 __all__ = [
     "AccountService",
     "AppContext",
+    "ApplicantChanges",
     "CallbackResult",
     "CallbackStatus",
     "CatalogLoadReport",
     "CatalogService",
+    "ComponentLine",
     "DispatchReport",
     "DossierService",
+    "DossierView",
+    "FeeRow",
+    "FeeTable",
+    "FileDownload",
+    "FileLine",
+    "LabelledValue",
     "MailDispatcher",
+    "MailTemplates",
     "OfficerDesk",
     "Page",
     "PaymentService",
     "PaymentStatusView",
+    "ProfileChanges",
     "ProgressEntry",
+    "RenderedMail",
     "Settings",
     "TrackingStep",
     "TrackingView",
+    "content_disposition",
+    "load_mail_templates",
     "new_id",
 ]

@@ -178,6 +178,9 @@ _SUBJECTS = {
     "change_password": ("account_id", "<known>", "no-such-account"),
     "get": ("account_id", "<known>", "no-such-account"),
     "update_profile": ("account_id", "<known>", "no-such-account"),
+    # An administrator's: the answer to a wrong value is the same, found or not.
+    "lock": ("email", EMAIL, UNKNOWN),
+    "unlock": ("email", EMAIL, UNKNOWN),
 }
 _GOOD: dict[str, Any] = {
     "password": "a-long-enough-password",

@@ -20,7 +20,7 @@ from _demo import CATALOG, attach_mandatory, link_from_mail, token_of
 
 from onestop import bootstrap
 from onestop.adapters import FakePaymentGateway, InMemoryMailTransport
-from onestop.domain import Dossier, format_vnd
+from onestop.application import DossierView
 from onestop.errors import DuplicateError
 
 AGENCY = "000.00.03.H34"  # Sở Kế hoạch và Đầu tư tỉnh Kon Tum
@@ -28,40 +28,39 @@ EMAIL = "nthieu.stc@kontum.gov.vn"
 PASSWORD = "Mat-khau-2022!"
 
 
-def print_success(dossier: Dossier) -> None:
-    """The guide's success screen, as text."""
-    a = dossier.applicant
-    print("Nộp hồ sơ thành công")
-    print(f"Mã số hồ sơ: {dossier.code}")
-    print(dossier.status.label_vi)
+def print_success(screen: DossierView) -> None:
+    """The guide's success screen, as text, from the library's view (values preformatted)."""
+    words = screen.labels
+    print(screen.heading)
+    print(f"{words['code']}: {screen.code}")
+    print(screen.status_label)
     print()
-    print("Người nộp hồ sơ")
-    born = f"{a.date_of_birth:%d/%m/%Y}" if a.date_of_birth else ""
-    print(f"  Họ tên người nộp: {a.full_name}   Ngày sinh: {born}   CMND: {a.id_number or ''}")
+    print(words["applicant"])
+    for line in screen.applicant:
+        print(f"  {line.label}: {line.value}")
+    if screen.home_delivery_address:
+        print(f"  Nhận kết quả tại nhà: {screen.home_delivery_address}")
+    print()
+    print(words["components"])
+    print(f"  {words['component_name']:<52} {words['copies']:<24} {words['files']}")
+    for component in screen.components:
+        files = ", ".join(f"{f.name} ({f.size_text})" for f in component.files) or "-"
+        print(f"  {component.name:<52} {component.copies_text:<24} {files}")
+    print()
+    print(words["fees"])
+    fees = screen.fees
     print(
-        f"  Nơi cấp CMND/ Căn cước: {a.id_issued_by or ''}   Số điện thoại: {a.phone or ''}"
-        f"   Email: {a.email}"
+        f"  {words['fee_kind']:<12} {words['quantity']:>8} {words['unit_amount']:>14}"
+        f" {words['amount']:>14}  {words['description']}"
     )
-    print(f"  Địa chỉ: {a.address or ''}")
-    if dossier.home_delivery_address:
-        print(f"  Nhận kết quả tại nhà: {dossier.home_delivery_address}")
-    print()
-    print("Thành phần hồ sơ")
-    print(f"  {'Tên giấy tờ':<52} {'Số lượng/ loại bản':<24} Tệp tin")
-    for component in dossier.procedure.components:
-        files = ", ".join(f.name for f in dossier.files_for(component.id)) or "-"
-        print(f"  {component.name:<52} {component.copies_label_vi:<24} {files}")
-    print()
-    print("Lệ phí hồ sơ")
-    print(f"  {'Loại lệ phí':<12} {'Số lượng':>8} {'Mức lệ phí':>14} {'Thành tiền':>14}  Mô tả")
-    if not dossier.fee_lines:
+    if not fees.rows:
         print("  (Thủ tục này không thu phí, lệ phí)")
-    for line in dossier.fee_lines:
+    for row in fees.rows:
         print(
-            f"  {line.kind.label_vi:<12} {line.quantity:>8} {format_vnd(line.unit_amount):>14}"
-            f" {format_vnd(line.amount):>14}  {line.description}"
+            f"  {row.kind_label:<12} {row.quantity:>8} {row.unit_amount_text:>14}"
+            f" {row.amount_text:>14}  {row.description}"
         )
-    print(f"  {'Tổng':<12} {'':>8} {'':>14} {format_vnd(dossier.total_fees):>14}  ✔")
+    print(f"  {words['total']:<12} {'':>8} {'':>14} {fees.total_text:>14}  ✔")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         again = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
         assert again.code == dossier.code
         print()
-        print_success(dossier)
+        print_success(portal.dossiers.submission_view(account.id, dossier.id))
         print()
         if persistent:
             # The outbox is in the database: the mail worker sends the receipt.

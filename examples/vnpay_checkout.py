@@ -8,7 +8,8 @@ forged IPN, printing VNPay's JSON reply to each. The dossier ends up paid, once.
 
 The terminal code and secret below are obviously fake. A portal sets
 ``ONESTOP_VNPAY_TMN_CODE``, ``ONESTOP_VNPAY_HASH_SECRET`` and ``ONESTOP_VNPAY_URL`` (this
-example uses them too when they are set) and wires ``handle_ipn`` to its IPN endpoint.
+example uses them too when they are set) and wires ``portal.payments.handle_ipn`` to its IPN
+endpoint and ``portal.payments.handle_return`` to its return URL.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from _demo import CATALOG, submit_with_files, verified_citizen
 
 from onestop import bootstrap
 from onestop.adapters import InMemoryMailTransport, ManualClock
-from onestop.adapters.vnpay import SANDBOX_URL, VnpayGateway, handle_ipn
+from onestop.adapters.vnpay import SANDBOX_URL, VnpayGateway
 from onestop.application import PaymentStatusView
 from onestop.domain import VN_TZ, format_vnd
 
@@ -74,12 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         # payer's browser comes back to the return URL with the same signed parameters.
         clock.advance(dt.timedelta(minutes=2))
         paid = gateway.callback_for(redirect.url, transaction_no="14123456")
-        print(f"IPN reply: {json.dumps(handle_ipn(portal.payments, paid))}")
-        returned = portal.payments.handle_callback(paid)
+        print(f"IPN reply: {json.dumps(portal.payments.handle_ipn(paid))}")
+        returned = portal.payments.handle_return(paid)
         print(f"Return redirect: {returned.status.value}")
-        print(f"Repeated IPN reply: {json.dumps(handle_ipn(portal.payments, paid))}")
+        print(f"Repeated IPN reply: {json.dumps(portal.payments.handle_ipn(paid))}")
         forged = dict(paid, vnp_Amount="100")
-        print(f"Forged IPN reply: {json.dumps(handle_ipn(portal.payments, forged))}")
+        print(f"Forged IPN reply: {json.dumps(portal.payments.handle_ipn(forged))}")
 
         status = portal.payments.status(citizen.id, dossier.id)
         show(status)

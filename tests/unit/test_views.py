@@ -8,10 +8,16 @@ import pytest
 
 import onestop.formatting
 from onestop.application.views import DossierView, status_label
+from onestop.domain.catalog import Component
+from onestop.domain.dossier import Dossier
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import DossierNotFound, InvalidInput, PermissionDenied
 from onestop.formatting import format_date, format_datetime, format_size, format_time, format_vnd
 from tests.unit.conftest import BUDGET, BUILD, HKD, PortalKit, vn
+
+
+def component_of(dossier: Dossier, component_id: str) -> Component:
+    return dossier.procedure.component(component_id)
 
 
 def test_the_success_screen_shows_what_the_guide_shows(kit: PortalKit) -> None:
@@ -40,7 +46,7 @@ def test_the_success_screen_shows_what_the_guide_shows(kit: PortalKit) -> None:
     assert mandatory
     for component in mandatory:
         assert [f.name for f in component.files] == [f"{component.id}.pdf"]
-        assert component.copies_text.endswith("bản sao")
+        assert component.copies_text == component_of(dossier, component.id).copies_label_vi
         assert component.files[0].size_text.endswith(" B")
     assert screen.fees.total == dossier.total_fees == 100_000
     assert screen.fees.total_text == "100.000 VND"

@@ -271,8 +271,6 @@ SCREEN_LABELS: Mapping[str, Mapping[str, str]] = {
         "amount": "Thành tiền",
         "description": "Mô tả",
         "total": "Tổng",
-        "originals": "bản chính",
-        "copies_word": "bản sao",
     },
     "en": {
         "submitted": "Dossier submitted",
@@ -299,8 +297,6 @@ SCREEN_LABELS: Mapping[str, Mapping[str, str]] = {
         "amount": "Amount",
         "description": "Description",
         "total": "Total",
-        "originals": "original(s)",
-        "copies_word": "copy(ies)",
     },
 }
 
@@ -346,7 +342,7 @@ class ComponentLine:
     name: str
     originals: int
     copies: int
-    #: Số lượng/loại bản: ``1 bản chính, 1 bản sao``.
+    #: Số lượng/loại bản as the portal shows it: ``Bản chính: 1, Bản sao: 0``.
     copies_text: str
     mandatory: bool
     files: tuple[FileLine, ...]
@@ -480,7 +476,9 @@ def _component_line(
         originals=component.originals,
         copies=component.copies,
         copies_text=(
-            f"{component.originals} {words['originals']}, {component.copies} {words['copies_word']}"
+            component.copies_label_vi
+            if words is SCREEN_LABELS["vi"]
+            else f"Originals: {component.originals}, copies: {component.copies}"
         ),
         mandatory=component.mandatory,
         files=tuple(

@@ -27,6 +27,10 @@ _INSTALL_HINT = (
 _NATIONAL_DAY_EXTRA = {0: +1, 1: -1, 2: -1, 3: +1, 4: -1, 5: -1, 6: +1}
 
 
+# The holidays package computes every year asked for; a century is more than any host needs.
+_MAX_YEARS = 100
+
+
 def _check_year(year: object) -> int:
     if isinstance(year, bool) or not isinstance(year, int) or not dt.MINYEAR < year < dt.MAXYEAR:
         raise InvalidCalendar("year", "must be a year as an int, like 2025", year)
@@ -66,17 +70,37 @@ def vietnam_calendar(
     lacks it: ``extra_holidays`` (holidays it does not know), ``extra_days_off`` (swapped
     days off, hoán đổi) and ``makeup_days`` (the weekend days worked in exchange, làm bù).
     """
-    chosen = sorted({_check_year(year) for year in years})
+    if isinstance(years, str | bytes | dict) or not isinstance(years, Iterable):
+        raise InvalidCalendar(
+            "years", "must be a collection of years, like range(2025, 2027)", years
+        )
+    wanted: set[int] = set()
+    for year in years:  # checked while reading: range(1, 10**9) stops at the limit
+        wanted.add(_check_year(year))
+        if len(wanted) > _MAX_YEARS:
+            raise InvalidCalendar("years", f"must name at most {_MAX_YEARS} years")
+    chosen = sorted(wanted)
     if not chosen:
         raise InvalidCalendar("years", "must name at least one year")
     try:
         import holidays
     except ImportError as e:
         raise ConfigurationError(_INSTALL_HINT) from e
+    # The host's days go through the calendar's own checks first, named by their argument.
+    extra_holidays = _host_days(extra_holidays, "extra_holidays")
+    extra_days_off = _host_days(extra_days_off, "extra_days_off")
+    makeup_days = _host_days(makeup_days, "makeup_days")
     public = holidays.country_holidays("VN", years=chosen)
     # weekend_workdays (the make-up Saturdays of past plans) came in a later release.
     known_makeup_days = getattr(public, "weekend_workdays", ())
     return WorkingCalendar(
-        holidays=frozenset(public) | frozenset(extra_holidays) | frozenset(extra_days_off),
-        makeup_days=frozenset(known_makeup_days) | frozenset(makeup_days),
+        holidays=frozenset(public) | extra_holidays | extra_days_off,
+        makeup_days=frozenset(known_makeup_days) | makeup_days,
     )
+
+
+def _host_days(days: Iterable[dt.date], field: str) -> frozenset[dt.date]:
+    try:
+        return WorkingCalendar(holidays=days).holidays
+    except InvalidCalendar as e:
+        raise InvalidCalendar(field, e.rule, e.value) from None

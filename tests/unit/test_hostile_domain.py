@@ -25,6 +25,7 @@ from onestop import serialization
 from onestop.adapters import InMemoryStorage, ManualClock
 from onestop.application.context import Settings
 from onestop.bootstrap import Portal, bootstrap
+from onestop.calendars import fixed_vietnam_holidays, vietnam_calendar
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.catalog import (
     Agency,
@@ -251,6 +252,15 @@ def test_a_payment_outcome_must_be_a_payment_outcome() -> None:
     assert payment.state is PaymentState.PENDING
 
 
+def test_vietnam_calendar_refuses_absurd_years_at_once() -> None:
+    """range(2000, 10**9) stops at the hundredth year instead of computing them all."""
+    began = time.perf_counter()
+    with pytest.raises(InvalidInput) as caught:
+        vietnam_calendar(range(2000, 10**9))
+    assert caught.value.field == "years"
+    assert time.perf_counter() - began < 0.5
+
+
 def test_a_procedure_cannot_take_longer_than_the_calendar_counts() -> None:
     """working_days above MAX_WORKING_DAYS is refused when the catalog is built."""
     with pytest.raises(InvalidCatalog) as caught:
@@ -442,6 +452,10 @@ ONE_ARGUMENT_CALLS: dict[str, Callable[[Any], object]] = {
     "due_date.cutoff": lambda v: WorkingCalendar().due_date(NOW, 3, v),
     "extend.due": lambda v: WorkingCalendar().extend(v, 3),
     "extend.working_days": lambda v: WorkingCalendar().extend(DAY, v),
+    "fixed_vietnam_holidays": fixed_vietnam_holidays,
+    "vietnam_calendar.years": vietnam_calendar,
+    "vietnam_calendar.extra_holidays": lambda v: vietnam_calendar([2026], extra_holidays=v),
+    "vietnam_calendar.makeup_days": lambda v: vietnam_calendar([2026], makeup_days=v),
     # catalog
     "Agency.code": lambda v: Agency(v, "UBND"),
     "Agency.name": lambda v: Agency(H34, v),

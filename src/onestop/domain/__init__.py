@@ -15,6 +15,7 @@ from onestop.domain.accounts import (
 )
 from onestop.domain.calendar import (
     MAX_DAYS_WITHOUT_WORK,
+    MAX_WORKING_DAYS,
     WorkingCalendar,
 )
 from onestop.domain.catalog import (
@@ -71,6 +72,8 @@ from onestop.domain.mail import (
     OutboxState,
 )
 from onestop.domain.money import (
+    MAX_QUANTITY,
+    MAX_VND,
     FeeItem,
     FeeKind,
     FeeLine,
@@ -99,6 +102,9 @@ __all__ = [
     "DEFAULT_MAX_FAILED_LOGINS",
     "DEFAULT_MEDIA_TYPES",
     "MAX_DAYS_WITHOUT_WORK",
+    "MAX_QUANTITY",
+    "MAX_VND",
+    "MAX_WORKING_DAYS",
     "MOBILE_PREFIX_DIGITS",
     "SCHEME_2018",
     "SCHEME_WIDE",

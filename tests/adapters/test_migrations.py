@@ -103,51 +103,81 @@ def test_upgrade_downgrade_upgrade_round_trips_revision_by_revision(engine: sa.E
     assert migrations.differences(engine) == []
 
 
-def test_a_database_filled_by_a_real_submission_survives_an_upgrade(new_url: str) -> None:
+def portal_on(url: str) -> Any:
     clock = ManualClock(dt.datetime(2022, 6, 22, 9, tzinfo=VN_TZ))
-    mail = InMemoryMailTransport()
-    with bootstrap(
-        database_url=new_url,
+    return bootstrap(
+        database_url=url,
         clock=clock,
-        mail_transport=mail,
+        mail_transport=InMemoryMailTransport(),
         payment_gateway=FakePaymentGateway(),
         secret_key=SECRET,
         environ={},
-    ) as portal:
-        portal.catalog.load_json(CATALOG)
-        account = portal.accounts.register_citizen(
-            "nguyen.van.a@example.vn", "Mat-khau-an-toan-1", "Nguyễn Văn A", phone="0987 654 321"
+    )
+
+
+def submit_one(portal: Any) -> tuple[str, str]:
+    """A citizen registers, verifies, and submits a dossier with files: (account, dossier)."""
+    portal.catalog.load_json(CATALOG)
+    account = portal.accounts.register_citizen(
+        "nguyen.van.a@example.vn", "Mat-khau-an-toan-1", "Nguyễn Văn A", phone="0987 654 321"
+    )
+    portal.dispatcher.dispatch_once()
+    sent = portal.context.mail_transport.sent
+    token = re.search(r"token=([\w.=-]+)", sent[-1].message.text)
+    assert token is not None
+    portal.accounts.verify(token.group(1))
+    draft = portal.dossiers.start_draft(account.id, "1.001612")
+    for component in draft.procedure.components:
+        portal.dossiers.attach(
+            account.id,
+            draft.id,
+            component.id,
+            PDF,
+            filename=f"{component.id}.pdf",
+            media_type="application/pdf",
         )
-        portal.dispatcher.dispatch_once()
-        token = re.search(r"token=([\w.=-]+)", mail.sent[-1].message.text)
-        assert token is not None
-        portal.accounts.verify(token.group(1))
-        draft = portal.dossiers.start_draft(account.id, "1.001612")
-        for component in draft.procedure.components:
-            portal.dossiers.attach(
-                account.id,
-                draft.id,
-                component.id,
-                PDF,
-                filename=f"{component.id}.pdf",
-                media_type="application/pdf",
-            )
-        submitted = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
-        engine = portal.storage.engine  # type: ignore[attr-defined]
+    submitted = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
+    return account.id, submitted.id
+
+
+def test_a_database_filled_by_a_real_submission_survives_an_upgrade(new_url: str) -> None:
+    with portal_on(new_url) as portal:
+        account_id, dossier_id = submit_one(portal)
+        engine = portal.storage.engine
         before = every_row(engine)
         assert before["onestop_dossiers"] and before["onestop_dossier_history"]
         assert before["onestop_outbox"] and before["onestop_file_blobs"]
         migrations.upgrade(engine)
         assert every_row(engine) == before
-    with bootstrap(
-        database_url=new_url,
-        clock=clock,
-        mail_transport=mail,
-        payment_gateway=FakePaymentGateway(),
-        secret_key=SECRET,
-        environ={},
-    ) as again:
-        assert again.dossiers.get(account.id, submitted.id).code == submitted.code
+        code = portal.dossiers.get(account_id, dossier_id).code
+    with portal_on(new_url) as again:
+        assert again.dossiers.get(account_id, dossier_id).code == code
+
+
+def test_the_rows_of_an_onestop_0_1_database_are_copied_into_new_tables(new_url: str) -> None:
+    with portal_on(new_url) as portal:
+        account_id, dossier_id = submit_one(portal)
+        engine = portal.storage.engine
+        before = every_row(engine)
+        # What 0.1 left: the same tables without the prefix, and no revision.
+        with engine.begin() as connection:
+            for table in metadata.sorted_tables:
+                old = table.name.removeprefix("onestop_")
+                connection.execute(sa.text(f"CREATE TABLE {old} AS SELECT * FROM {table.name}"))
+        metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"DROP TABLE {migrations.VERSION_TABLE}"))
+        assert migrations.status(engine).state is SchemaState.LEGACY
+
+        copied = migrations.adopt_unprefixed(engine)
+
+        assert copied["dossiers"] == 1
+        assert migrations.status(engine).state is SchemaState.CURRENT
+        assert migrations.differences(engine) == []
+        assert every_row(engine) == before
+        assert "dossiers" in table_names(engine)  # left for the operator to drop
+    with portal_on(new_url) as again:
+        assert again.dossiers.get(account_id, dossier_id).code is not None
 
 
 def test_a_revision_runs_without_importing_onestop() -> None:

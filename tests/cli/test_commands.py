@@ -435,3 +435,22 @@ def test_config_check_fails_on_a_database_behind_or_ahead(
     result = run(config, "check")
     assert result.exit_code == 1
     assert "newer onestop" in result.output
+
+
+def test_db_upgrade_refuses_onestop_0_1_then_copies_it_when_asked(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    from onestop.adapters.sql import metadata
+
+    with sqlite3.connect(tmp_path / "portal.db") as connection:
+        for table in metadata.sorted_tables:
+            columns = ", ".join(f"{c.name} TEXT" for c in table.columns)
+            connection.execute(f"CREATE TABLE {table.name.removeprefix('onestop_')} ({columns})")
+        connection.execute("INSERT INTO tokens (token_id, used_at) VALUES ('t1', 'x')")
+    refused = run(db, "upgrade")
+    assert refused.exit_code == 1
+    assert "onestop 0.1" in refused.output and "--from-unprefixed" in refused.output
+    copied = run(db, "upgrade", "--from-unprefixed")
+    assert copied.exit_code == 0, copied.output
+    assert "tokens: 1 row(s) copied to onestop_tokens" in copied.output
+    assert run(db, "check").exit_code == 0

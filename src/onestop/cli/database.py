@@ -27,16 +27,33 @@ def db() -> None:
 @db.command()
 @_URL
 @click.option("--revision", default="heads", show_default=True, help="The revision to upgrade to.")
+@click.option(
+    "--from-unprefixed",
+    is_flag=True,
+    help="Copy the rows of onestop 0.1's tables (no onestop_ prefix) into new tables.",
+)
 @reports_errors
-def upgrade(database_url: str | None, revision: str) -> None:
+def upgrade(database_url: str | None, revision: str, from_unprefixed: bool) -> None:
     """Create the tables of a new database, or upgrade one to this onestop's revision.
 
     Back the database up first: a revision may rewrite tables. A database made before
-    migrations existed is stamped when its tables match exactly.
+    migrations existed is stamped when its tables match exactly; one of onestop 0.1 is
+    refused unless --from-unprefixed copies its rows into new onestop_ tables (the old
+    tables stay, for you to drop once the portal runs).
     """
     from onestop.adapters.sql import migrations
 
     with open_engine(database_url) as engine:
+        if from_unprefixed:
+            copied = migrations.adopt_unprefixed(engine)
+            for table, rows in copied.items():
+                click.echo(f"{table}: {rows} row(s) copied to onestop_{table}")
+            click.echo(
+                f"copied {sum(copied.values())} row(s) into revision "
+                f"{migrations.head_revision()}; the old tables are untouched: drop them "
+                "once the portal runs"
+            )
+            return
         before, after = migrations.upgrade(engine, revision)
         where = engine.url.render_as_string(hide_password=True)
     if before.revision == after.revision:

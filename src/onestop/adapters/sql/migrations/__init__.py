@@ -50,6 +50,7 @@ __all__ = [
     "VERSION_TABLE",
     "SchemaState",
     "SchemaStatus",
+    "adopt_unprefixed",
     "configure_options",
     "differences",
     "downgrade",
@@ -124,8 +125,9 @@ class SchemaStatus:
             )
         return (
             "the database holds tables of onestop 0.1 (dossiers, outbox, ... without the "
-            "onestop_ prefix, and no revision); this onestop does not read them: dump them "
-            "and start from a new database, or keep running onestop 0.1 on it"
+            "onestop_ prefix, and no revision), which this onestop does not read: back it "
+            "up, then onestop db upgrade --from-unprefixed copies their rows into new "
+            "onestop_ tables"
         )
 
 
@@ -306,6 +308,40 @@ def upgrade(engine: Engine, revision: str = "heads") -> tuple[SchemaStatus, Sche
             _stamp_if_it_matches(connection, before.head)
         _alembic(command.upgrade, connection, revision)
         return before, _status(connection)
+
+
+def adopt_unprefixed(engine: Engine) -> dict[str, int]:
+    """Create the tables of a onestop 0.1 database anew and copy every row into them.
+
+    Returns the rows copied by table. Runs in one transaction: the new ``onestop_*``
+    tables are made by the migrations, each 0.1 table's rows are copied (the columns both
+    have; a column added since takes its default), and the counts are checked. The 0.1
+    tables are left as they were, for the operator to drop once the portal runs.
+    """
+    with _migrating(engine) as connection:
+        found = _status(connection)
+        if found.state is not SchemaState.LEGACY:
+            raise ConfigurationError(f"no onestop 0.1 tables to copy: {found.advice}")
+        command.upgrade(_config(connection), found.head)
+        inspector = inspect(connection)
+        quote = connection.dialect.identifier_preparer.quote
+        copied: dict[str, int] = {}
+        for table in metadata.sorted_tables:
+            old = table.name.removeprefix(TABLE_PREFIX)
+            if not inspector.has_table(old):
+                continue
+            old_columns = {column["name"] for column in inspector.get_columns(old)}
+            names = ", ".join(quote(c.name) for c in table.columns if c.name in old_columns)
+            connection.execute(
+                text(f"INSERT INTO {quote(table.name)} ({names}) SELECT {names} FROM {quote(old)}")
+            )
+            count = "SELECT COUNT(*) FROM {}"
+            before = connection.execute(text(count.format(quote(old)))).scalar_one()
+            after = connection.execute(text(count.format(quote(table.name)))).scalar_one()
+            if before != after:  # pragma: no cover - an INSERT ... SELECT copies every row
+                raise ConfigurationError(f"copied {after} of the {before} rows of {old}")
+            copied[old] = int(after)
+        return copied
 
 
 def downgrade(engine: Engine, revision: str) -> tuple[SchemaStatus, SchemaStatus]:

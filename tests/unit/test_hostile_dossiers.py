@@ -23,6 +23,7 @@ from onestop.application.dispatcher import MailDispatcher
 from onestop.application.pagination import MAX_PAGE, Page
 from onestop.application.security_log import SECURITY_LOGGER
 from onestop.application.views import ProgressEntry, TrackingView, progress_of, status_label
+from onestop.domain.accounts import Officer, OfficerRole
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Actor, Dossier
@@ -468,6 +469,26 @@ def _draft_with_file(kit: PortalKit) -> tuple[Dossier, str, str]:
     return draft, component, ref.key
 
 
+OFFICER_PASSWORD = "mật khẩu cán bộ 2022"
+
+
+def _administer(method: str, **extra: Any) -> Build:
+    def build(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
+        return getattr(kit.portal.desk, method), {"officer_id": kit.officer().id, **extra}
+
+    return build
+
+
+def _officer_with_login(kit: PortalKit) -> Officer:
+    return kit.portal.desk.register_officer(
+        WARD,
+        "Lê Văn Cường",
+        "cuong@kontum.gov.vn",
+        password=OFFICER_PASSWORD,
+        external_subject="sso|cuong",
+    )
+
+
 def _desk(status: str, method: str, **extra: Any) -> Build:
     def build(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
         dossier, officer = _in_status(kit, status)
@@ -615,6 +636,26 @@ SERVICE_CALLS: dict[str, Build] = {
         {"agency": WARD, "full_name": "Lê Văn Cường", "email": "cuong@kontum.gov.vn"},
     ),
     "desk.get": _desk("awaiting", "get"),
+    "desk.officer": _administer("officer"),
+    "desk.find_officer": lambda k: (k.portal.desk.find_officer, {"email": k.officer().email}),
+    "desk.list_officers": lambda k: (k.portal.desk.list_officers, {"agency": WARD}),
+    "desk.deactivate": _administer("deactivate", by="admin@kontum"),
+    "desk.reactivate": _administer("reactivate", by="admin@kontum"),
+    "desk.change_roles": _administer(
+        "change_roles", roles=frozenset({OfficerRole.RECEPTION}), by="admin@kontum"
+    ),
+    "desk.set_password": _administer("set_password", password=OFFICER_PASSWORD, by="admin"),
+    "desk.link_external_subject": _administer(
+        "link_external_subject", subject="sso|1", by="admin@kontum"
+    ),
+    "desk.log_in": lambda k: (
+        k.portal.desk.log_in,
+        {"email": _officer_with_login(k).email, "password": OFFICER_PASSWORD},
+    ),
+    "desk.log_in_external": lambda k: (
+        k.portal.desk.log_in_external,
+        {"subject": _officer_with_login(k).external_subject},
+    ),
     "desk.queue": lambda k: (
         k.portal.desk.queue,
         {

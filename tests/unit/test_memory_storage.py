@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from onestop.adapters.memory import OPERATIONS, InMemoryStorage, InMemoryUnitOfWork
+from onestop.domain.audit import ADMIN_STREAM, AuditEvent, AuditRecord
 from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Actor
 from onestop.domain.mail import OutboxState
@@ -61,6 +62,10 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "officers.add": lambda uow: uow.officers.add(builders.officer()),
     "officers.get": lambda uow: uow.officers.get("officer-1"),
     "officers.list_by_agency": lambda uow: uow.officers.list_by_agency(AGENCY),
+    "officers.find_by_email": lambda uow: uow.officers.find_by_email("a@kontum.gov.vn"),
+    "officers.find_by_external_subject": lambda uow: uow.officers.find_by_external_subject("s"),
+    "officers.update": lambda uow: uow.officers.update(uow.officers.get("officer-1")),
+    "officers.list_all": lambda uow: uow.officers.list_all(),
     "catalog.put_agency": lambda uow: uow.catalog.put_agency(builders.agency()),
     "catalog.put_field": lambda uow: uow.catalog.put_field(builders.field()),
     "catalog.put_procedure": lambda uow: uow.catalog.put_procedure(builders.procedure()),
@@ -91,6 +96,12 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "codes.next": lambda uow: uow.codes.next(AGENCY, DAY, maximum=9999),
     "codes.peek": lambda uow: uow.codes.peek(AGENCY, DAY),
     "tokens.consume": lambda uow: uow.tokens.consume("jti", now=T0),
+    "audit.head": lambda uow: uow.audit.head(ADMIN_STREAM),
+    "audit.append": lambda uow: uow.audit.append(
+        AuditRecord.following(None, "s", AuditEvent.of(T0, "operator", "x.done", "s"))
+    ),
+    "audit.list": lambda uow: uow.audit.list(ADMIN_STREAM),
+    "audit.streams": lambda uow: uow.audit.streams(),
     "commit": lambda uow: uow.commit(),
 }
 

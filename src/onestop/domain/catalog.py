@@ -153,6 +153,8 @@ def _count(instance: object, attribute: attrs.Attribute[int], value: int) -> Non
 
 def _media_types(values: Iterable[str]) -> frozenset[str]:
     """Media types compare case-insensitively, so they are kept lowercase."""
+    if values is DEFAULT_MEDIA_TYPES:  # the usual case: already lowercase and bare
+        return values
     if isinstance(values, str | bytes | dict) or not isinstance(values, Iterable):
         raise InvalidCatalog(
             "component.media_types", "must be a set of media types like 'application/pdf'", values

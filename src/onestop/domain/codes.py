@@ -126,7 +126,7 @@ class AgencyCode:
     @classmethod
     def parse(cls, text: str) -> AgencyCode:
         """Read the canonical text ``000.00.03.H34``; InvalidAgencyCode names the bad part."""
-        if not isinstance(text, str) or any(ch.isspace() for ch in text):
+        if not isinstance(text, str) or len(text) > 40 or any(ch.isspace() for ch in text):
             raise errors.InvalidAgencyCode(
                 "agency_code", "must be text like 000.00.03.H34, without spaces", text
             )

@@ -7,12 +7,15 @@ from onestop.domain import events
 from onestop.domain.accounts import (
     DEFAULT_LOCK_FOR,
     DEFAULT_MAX_FAILED_LOGINS,
+    EVERY_ROLE,
     Account,
     AccountKind,
     AccountStatus,
     Applicant,
     Officer,
+    OfficerRole,
 )
+from onestop.domain.audit import AuditEvent, AuditProblem, AuditRecord
 from onestop.domain.calendar import (
     MAX_DAYS_WITHOUT_WORK,
     MAX_WORKING_DAYS,
@@ -101,6 +104,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "DEFAULT_MAX_FAILED_LOGINS",
     "DEFAULT_MEDIA_TYPES",
+    "EVERY_ROLE",
     "MAX_DAYS_WITHOUT_WORK",
     "MAX_QUANTITY",
     "MAX_VND",
@@ -120,6 +124,9 @@ __all__ = [
     "AgencyKind",
     "Applicant",
     "Attachment",
+    "AuditEvent",
+    "AuditProblem",
+    "AuditRecord",
     "CodeScheme",
     "Component",
     "Decision",
@@ -135,6 +142,7 @@ __all__ = [
     "HistoryEntry",
     "MailMessage",
     "Officer",
+    "OfficerRole",
     "OutboxEntry",
     "OutboxState",
     "Payment",

@@ -129,7 +129,7 @@ def test_duplicate_code_through_update_names_the_rule(storage: SqlStorage) -> No
         loaded.submit(code=taken.code, now=builders.T0)
         with pytest.raises(DuplicateError) as caught:
             uow.dossiers.update(loaded)
-        assert caught.value.what == "dossier.code"
+        assert caught.value.field == "dossier.code"
         # Raised from the driver's own error (sqlite3 or psycopg), kept as the cause.
         assert type(caught.value.__cause__).__name__ in ("IntegrityError", "UniqueViolation")
 

@@ -7,8 +7,9 @@ Each :class:`InMemoryUnitOfWork` is a transaction with read-committed isolation:
   all at once, under the lock, after checking versions (:class:`ConcurrentUpdate`, the
   first committer wins) and unique rules (:class:`DuplicateError`). A rollback, leaving the
   ``with`` block without committing, or an exception leaves no trace.
-* **Copies, not references.** Stored records are deep copies without pending domain events;
-  every read returns a fresh copy, so changing a returned object changes nothing until it
+* **Copies, not references.** Stored records are shallow clones without pending domain
+  events, sharing their immutable values (a procedure is kept once, not once per dossier);
+  every read returns a fresh clone, so changing a returned object changes nothing until it
   is passed to ``update`` and committed. A unit of work sees its own staged writes.
 * **Session semantics.** ``commit()`` and ``rollback()`` end the current transaction and
   the unit of work may go on with a new one inside the same ``with`` block. A unit of work
@@ -163,12 +164,49 @@ _SeqKey = tuple[AgencyCode, dt.date]
 
 
 def _entity_copy(record: _T) -> _T:
-    """A deep copy without pending domain events: a stored or loaded record has none."""
-    duplicate = copy.deepcopy(record)
-    pull_events: Callable[[], object] | None = getattr(duplicate, "pull_events", None)
-    if pull_events is not None:
-        pull_events()
-    return duplicate
+    """A shallow clone without pending domain events: a stored or loaded record has none.
+
+    An entity's values are immutable (frozen attrs values, tuples, frozensets, enums, dates),
+    so the clone shares them: a procedure is held once, however many dossiers name it.
+    Only the entity itself, whose attributes may be reassigned, is new; the event buffer is
+    a fresh empty list, and any other mutable container a caller put in is copied.
+    """
+    cls = type(record)
+    clone = _CLONERS.get(cls)
+    if clone is None:
+        clone = _CLONERS[cls] = _cloner(cls)
+    return cast(_T, clone(record))
+
+
+_CLONERS: Final[dict[type[Any], Callable[[Any], Any]]] = {}
+_MUTABLE: Final = frozenset({list, dict, set})
+
+
+def _cloner(cls: type[Any]) -> Callable[[Any], Any]:
+    """A function cloning ``cls`` field by field, written out once: 5-8x a generic loop.
+
+    Values are assigned through the slots' descriptors, bypassing validators and
+    ``__init__`` as a copy should (the record was valid when it was made).
+    """
+    namespace: dict[str, Any] = {
+        "_new": object.__new__,
+        "_cls": cls,
+        "_copy": copy.copy,
+        "_MUTABLE": _MUTABLE,
+    }
+    lines = ["def clone(record):", "    duplicate = _new(_cls)"]
+    for i, attribute in enumerate(attrs.fields(cls)):
+        namespace[f"_set{i}"] = getattr(cls, attribute.name).__set__
+        if attribute.name == "_events":
+            lines.append(f"    _set{i}(duplicate, [])")
+        else:
+            lines.append(f"    value = record.{attribute.name}")
+            lines.append(
+                f"    _set{i}(duplicate, _copy(value) if value.__class__ in _MUTABLE else value)"
+            )
+    lines.append("    return duplicate")
+    exec("\n".join(lines), namespace)  # the text holds attrs field names only, never input
+    return cast(Callable[[Any], Any], namespace["clone"])
 
 
 def _same(record: _T) -> _T:

@@ -60,6 +60,7 @@ from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment
 from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
     AccountNotFound,
     AgencyNotFound,
@@ -87,6 +88,7 @@ from onestop.ports.storage import (
     MailOutbox,
     OfficerRepository,
     PaymentRepository,
+    SyncOutbox,
     TokenLedger,
 )
 
@@ -136,6 +138,13 @@ OPERATIONS: Final = frozenset(
         "outbox.claim_due",
         "outbox.update",
         "outbox.list",
+        "sync.add",
+        "sync.get",
+        "sync.last_for",
+        "sync.claim_due",
+        "sync.update",
+        "sync.list",
+        "sync.sent_dossier_ids",
         "codes.next",
         "codes.peek",
         "tokens.consume",
@@ -299,6 +308,13 @@ _PAYMENTS: Final = _Spec[Payment](
 _OUTBOX: Final = _Spec[OutboxEntry](
     "outbox_entry", key=lambda e: e.id, not_found=NotFound, mode="update"
 )
+_SYNC: Final = _Spec[SyncEntry](
+    "sync_entry",
+    key=lambda e: e.id,
+    not_found=NotFound,
+    mode="update",
+    uniques=(_Unique("sync_entry.sequence", lambda e: (e.dossier_id, e.sequence)),),
+)
 _TOKENS: Final = _Spec[_ConsumedToken](
     "token", key=lambda t: t.token_id, not_found=NotFound, mode="insert", copy=_same
 )
@@ -322,6 +338,7 @@ _SPECS: Final[dict[str, _Spec[Any]]] = {
         _DOSSIERS,
         _PAYMENTS,
         _OUTBOX,
+        _SYNC,
         _TOKENS,
         _AUDIT,
     )
@@ -501,6 +518,7 @@ class InMemoryUnitOfWork:
     dossiers: DossierRepository
     payments: PaymentRepository
     outbox: MailOutbox
+    sync: SyncOutbox
     codes: CodeSequence
     tokens: TokenLedger
     audit: AuditTrail
@@ -516,6 +534,7 @@ class InMemoryUnitOfWork:
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
         self.outbox = _Outbox(self)
+        self.sync = _Sync(self)
         self.codes = _Codes(self)
         self.tokens = _Tokens(self)
         self.audit = _Audit(self)
@@ -801,6 +820,39 @@ class InMemoryUnitOfWork:
                 claimed.append(mine)
         return claimed
 
+    def _claim_sync(
+        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> list[SyncEntry]:
+        self._begin("sync.claim_due")
+        require_aware(now, "now")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
+        if lease <= dt.timedelta(0):
+            raise InvalidInput("lease", "must be a positive duration", lease)
+        storage = self._storage
+        claimed: list[SyncEntry] = []
+        with storage._lock:
+            # Each dossier's first entry not sent: the only one of that dossier that may go.
+            heads: dict[str, SyncEntry] = {}
+            for e in sorted(self._visible_rows(_SYNC), key=lambda e: (e.dossier_id, e.sequence)):
+                if e.state is not SyncState.SENT:
+                    heads.setdefault(e.dossier_id, e)
+            candidates = sorted(
+                (
+                    e
+                    for e in heads.values()
+                    if storage._outbox_locks.get(("sync", e.id), self) is self and e.is_due(now)
+                ),
+                key=lambda e: (e.created_at, e.id),
+            )
+            for entry in candidates[:limit]:
+                storage._outbox_locks[("sync", entry.id)] = self
+                mine = _SYNC.copy(entry)
+                mine.claim(worker, now=now, lease=lease)
+                self._update("sync.claim_due", _SYNC, mine)
+                claimed.append(_SYNC.copy(mine))
+        return claimed
+
     def _lock_outbox_entry(self, entry_id: str) -> None:
         with self._storage._lock:
             self._storage._outbox_locks.setdefault(entry_id, self)
@@ -1069,6 +1121,59 @@ class _Outbox(_Repository):
         return self._uow._list(
             "outbox.list", _OUTBOX, lambda e: state is None or e.state is state, _oldest_first
         )
+
+
+class _Sync(_Repository):
+    def add(self, entry: SyncEntry) -> None:
+        """Queue an entry; a taken id or (dossier, sequence) raises DuplicateError."""
+        if not isinstance(entry, SyncEntry):
+            raise InvalidInput("entry", "must be a SyncEntry", entry)
+        self._uow._insert("sync.add", _SYNC, entry)
+
+    def get(self, entry_id: str) -> SyncEntry:
+        """The entry, or NotFound."""
+        return self._uow._get("sync.get", _SYNC, entry_id)
+
+    def last_for(self, dossier_id: str) -> SyncEntry | None:
+        """The dossier's entry with the highest sequence, as this unit of work sees it."""
+        found = self._uow._list(
+            "sync.last_for", _SYNC, lambda e: e.dossier_id == dossier_id, lambda e: e.sequence
+        )
+        return found[-1] if found else None
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[SyncEntry]:
+        """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
+        return self._uow._claim_sync(worker, now, lease, limit)
+
+    def update(self, entry: SyncEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("sync.update", _SYNC, entry)
+        with self._uow._storage._lock:
+            self._uow._storage._outbox_locks.setdefault(("sync", entry.id), self._uow)
+
+    def list(
+        self, *, state: SyncState | None = None, dossier_id: str | None = None
+    ) -> Sequence[SyncEntry]:
+        """Entries, optionally in one state and/or of one dossier, oldest first."""
+        return self._uow._list(
+            "sync.list",
+            _SYNC,
+            lambda e: (state is None or e.state is state)
+            and (dossier_id is None or e.dossier_id == dossier_id),
+            lambda e: (e.created_at, e.sequence, e.id),
+        )
+
+    def sent_dossier_ids(self, dossier_ids: Iterable[str]) -> set[str]:
+        """Which of ``dossier_ids`` have an entry the national portal acknowledged."""
+        wanted = set(dossier_ids)
+        self._uow._begin("sync.sent_dossier_ids")
+        return {
+            e.dossier_id
+            for e in self._uow._visible_rows(_SYNC)
+            if e.dossier_id in wanted and e.state is SyncState.SENT
+        }
 
 
 class _Codes(_Repository):

@@ -30,6 +30,7 @@ from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment
 from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry, SyncState
 
 __all__ = [
     "AccountRepository",
@@ -41,6 +42,7 @@ __all__ = [
     "OfficerRepository",
     "PaymentRepository",
     "Storage",
+    "SyncOutbox",
     "TokenLedger",
     "UnitOfWork",
 ]
@@ -197,6 +199,41 @@ class MailOutbox(Protocol):
         """Entries, optionally in one state, oldest first."""
 
 
+class SyncOutbox(Protocol):
+    """What the national portal must learn (:mod:`onestop.domain.sync`), in order per dossier."""
+
+    def add(self, entry: SyncEntry) -> None:
+        """Queue an entry; a taken id, or a (dossier, sequence) taken, raises DuplicateError."""
+
+    def get(self, entry_id: str) -> SyncEntry:
+        """The entry, or NotFound."""
+
+    def last_for(self, dossier_id: str) -> SyncEntry | None:
+        """The dossier's entry with the highest sequence, as this unit of work sees it."""
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[SyncEntry]:
+        """Claim up to ``limit`` due entries for ``worker``, oldest first, one per dossier.
+
+        Only a dossier's first entry that is not sent may be claimed: while it waits (a
+        retry not yet due, a claim that holds, or needs attention) the dossier's later
+        entries wait too, and other dossiers go on. An entry another (uncommitted) unit of
+        work is claiming is skipped, not waited for.
+        """
+
+    def update(self, entry: SyncEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+
+    def list(
+        self, *, state: SyncState | None = None, dossier_id: str | None = None
+    ) -> Sequence[SyncEntry]:
+        """Entries, optionally in one state and/or of one dossier, oldest first."""
+
+    def sent_dossier_ids(self, dossier_ids: Iterable[str]) -> set[str]:
+        """Which of ``dossier_ids`` have at least one entry the national portal acknowledged."""
+
+
 class CodeSequence(Protocol):
     def next(self, agency: AgencyCode, day: dt.date, *, maximum: int) -> int:
         """The next sequence number of ``agency`` on local ``day``, from 1.
@@ -246,6 +283,7 @@ class UnitOfWork(Protocol):
     dossiers: DossierRepository
     payments: PaymentRepository
     outbox: MailOutbox
+    sync: SyncOutbox
     codes: CodeSequence
     tokens: TokenLedger
     audit: AuditTrail

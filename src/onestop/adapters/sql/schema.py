@@ -69,6 +69,7 @@ __all__ = [
     "outbox",
     "payments",
     "procedures",
+    "sync_outbox",
     "tokens",
 ]
 
@@ -297,6 +298,24 @@ outbox: Final = Table(
     Index(None, "state", "created_at"),
 )
 
+sync_outbox: Final = Table(
+    "onestop_sync_outbox",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("dossier_id", _key(), nullable=False),
+    Column("sequence", Integer, nullable=False),
+    Column("state", String(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("next_attempt_at", UtcDateTime(), nullable=True),
+    Column("claimed_until", UtcDateTime(), nullable=True),
+    Column("version", Integer, nullable=False),
+    Column("doc", Text, nullable=False),
+    PrimaryKeyConstraint("id"),
+    UniqueConstraint("dossier_id", "sequence"),
+    CheckConstraint("sequence >= 1", name="sequence_positive"),
+    Index(None, "state", "created_at"),
+)
+
 code_counters: Final = Table(
     "onestop_code_counters",
     metadata,
@@ -359,6 +378,8 @@ CONSTRAINT_RULES: Final = {
     "pk_onestop_payments": "payment.id",
     "uq_onestop_payments_gateway_txn_ref": "payment.txn_ref",
     "pk_onestop_outbox": "outbox_entry.id",
+    "pk_onestop_sync_outbox": "sync_entry.id",
+    "uq_onestop_sync_outbox_dossier_id_sequence": "sync_entry.sequence",
     "pk_onestop_tokens": "token.id",
 }
 

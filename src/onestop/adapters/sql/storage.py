@@ -99,6 +99,7 @@ from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
 from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
     AccountNotFound,
     AgencyNotFound,
@@ -131,6 +132,7 @@ if TYPE_CHECKING:
         OfficerRepository,
         PaymentRepository,
         Storage,
+        SyncOutbox,
         TokenLedger,
         UnitOfWork,
     )
@@ -484,6 +486,20 @@ def _outbox_row(e: OutboxEntry, version: int) -> dict[str, Any]:
     }
 
 
+def _sync_row(e: SyncEntry, version: int) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "dossier_id": e.dossier_id,
+        "sequence": e.sequence,
+        "state": e.state.value,
+        "created_at": e.created_at,
+        "next_attempt_at": e.next_attempt_at,
+        "claimed_until": e.claimed_until,
+        "version": version,
+        "doc": _dumps(_doc(e)),
+    }
+
+
 def _file_rows(dossier_id: str, start: int, items: Iterable[Attachment]) -> list[dict[str, Any]]:
     return [
         {
@@ -615,6 +631,25 @@ _PAYMENTS_OF_DOSSIER: Final = _by(t.payments, "dossier_id").order_by(
 _ENTRY_BY_ID: Final = _by(t.outbox, "id")
 _ALL_ENTRIES: Final = select(t.outbox).order_by(t.outbox.c.created_at, t.outbox.c.id)
 _ENTRIES_IN_STATE: Final = _by(t.outbox, "state").order_by(t.outbox.c.created_at, t.outbox.c.id)
+_SYNC_ORDER: Final = (t.sync_outbox.c.created_at, t.sync_outbox.c.sequence, t.sync_outbox.c.id)
+_SYNC_BY_ID: Final = _by(t.sync_outbox, "id")
+_SYNC_LAST_FOR: Final = (
+    _by(t.sync_outbox, "dossier_id").order_by(t.sync_outbox.c.sequence.desc()).limit(1)
+)
+_SYNC_ALL: Final = select(t.sync_outbox).order_by(*_SYNC_ORDER)
+_SYNC_IN_STATE: Final = _by(t.sync_outbox, "state").order_by(*_SYNC_ORDER)
+_SYNC_OF_DOSSIER: Final = _by(t.sync_outbox, "dossier_id").order_by(*_SYNC_ORDER)
+_SYNC_OF_DOSSIER_IN_STATE: Final = _by(t.sync_outbox, "dossier_id", "state").order_by(
+    *_SYNC_ORDER
+)
+_SYNC_SENT_AMONG: Final = (
+    select(t.sync_outbox.c.dossier_id)
+    .where(
+        t.sync_outbox.c.state == SyncState.SENT.value,
+        t.sync_outbox.c.dossier_id.in_(bindparam("p_ids", expanding=True)),
+    )
+    .distinct()
+)
 _LAST_NUMBER: Final = select(t.code_counters.c.last).where(
     t.code_counters.c.agency == bindparam("p_agency"),
     t.code_counters.c.day == bindparam("p_day"),
@@ -641,7 +676,7 @@ def _update_statement(table: Table, columns: tuple[str, ...]) -> Any:
 
 _VERSION_OF: Final = {
     table.name: select(table.c.version).where(table.c.id == bindparam("p_id"))
-    for table in (t.accounts, t.officers, t.dossiers, t.payments, t.outbox)
+    for table in (t.accounts, t.officers, t.dossiers, t.payments, t.outbox, t.sync_outbox)
 }
 
 
@@ -1046,6 +1081,43 @@ class _Statements:
             claim = claim.with_for_update(skip_locked=True)
         self.claim_due = claim
 
+        # A dossier's entries go one at a time, in sequence: only an entry with no earlier
+        # unsent one of the same dossier may be claimed.
+        sync = t.sync_outbox
+        earlier = sync.alias("earlier")
+        sync_due = or_(
+            and_(
+                sync.c.state == SyncState.PENDING.value,
+                or_(
+                    sync.c.next_attempt_at.is_(None),
+                    sync.c.next_attempt_at <= bindparam("now", type_=t.UtcDateTime()),
+                ),
+            ),
+            and_(
+                sync.c.state == SyncState.CLAIMED.value,
+                sync.c.claimed_until.is_not(None),
+                sync.c.claimed_until <= bindparam("now", type_=t.UtcDateTime()),
+            ),
+        )
+        first_unsent = ~(
+            select(earlier.c.id)
+            .where(
+                earlier.c.dossier_id == sync.c.dossier_id,
+                earlier.c.sequence < sync.c.sequence,
+                earlier.c.state != SyncState.SENT.value,
+            )
+            .exists()
+        )
+        claim_sync = (
+            select(sync)
+            .where(sync_due, first_unsent)
+            .order_by(sync.c.created_at, sync.c.id)
+            .limit(bindparam("limit"))
+        )
+        if dialect == "postgresql":
+            claim_sync = claim_sync.with_for_update(of=sync, skip_locked=True)
+        self.claim_sync = claim_sync
+
 
 # --- unit of work --------------------------------------------------------------------------
 
@@ -1061,6 +1133,7 @@ class SqlUnitOfWork:
     dossiers: DossierRepository
     payments: PaymentRepository
     outbox: MailOutbox
+    sync: SyncOutbox
     codes: CodeSequence
     tokens: TokenLedger
     audit: AuditTrail
@@ -1084,6 +1157,7 @@ class SqlUnitOfWork:
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
         self.outbox = _Outbox(self)
+        self.sync = _Sync(self)
         self.codes = _Codes(self)
         self.tokens = _Tokens(self)
         self.audit = _Audit(self)
@@ -1892,6 +1966,127 @@ class _Outbox(_Repository):
         if state is None:
             return self._uow._all("outbox.list", _ALL_ENTRIES, None, _entry)
         return self._uow._all("outbox.list", _ENTRIES_IN_STATE, {"p_state": state.value}, _entry)
+
+
+def _sync_entry(row: _Row) -> SyncEntry:
+    return _load(SyncEntry, row["doc"], version=row["version"])
+
+
+class _Sync(_Repository):
+    def add(self, entry: SyncEntry) -> None:
+        """Queue an entry; a taken id or (dossier, sequence) raises DuplicateError."""
+        if not isinstance(entry, SyncEntry):
+            raise InvalidInput("entry", "must be a SyncEntry", entry)
+        uow = self._uow
+        connection = uow._write("sync.add")
+        uow._execute(
+            connection,
+            "sync.add",
+            _INSERT[t.sync_outbox.name],
+            _sync_row(entry, entry.version),
+            values={
+                "sync_entry.id": entry.id,
+                "sync_entry.sequence": (entry.dossier_id, entry.sequence),
+            },
+        )
+
+    def get(self, entry_id: str) -> SyncEntry:
+        """The entry, or NotFound."""
+        found = self._uow._one(
+            "sync.get",
+            _SYNC_BY_ID,
+            {"p_id": entry_id},
+            self._uow._loader(t.sync_outbox, _sync_entry),
+        )
+        if found is None:
+            raise NotFound(entry_id)
+        return found
+
+    def last_for(self, dossier_id: str) -> SyncEntry | None:
+        """The dossier's entry with the highest sequence, as this unit of work sees it."""
+        return self._uow._one(
+            "sync.last_for",
+            _SYNC_LAST_FOR,
+            {"p_dossier_id": dossier_id},
+            self._uow._loader(t.sync_outbox, _sync_entry),
+        )
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[SyncEntry]:
+        """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
+        uow = self._uow
+        connection = uow._begin("sync.claim_due")
+        require_aware(now, "now")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
+        if lease <= dt.timedelta(0):
+            raise InvalidInput("lease", "must be a positive duration", lease)
+        uow._start_writing(connection)
+        rows = uow._execute(
+            connection, "sync.claim_due", uow._sql.claim_sync, {"now": now, "limit": limit}
+        ).rows
+        claimed: list[SyncEntry] = []
+        remember = uow._loader(t.sync_outbox, _sync_entry)
+        for row in rows:
+            entry = remember(row)
+            entry.claim(worker, now=now, lease=lease)
+            self._store("sync.claim_due", entry)
+            claimed.append(entry)
+        return claimed
+
+    def _store(self, operation: str, entry: SyncEntry) -> None:
+        self._uow._versioned_update(
+            operation,
+            "sync_entry",
+            t.sync_outbox,
+            entry,
+            _sync_row(entry, entry.version + 1),
+            NotFound,
+        )
+        entry.version += 1
+
+    def update(self, entry: SyncEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._store("sync.update", entry)
+
+    def list(
+        self, *, state: SyncState | None = None, dossier_id: str | None = None
+    ) -> Sequence[SyncEntry]:
+        """Entries, optionally in one state and/or of one dossier, oldest first."""
+        uow = self._uow
+        if state is None and dossier_id is None:
+            return uow._all("sync.list", _SYNC_ALL, None, _sync_entry)
+        if dossier_id is None:
+            assert state is not None
+            return uow._all("sync.list", _SYNC_IN_STATE, {"p_state": state.value}, _sync_entry)
+        if state is None:
+            return uow._all(
+                "sync.list", _SYNC_OF_DOSSIER, {"p_dossier_id": dossier_id}, _sync_entry
+            )
+        return uow._all(
+            "sync.list",
+            _SYNC_OF_DOSSIER_IN_STATE,
+            {"p_dossier_id": dossier_id, "p_state": state.value},
+            _sync_entry,
+        )
+
+    def sent_dossier_ids(self, dossier_ids: Iterable[str]) -> set[str]:
+        """Which of ``dossier_ids`` have an entry the national portal acknowledged."""
+        wanted = sorted(set(dossier_ids))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            found.update(
+                self._uow._all(
+                    "sync.sent_dossier_ids",
+                    _SYNC_SENT_AMONG,
+                    {"p_ids": chunk},
+                    lambda row: str(row["dossier_id"]),
+                    built=True,
+                )
+            )
+        return found
 
 
 class _Codes(_Repository):

@@ -50,6 +50,7 @@ from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.money import FeeItem, FeeKind
 from onestop.domain.payments import Payment, PaymentOutcome, PaymentState
 from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
     AccountNotFound,
     AgencyNotFound,
@@ -140,8 +141,36 @@ def _adding(*records: _Record) -> Callable[[UnitOfWork], None]:
     return write
 
 
-def _ids(records: Sequence[Account | Officer | Dossier | Payment | OutboxEntry]) -> list[str]:
+def _ids(
+    records: Sequence[Account | Officer | Dossier | Payment | OutboxEntry | SyncEntry],
+) -> list[str]:
     return [r.id for r in records]
+
+
+def _sync_entry(entry_id: str, dossier_id: str, sequence: int, *, minutes: int = 0) -> SyncEntry:
+    """A sync entry with a record and two progress rows, every value a string."""
+    code = f"CODE-{dossier_id}"
+    return SyncEntry(
+        id=entry_id,
+        dossier_id=dossier_id,
+        dossier_code=code,
+        sequence=sequence,
+        created_at=builders.T0 + dt.timedelta(minutes=minutes),
+        record={"MaHoSo": code, "TrangThaiHoSo": "2", "DanhSachLePhi": [{"Gia": "15000"}]},
+        progress=(
+            {"MaHoSo": code, "NoiDungXuLy": "Tiếp nhận", "TrangThai": "2"},
+            {"MaHoSo": code, "NoiDungXuLy": f"bước {sequence}", "TrangThai": "4"},
+        ),
+        history_upto=2 * sequence,
+    )
+
+
+def _adding_sync(*entries: SyncEntry) -> Callable[[UnitOfWork], None]:
+    def add(uow: UnitOfWork) -> None:
+        for entry in entries:
+            uow.sync.add(entry)
+
+    return add
 
 
 def _submitted(
@@ -1247,6 +1276,116 @@ class StorageContract:
             assert entry.claimed_by == owner[entry.id]
 
     # --- code sequences ------------------------------------------------------------------
+
+    # --- sync outbox (national portal) --------------------------------------------------
+
+    def test_sync_round_trip_and_duplicates(self, storage: Storage) -> None:
+        entry = _sync_entry("s-1", "d-1", 1)
+        _commit(storage, lambda uow: uow.sync.add(entry))
+        loaded = _in_unit(storage, lambda uow: uow.sync.get("s-1"))
+        assert_same_fields(loaded, entry)
+        assert loaded.record == entry.record
+        assert loaded.progress == entry.progress
+        with storage.unit_of_work() as uow, pytest.raises(NotFound):
+            uow.sync.get("s-missing")
+        _refused(storage, DuplicateError, lambda uow: uow.sync.add(_sync_entry("s-1", "d-9", 1)))
+        caught = _refused(
+            storage, DuplicateError, lambda uow: uow.sync.add(_sync_entry("s-2", "d-1", 1))
+        )
+        assert getattr(caught.value, "field", None) == "sync_entry.sequence"
+
+    def test_sync_last_for_and_list(self, storage: Storage) -> None:
+        _commit(
+            storage,
+            _adding_sync(
+                _sync_entry("a-1", "d-a", 1, minutes=0),
+                _sync_entry("b-1", "d-b", 1, minutes=1),
+                _sync_entry("a-2", "d-a", 2, minutes=2),
+            ),
+        )
+        with storage.unit_of_work() as uow:
+            last = uow.sync.last_for("d-a")
+            assert last is not None
+            assert last.id == "a-2"
+            assert uow.sync.last_for("d-none") is None
+            assert _ids(uow.sync.list()) == ["a-1", "b-1", "a-2"]
+            assert _ids(uow.sync.list(dossier_id="d-a")) == ["a-1", "a-2"]
+            assert _ids(uow.sync.list(state=SyncState.SENT)) == []
+            assert uow.sync.sent_dossier_ids(["d-a", "d-b"]) == set()
+
+    def test_sync_claims_one_entry_per_dossier_in_sequence(self, storage: Storage) -> None:
+        _commit(
+            storage,
+            _adding_sync(
+                _sync_entry("a-1", "d-a", 1, minutes=0),
+                _sync_entry("a-2", "d-a", 2, minutes=1),
+                _sync_entry("b-1", "d-b", 1, minutes=2),
+            ),
+        )
+        now = builders.T0 + dt.timedelta(hours=1)
+        with storage.unit_of_work() as uow:
+            claimed = uow.sync.claim_due(worker="w", now=now, lease=LEASE, limit=10)
+            uow.commit()
+        assert _ids(claimed) == ["a-1", "b-1"]
+        assert all(e.state is SyncState.CLAIMED and e.attempts == 1 for e in claimed)
+        with storage.unit_of_work() as uow:
+            # a-1's claim holds: a-2 must wait behind it.
+            assert list(uow.sync.claim_due(worker="v", now=now, lease=LEASE, limit=10)) == []
+            first = uow.sync.get("a-1")
+            first.mark_sent(now=now)
+            uow.sync.update(first)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert _ids(uow.sync.claim_due(worker="v", now=now, lease=LEASE, limit=10)) == ["a-2"]
+            assert uow.sync.sent_dossier_ids(["d-a", "d-b"]) == {"d-a"}
+
+    def test_sync_waiting_or_stuck_entry_holds_back_its_dossier_only(
+        self, storage: Storage
+    ) -> None:
+        _commit(
+            storage,
+            _adding_sync(
+                _sync_entry("a-1", "d-a", 1, minutes=0),
+                _sync_entry("a-2", "d-a", 2, minutes=1),
+                _sync_entry("b-1", "d-b", 1, minutes=2),
+                _sync_entry("b-2", "d-b", 2, minutes=3),
+            ),
+        )
+        now = builders.T0 + dt.timedelta(hours=1)
+        with storage.unit_of_work() as uow:
+            a1, b1 = uow.sync.claim_due(worker="w", now=now, lease=LEASE, limit=10)
+            a1.mark_retry(error="500", next_attempt_at=now + dt.timedelta(hours=1))
+            b1.give_up(error="refused")
+            uow.sync.update(a1)
+            uow.sync.update(b1)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert list(uow.sync.claim_due(worker="w", now=now, lease=LEASE, limit=10)) == []
+            assert _ids(uow.sync.list(state=SyncState.NEEDS_ATTENTION)) == ["b-1"]
+        later = now + dt.timedelta(hours=2)
+        with storage.unit_of_work() as uow:
+            assert _ids(uow.sync.claim_due(worker="w", now=later, lease=LEASE, limit=10)) == ["a-1"]
+            stuck = uow.sync.get("b-1")
+            stuck.retry(now=later)
+            uow.sync.update(stuck)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            assert _ids(uow.sync.claim_due(worker="w", now=later, lease=LEASE, limit=10)) == ["b-1"]
+
+    def test_sync_lapsed_claim_is_claimed_again_and_rollback_keeps_nothing(
+        self, storage: Storage
+    ) -> None:
+        _commit(storage, _adding_sync(_sync_entry("a-1", "d-a", 1)))
+        now = builders.T0 + dt.timedelta(hours=1)
+        with storage.unit_of_work() as uow:
+            assert len(uow.sync.claim_due(worker="w", now=now, lease=LEASE, limit=5)) == 1
+        assert _in_unit(storage, lambda uow: uow.sync.get("a-1")).state is SyncState.PENDING
+        with storage.unit_of_work() as uow:
+            uow.sync.claim_due(worker="dead", now=now, lease=LEASE, limit=5)
+            uow.commit()
+        with storage.unit_of_work() as uow:
+            again = uow.sync.claim_due(worker="w", now=now + LEASE, lease=LEASE, limit=5)
+            assert [(e.id, e.claimed_by, e.attempts) for e in again] == [("a-1", "w", 2)]
 
     def test_code_sequence_counts_per_agency_and_day(self, storage: Storage) -> None:
         next_day = DAY + dt.timedelta(days=1)

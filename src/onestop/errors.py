@@ -60,6 +60,9 @@ Hierarchy::
     │   ├── MailPermanentFailure             not worth a retry (5xx, bad address)
     │   └── TemplateError                    a placeholder missing or unknown
     ├── FileStoreError
+    ├── NationalPortalError                  the national public service portal (sync)
+    │   ├── NationalPortalUnavailable        no answer (refused, dropped, timeout, 5xx): retry
+    │   └── NationalPortalRejected           an answer with an error_code other than 0
     └── ConfigurationError                   bad settings (URL, secret, scheme)
 """
 
@@ -127,6 +130,9 @@ __all__ = [
     "MailTemporaryFailure",
     "MissingComponents",
     "NaiveDatetime",
+    "NationalPortalError",
+    "NationalPortalRejected",
+    "NationalPortalUnavailable",
     "NotFound",
     "OfficerNotFound",
     "OnestopError",
@@ -736,6 +742,50 @@ class FileStoreError(OnestopError):
 
     code = "file.store_failed"
     http_status = 503
+
+
+class NationalPortalError(OnestopError):
+    """Sending to the national public service portal failed."""
+
+    code = "national.failed"
+    http_status = 502
+
+
+class NationalPortalUnavailable(NationalPortalError):
+    """No answer from the national portal (refused, dropped, timed out, a 5xx): retried later."""
+
+    code = "national.unavailable"
+    http_status = 503
+
+
+class NationalPortalRejected(NationalPortalError):
+    """The national portal answered with an error (``error_code`` other than 0).
+
+    ``error_code`` and ``portal_message`` are what it said; an insert of a dossier it already
+    holds says "đã tồn tại" (:attr:`already_exists`).
+    """
+
+    code = "national.rejected"
+    http_status = 502
+
+    def __init__(self, error_code: str, portal_message: str, service: str = "") -> None:
+        self.error_code = str(error_code)
+        self.portal_message = str(portal_message)
+        self.service = str(service)
+        where = f"{service}: " if service else ""
+        super().__init__(
+            f"{where}the national portal refused the request "
+            f"(error_code {show_value(self.error_code)}: {show_value(self.portal_message, 300)})"
+        )
+
+    @property
+    def already_exists(self) -> bool:
+        """True when the portal says it already holds the dossier ("đã tồn tại")."""
+        return "đã tồn tại" in self.portal_message.casefold()
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"service": self.service, "error_code": self.error_code}
 
 
 class ConfigurationError(OnestopError, ValueError):

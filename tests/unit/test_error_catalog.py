@@ -76,6 +76,9 @@ SAMPLES: dict[type[OnestopError], OnestopError] = {
     errors.DuplicateError: errors.DuplicateError("account.email", "a@example.vn"),
     errors.ConcurrentUpdate: errors.ConcurrentUpdate("dossier", "d-1"),
     errors.PaymentAmountMismatch: errors.PaymentAmountMismatch(150_000, 15_000),
+    errors.NationalPortalRejected: errors.NationalPortalRejected(
+        "-1", "Hồ sơ 000.00.03.H34-260302-0001 đã tồn tại", "DongBoHoSoMC"
+    ),
 }
 
 

@@ -101,6 +101,9 @@ class AuditEvent:
     @classmethod
     def from_history(cls, dossier_id: str, entry: HistoryEntry) -> AuditEvent:
         """The event one step of a dossier's progress history is recorded as."""
+        require_text(dossier_id, "dossier_id")
+        if not isinstance(entry, HistoryEntry):
+            raise InvalidInput("entry", "must be a HistoryEntry of the dossier", entry)
         return cls.of(
             entry.at,
             f"{entry.actor.kind.value}:{entry.actor.id}",
@@ -145,6 +148,11 @@ class AuditRecord:
     @classmethod
     def following(cls, previous: AuditRecord | None, stream: str, event: AuditEvent) -> AuditRecord:
         """The record of ``event`` chained after ``previous`` (None: the stream's first)."""
+        if previous is not None and not isinstance(previous, AuditRecord):
+            raise InvalidInput("previous", "must be an AuditRecord or None", previous)
+        require_text(stream, "stream")
+        if not isinstance(event, AuditEvent):
+            raise InvalidInput("event", "must be an AuditEvent", event)
         if previous is not None and previous.stream != stream:
             raise InvalidInput("previous", "must be a record of the same stream", previous.stream)
         position = 1 if previous is None else previous.position + 1

@@ -36,6 +36,9 @@ from tests.fuzz.harness import Call, arguments_for, call_safely
 from tests.strategies.hostile import hostile_texts, hostile_values
 from tests.unit.conftest import make_kit
 
+# Deprecated entry points are fuzzed too, on purpose: their warnings are expected here.
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
 EXAMPLES = int(os.environ.get("ONESTOP_FUZZ_EXAMPLES", "150"))
 
 _AWARE = st.datetimes(

@@ -18,6 +18,7 @@ from onestop.domain.audit import ADMIN_STREAM, AuditEvent, AuditRecord
 from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Actor
 from onestop.domain.mail import OutboxState
+from onestop.domain.search import SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     ConcurrentUpdate,
@@ -75,6 +76,7 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "catalog.list_agencies": lambda uow: uow.catalog.list_agencies(),
     "catalog.list_fields": lambda uow: uow.catalog.list_fields(),
     "catalog.list_procedures": lambda uow: uow.catalog.list_procedures(),
+    "catalog.search": lambda uow: uow.catalog.search(SearchPlan.of("dang ky")),
     "dossiers.add": lambda uow: uow.dossiers.add(builders.draft_dossier()),
     "dossiers.get": lambda uow: uow.dossiers.get("dossier-1"),
     "dossiers.get_by_code": lambda uow: uow.dossiers.get_by_code(builders.dossier_code(1)),

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any, Final, Generic, Literal, Protocol, Self, 
 
 import attrs
 
+from onestop.adapters._search_index import SearchIndex
 from onestop.domain.accounts import Account, Officer
 from onestop.domain.audit import AuditRecord, dossier_stream, history_records
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -59,6 +60,7 @@ from onestop.domain.codes import AgencyCode, DossierCode, require_aware
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment
+from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
@@ -120,6 +122,7 @@ OPERATIONS: Final = frozenset(
         "catalog.list_agencies",
         "catalog.list_fields",
         "catalog.list_procedures",
+        "catalog.search",
         "dossiers.add",
         "dossiers.get",
         "dossiers.get_by_code",
@@ -423,6 +426,9 @@ class InMemoryStorage:
         self._token_released = threading.Condition(self._lock)
         # The highest committed position of each audit stream: where ``head`` starts probing.
         self._audit_heads: dict[str, int] = {}
+        # Built from the committed catalog when first searched; kept up to date by commits
+        # of procedures, dropped by commits of agencies or fields (their names are searched).
+        self._search_index: SearchIndex | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
@@ -470,6 +476,38 @@ class InMemoryStorage:
                 if position > self._audit_heads.get(stream, 0):
                     self._audit_heads[stream] = position
             self._sequences.update(sequences)
+            self._update_search_index(staged)
+
+    def _update_search_index(self, staged: _Staged) -> None:
+        index = self._search_index
+        if index is None:
+            return
+        if staged.get(_AGENCIES.name) or staged.get(_FIELDS.name):
+            self._search_index = None
+            return
+        agencies, fields = self._tables[_AGENCIES.name].rows, self._tables[_FIELDS.name].rows
+        for code, write in staged.get(_PROCEDURES.name, {}).items():
+            if write.row is None:
+                index.remove(cast(str, code))
+                continue
+            procedure: Procedure = write.row
+            field, agency = fields.get(procedure.field), agencies.get(procedure.agency)
+            index.put(
+                procedure,
+                field_name="" if field is None else field.name,
+                agency_name="" if agency is None else agency.name,
+            )
+
+    def _committed_search_index(self) -> SearchIndex:
+        """The index of the committed catalog; call with the lock held."""
+        if self._search_index is None:
+            tables = self._tables
+            self._search_index = SearchIndex.of(
+                tables[_PROCEDURES.name].rows.values(),
+                tables[_AGENCIES.name].rows.values(),
+                tables[_FIELDS.name].rows.values(),
+            )
+        return self._search_index
 
     @staticmethod
     def _check_writes(table: _Table, writes: dict[Hashable, _Write]) -> None:
@@ -970,6 +1008,24 @@ class _Catalog(_Repository):
             return (agency is None or p.agency == agency) and (field is None or p.field == field)
 
         return self._uow._list("catalog.list_procedures", _PROCEDURES, keep, lambda p: p.code)
+
+    def search(
+        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+    ) -> SearchHits:
+        """Candidates from the inverted index (a scan if this unit of work changed the catalog)."""
+        uow = self._uow
+        uow._begin("catalog.search")
+        staged = uow._staged
+        if any(staged.get(spec.name) for spec in (_AGENCIES, _FIELDS, _PROCEDURES)):
+            index = SearchIndex.of(
+                uow._visible_rows(_PROCEDURES),
+                uow._visible_rows(_AGENCIES),
+                uow._visible_rows(_FIELDS),
+            )
+            return index.search(plan, agency=agency, field=field)
+        storage = uow._storage
+        with storage._lock:
+            return storage._committed_search_index().search(plan, agency=agency, field=field)
 
 
 def _everything(_: object) -> bool:

@@ -1,18 +1,21 @@
 """Catalog use cases: browse agencies and fields, search procedures, load a catalog file.
 
 Search ignores Vietnamese diacritics and case ("dang ky kinh doanh" finds "Đăng ký kinh
-doanh hộ kinh doanh"), orders by procedure code and comes a page at a time. A catalog file
-is JSON ``{"agencies": [...], "fields": [...], "procedures": [...]}`` read through the
-library's one converter; a bad file is refused as a whole, with every problem named by its
-JSON path (``procedures[2].working_days: ...``).
+doanh hộ kinh doanh"), knows everyday names and abbreviations ("cccd", "sổ đỏ"), ranks
+the procedure people mean first (:mod:`onestop.domain.search`), a page at a time. A
+catalog file is JSON ``{"agencies": [...], "fields": [...], "procedures": [...]}`` read
+through the library's one converter; a bad file is refused as a whole, with every problem
+named by its JSON path (``procedures[2].working_days: ...``).
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
+import importlib.resources
 import json
 import os
+import re
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -29,11 +32,12 @@ from onestop.application.context import AppContext
 from onestop.application.pagination import Page, check_page
 from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode
-from onestop.errors import InvalidCatalog, InvalidInput, show_value
+from onestop.domain.search import SearchPlan, Synonyms, rank
+from onestop.errors import InvalidCatalog, InvalidInput, ProcedureNotFound, show_value
 from onestop.ports.storage import UnitOfWork
 from onestop.serialization import converter, parse_json
 
-__all__ = ["CatalogLoadReport", "CatalogService"]
+__all__ = ["CatalogLoadReport", "CatalogService", "shipped_synonyms"]
 
 # A file with thousands of broken entries should still give a message one can read.
 _MAX_PROBLEMS_SHOWN = 50
@@ -100,6 +104,20 @@ class CatalogService:
 
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
+        self._synonyms = shipped_synonyms()
+
+    def extend_synonyms(self, path: str | os.PathLike[str]) -> None:
+        """Add the synonym rules of a host's file (UTF-8) to those search uses.
+
+        One rule a line: ``typed phrase = catalogue phrase | another`` or ``! filler, words``
+        (see :class:`onestop.domain.search.Synonyms`). InvalidInput names the line at fault;
+        InvalidInput too for a file that cannot be read.
+        """
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError, ValueError) as e:
+            raise InvalidInput("synonyms", f"cannot be read: {e}", str(path)) from e
+        self._synonyms = self._synonyms.merged(Synonyms.parse(text, source=str(path)))
 
     # --- browsing -------------------------------------------------------------------------
 
@@ -136,12 +154,16 @@ class CatalogService:
         page: int = 1,
         page_size: int | None = None,
     ) -> Page[Procedure]:
-        """Procedures whose name or code holds every word of ``query``, diacritics ignored.
+        """Procedures for ``query`` as people type it, the one they most likely mean first.
 
-        Optionally of one agency and/or field (AgencyNotFound / FieldNotFound if unknown);
-        ordered by code; ``page`` from 1, ``page_size`` up to ``Settings.max_page_size``
-        (``Settings.page_size`` if None). InvalidInput names ``query``, ``page`` or
-        ``page_size``.
+        Words match whole words of the name (the last word also as the start of one, while
+        it is typed), with or without diacritics; synonyms and abbreviations count; the
+        field's and agency's names count less; a procedure code finds that procedure first.
+        Procedures having every word come first, else those having the most. Empty query:
+        every procedure, by code. Optionally of one agency and/or field (AgencyNotFound /
+        FieldNotFound if unknown); ``page`` from 1, ``page_size`` up to
+        ``Settings.max_page_size`` (``Settings.page_size`` if None). InvalidInput names
+        ``query``, ``page`` or ``page_size``.
         """
         if not isinstance(query, str):
             raise InvalidInput("query", "must be text", query)
@@ -158,16 +180,22 @@ class CatalogService:
             page, page_size, default=settings.page_size, maximum=settings.max_page_size
         )
         code = None if agency is None else _agency_code(agency)
+        plan = SearchPlan.of(query, self._synonyms)
         with self._ctx.storage.unit_of_work() as uow:
             if code is not None:
                 uow.catalog.get_agency(code)
             if field is not None:
                 uow.catalog.get_field(field)
-            candidates = uow.catalog.list_procedures(agency=code, field=field)
-        # A catalog holds hundreds to a few thousand procedures: folding them in memory
-        # keeps search identical on every storage, whatever its collation.
-        found = sorted((p for p in candidates if p.matches(query)), key=lambda p: p.code)
-        return Page.of(found, page=page, page_size=size)
+            if not plan.terms:
+                everything = uow.catalog.list_procedures(agency=code, field=field)
+                return Page.of(everything, page=page, page_size=size)
+            ranked = rank(plan, uow.catalog.search(plan, agency=code, field=field))
+            exact = _by_code(uow, query.strip(), code, field)
+            if exact is not None:
+                ranked = [exact, *(c for c in ranked if c != exact)]
+            start = (page - 1) * size
+            items = tuple(uow.catalog.get_procedure(c) for c in ranked[start : start + size])
+        return Page(items=items, page=page, page_size=size, total=len(ranked))
 
     # --- editing --------------------------------------------------------------------------
 
@@ -275,6 +303,36 @@ class CatalogService:
 
 
 # --- reading a catalog file ----------------------------------------------------------------
+
+
+def shipped_synonyms() -> Synonyms:
+    """The synonym and abbreviation table the library ships (``domain/synonyms-vi.txt``)."""
+    global _shipped
+    if _shipped is None:
+        text = importlib.resources.files("onestop.domain").joinpath("synonyms-vi.txt")
+        _shipped = Synonyms.parse(text.read_text(encoding="utf-8"), source="synonyms-vi.txt")
+    return _shipped
+
+
+_shipped: Synonyms | None = None
+_PROCEDURE_CODE = re.compile(r"[0-9]+\.[0-9]{6}")
+
+
+def _by_code(
+    uow: UnitOfWork, text: str, agency: AgencyCode | None, field: str | None
+) -> str | None:
+    """The code ``text`` is, if a procedure of the scope has it."""
+    if not _PROCEDURE_CODE.fullmatch(text):
+        return None
+    try:
+        procedure = uow.catalog.get_procedure(text)
+    except ProcedureNotFound:
+        return None
+    if (agency is not None and procedure.agency != agency) or (
+        field is not None and procedure.field != field
+    ):
+        return None
+    return procedure.code
 
 
 def _agency_code(agency: AgencyCode | str) -> AgencyCode:

@@ -29,6 +29,7 @@ from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment
+from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
 
@@ -117,6 +118,16 @@ class CatalogRepository(Protocol):
         self, *, agency: AgencyCode | None = None, field: str | None = None
     ) -> Sequence[Procedure]:
         """Procedures, optionally of one agency and/or field, ordered by code."""
+
+    def search(
+        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+    ) -> SearchHits:
+        """Candidates for ``plan`` among the procedures of the scope (agency and/or field).
+
+        Every procedure with the highest coverage of the plan's required terms (all of them
+        if any procedure has them), the scope's size, and how many procedures of the scope
+        have each of ``plan.wanted()``: what :func:`onestop.domain.search.rank` orders.
+        """
 
 
 class DossierRepository(Protocol):

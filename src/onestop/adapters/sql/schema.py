@@ -183,6 +183,8 @@ procedures: Final = Table(
     Column("field", _key(), nullable=False),
     Column("name", Text, nullable=False),
     Column("doc", Text, nullable=False),
+    # The folded words search compares: SearchDocument.text (name | field and agency names).
+    Column("search_text", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("code"),
     Index(None, "agency", "field"),
 )

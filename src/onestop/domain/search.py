@@ -1,0 +1,399 @@
+"""Catalog search: fold, split into words, read synonyms, rank. Every adapter uses this module.
+
+DOMAIN.md section 1: people type "dang ky khai sinh", "đăng kí khai sinh", "cccd" or "làm hộ
+chiếu" and expect the procedure they mean first. So:
+
+* **Folding, once.** :func:`search_words` folds text (lower case, no diacritics, đ as d, y as
+  i, so kí and ký are one word) and splits it into words; a procedure's words are folded
+  when it is stored (:class:`SearchDocument`), a query's when it is asked.
+* **Whole words; the last one as typed.** A query word matches a whole word of the
+  procedure ("tu" does not match "tuyen"); only the last word, while it is being typed (no
+  space after it), matches the beginning of a word.
+* **Synonyms and everyday names** (:class:`Synonyms`): "cccd" also reads as "căn cước",
+  "sổ đỏ" as "giấy chứng nhận quyền sử dụng đất"; filler words ("làm", "thủ tục", "xin")
+  count when present and are never required. The library ships a table; a host extends it.
+* **Ranking** (:func:`rank`): first the procedures that have every word the query needs
+  (else those that have the most of them: partial matches rather than nothing), then by a
+  BM25 score over the name, with the field's and agency's names counting less, a bonus for
+  query words that stand next to each other in the name as in the query, and a small
+  penalty for each word of the name the query did not ask for, so that the general
+  procedure comes before its special cases. Ties go by code.
+
+Adapters only choose candidates (:class:`SearchHits`): every procedure of the top tier (all
+required words, else the most) in the scope, with the scope's size and each query word's
+document frequency. Ranking is then the same function everywhere, so every adapter returns
+the same order as :func:`reference_hits` scanning every procedure.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Mapping, Set
+from typing import Final, TypeVar, cast
+
+import attrs
+
+from onestop.domain.catalog import Procedure, fold_diacritics
+from onestop.errors import InvalidInput
+
+__all__ = [
+    "SearchDocument",
+    "SearchHits",
+    "SearchPlan",
+    "Synonyms",
+    "Term",
+    "rank",
+    "reference_hits",
+    "search_words",
+    "top_tier",
+]
+
+_WORD: Final = re.compile(r"[a-z0-9]+")
+
+#: BM25's term-frequency saturation and length normalisation.
+K1: Final = 1.2
+B: Final = 0.75
+#: The name length BM25 normalises against: fixed, so that no adapter needs catalog-wide
+#: statistics beyond counts (a typical procedure name has 8 to 12 words).
+REFERENCE_LENGTH: Final = 10.0
+#: How much a word in the field's or agency's name counts next to one in the procedure's.
+CONTEXT_WEIGHT: Final = 0.3
+#: Bonus for each pair of query words that stand side by side in the name.
+ADJACENCY_BONUS: Final = 1.0
+#: Penalty for each word of the name the query did not ask for.
+EXTRA_WORD_PENALTY: Final = 0.12
+#: How much a filler word ("làm", "thủ tục") found in the name adds, next to a needed one.
+OPTIONAL_WEIGHT: Final = 0.3
+#: Most synonym alternatives one query phrase may expand to.
+MAX_ALTERNATIVES: Final = 8
+
+_K = TypeVar("_K")
+
+#: A word of a query plan and whether it matches as a prefix (the word being typed).
+Key = tuple[str, bool]
+
+
+def search_words(text: str) -> tuple[str, ...]:
+    """The words search compares: folded, split at anything but letters and digits, y as i.
+
+    ``search_words("Đăng KÝ khai-sinh") == ("dang", "ki", "khai", "sinh")``.
+    """
+    return tuple(w.replace("y", "i") for w in _WORD.findall(fold_diacritics(text)))
+
+
+# --- documents -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class SearchDocument:
+    """A procedure as search sees it: its code, its name's words, its field's and agency's.
+
+    :attr:`text` is the form an adapter stores (``" dang ki khai sinh | ho tich so tu phap "``,
+    spaces at both ends so that ``LIKE '% word %'`` finds whole words); :meth:`from_text`
+    reads it back.
+    """
+
+    code: str
+    name: tuple[str, ...]
+    context: tuple[str, ...] = ()
+    words: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "words", frozenset(self.name) | frozenset(self.context))
+
+    @classmethod
+    def of(
+        cls, procedure: Procedure, *, field_name: str = "", agency_name: str = ""
+    ) -> SearchDocument:
+        """The document of a procedure, given the names of its field and agency."""
+        return cls.named(procedure.code, procedure.name, field_name, agency_name)
+
+    @classmethod
+    def named(cls, code: str, name: str, field_name: str, agency_name: str) -> SearchDocument:
+        """The document of the procedure ``code`` called ``name``, in that field and agency."""
+        return cls(code, search_words(name), search_words(f"{field_name} {agency_name}"))
+
+    @property
+    def text(self) -> str:
+        return f" {' '.join(self.name)} | {' '.join(self.context)} "
+
+    @classmethod
+    def from_text(cls, code: str, text: str) -> SearchDocument:
+        name, _, context = text.partition("|")
+        return cls(code, tuple(name.split()), tuple(context.split()))
+
+    def has(self, word: str, prefix: bool) -> bool:
+        if not prefix:
+            return word in self.words
+        return any(w.startswith(word) for w in self.words)
+
+
+# --- synonyms ------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Synonyms:
+    """Phrases people type and what the catalogue calls them; and filler words.
+
+    Read from text (:meth:`parse`), one rule a line::
+
+        # a comment
+        cccd = căn cước | căn cước công dân | chứng minh nhân dân
+        sổ đỏ = giấy chứng nhận quyền sử dụng đất
+        ! làm, xin, thủ tục
+
+    ``a = b | c``: the phrase ``a`` in a query also reads as ``b`` or ``c`` (one way: typing
+    ``b`` does not look for ``a``). ``! x, y``: filler words or phrases, scored when present,
+    never required. Everything is folded, so diacritics and case do not matter.
+    """
+
+    rules: Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]] = attrs.field(factory=dict)
+    fillers: frozenset[tuple[str, ...]] = frozenset()
+
+    @classmethod
+    def parse(cls, text: str, *, source: str = "synonyms") -> Synonyms:
+        """The table a synonym file holds; InvalidInput names the line at fault."""
+        if not isinstance(text, str):
+            raise InvalidInput(source, "must be text", text)
+        rules: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+        fillers: set[tuple[str, ...]] = set()
+        for number, line in enumerate(text.splitlines(), start=1):
+            line = line.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if line.startswith("!"):
+                fillers.update(p for p in (search_words(x) for x in line[1:].split(",")) if p)
+                continue
+            typed, equals, meant = line.partition("=")
+            key = search_words(typed)
+            alternatives = tuple(p for p in (search_words(x) for x in meant.split("|")) if p)
+            if not equals or not key or not alternatives:
+                raise InvalidInput(
+                    f"{source}:{number}",
+                    "must read 'phrase = meaning | other meaning', '! filler, filler' or "
+                    "'# comment'",
+                    line,
+                )
+            known = rules.get(key, ())
+            rules[key] = known + tuple(a for a in alternatives if a not in known and a != key)
+        return cls(rules, frozenset(fillers))
+
+    def merged(self, other: Synonyms) -> Synonyms:
+        """This table with ``other``'s rules added (a phrase in both gets both meanings)."""
+        rules = dict(self.rules)
+        for key, alternatives in other.rules.items():
+            known = rules.get(key, ())
+            rules[key] = known + tuple(a for a in alternatives if a not in known)
+        return Synonyms(rules, self.fillers | other.fillers)
+
+    @property
+    def longest(self) -> int:
+        return max((len(k) for k in (*self.rules, *self.fillers)), default=0)
+
+
+# --- queries -------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Term:
+    """One thing the query asks for: a word or phrase, as typed or as a synonym reads it.
+
+    The first alternative is what was typed; ``prefix`` makes its last word match the start
+    of a word (it is still being typed). An ``optional`` term (a filler) is never required.
+    """
+
+    alternatives: tuple[tuple[str, ...], ...]
+    optional: bool = False
+    prefix: bool = False
+
+    def wanted(self) -> Iterable[Key]:
+        for i, phrase in enumerate(self.alternatives):
+            for j, word in enumerate(phrase):
+                yield word, self._is_prefix(i, j, phrase)
+
+    def _is_prefix(self, alternative: int, position: int, phrase: tuple[str, ...]) -> bool:
+        return self.prefix and alternative == 0 and position == len(phrase) - 1
+
+    def phrases(self) -> tuple[tuple[Key, ...], ...]:
+        """Each alternative as its words, each with whether it matches as a prefix."""
+        return tuple(
+            tuple((w, self._is_prefix(i, j, phrase)) for j, w in enumerate(phrase))
+            for i, phrase in enumerate(self.alternatives)
+        )
+
+    def best(self, document: SearchDocument) -> tuple[tuple[Key, ...], ...]:
+        """Each alternative the document has every word of, as keys."""
+        return tuple(keys for keys in self.phrases() if all(document.has(w, p) for w, p in keys))
+
+
+@attrs.frozen
+class SearchPlan:
+    """A query read for search: its terms, in the order typed."""
+
+    terms: tuple[Term, ...]
+
+    @classmethod
+    def of(cls, query: str, synonyms: Synonyms | None = None) -> SearchPlan:
+        """Fold ``query``, find synonym and filler phrases (longest first), keep the rest."""
+        table = synonyms or Synonyms()
+        words = search_words(query)
+        typing = bool(words) and not query[-1:].isspace()
+        longest = table.longest
+        terms: list[Term] = []
+        i = 0
+        while i < len(words):
+            term = None
+            for size in range(min(longest, len(words) - i), 0, -1):
+                phrase = words[i : i + size]
+                last = i + size == len(words)
+                if phrase in table.rules:
+                    alternatives = (phrase, *table.rules[phrase])[:MAX_ALTERNATIVES]
+                    term = Term(alternatives, prefix=typing and last)
+                elif phrase in table.fillers and not (typing and last):
+                    term = Term((phrase,), optional=True)
+                if term is not None:
+                    i += size
+                    break
+            if term is None:
+                i += 1
+                term = Term(((words[i - 1],),), prefix=typing and i == len(words))
+            terms.append(term)
+        if terms and all(t.optional for t in terms):  # only fillers: they are what is asked
+            terms = [attrs.evolve(t, optional=False) for t in terms]
+        return cls(tuple(terms))
+
+    @property
+    def required(self) -> tuple[Term, ...]:
+        return tuple(t for t in self.terms if not t.optional)
+
+    def wanted(self) -> frozenset[Key]:
+        """Every word (and whether as a prefix) whose document frequency ranking needs."""
+        return frozenset(k for t in self.terms for k in t.wanted())
+
+    def coverage(self, document: SearchDocument) -> int:
+        """How many required terms the document has."""
+        return sum(1 for t in self.required if t.best(document))
+
+
+# --- candidates and ranking ----------------------------------------------------------------
+
+
+@attrs.frozen
+class SearchHits:
+    """What an adapter found: the scope's size, frequencies, and the top-tier candidates.
+
+    ``documents`` must hold every procedure of the scope with the highest coverage there is
+    (all required terms if any has them); more may be given. ``frequencies`` maps each of
+    :meth:`SearchPlan.wanted` to the number of procedures of the scope that have it.
+    """
+
+    total: int
+    frequencies: Mapping[Key, int]
+    documents: tuple[SearchDocument, ...]
+
+
+def top_tier(
+    plan: SearchPlan, having: Callable[[str, bool], Set[_K]], scope: Set[_K] | None = None
+) -> set[_K]:
+    """The keys of the procedures with the highest coverage, from sets of postings.
+
+    ``having(word, prefix)`` gives the keys of the procedures that have the word; ``scope``
+    (None: everything) the keys of those searched.
+    """
+    covered: list[set[_K]] = []
+    for term in plan.required:
+        matches: set[_K] = set()
+        for phrase_keys in term.phrases():
+            found: set[_K] | None = None
+            for word, prefix in phrase_keys:
+                postings = having(word, prefix)
+                found = set(postings) if found is None else found & postings
+                if not found:
+                    break
+            matches |= found or set()
+        covered.append(matches if scope is None else matches & scope)
+    if not covered:
+        return set()
+    every = set.intersection(*covered)
+    if every:
+        return every
+    counts = Counter(k for found in covered for k in found)
+    if not counts:
+        return set()
+    most = max(counts.values())
+    return {k for k, n in counts.items() if n == most}
+
+
+def rank(plan: SearchPlan, hits: SearchHits) -> list[str]:
+    """Codes of the best-covering candidates, best first (see the module docstring)."""
+    if not plan.terms:
+        return []
+    scored: list[tuple[float, str]] = []
+    best_coverage = 1
+    for document in hits.documents:
+        coverage = plan.coverage(document)
+        if coverage < best_coverage:
+            continue
+        if coverage > best_coverage:
+            best_coverage, scored = coverage, []
+        scored.append((-round(_score(plan, document, hits), 9), document.code))
+    scored.sort()
+    return [code for _, code in scored]
+
+
+def _idf(total: int, frequency: int) -> float:
+    return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+
+
+def _score(plan: SearchPlan, document: SearchDocument, hits: SearchHits) -> float:
+    name, context = document.name, document.context
+    norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
+    score = 0.0
+    sequence: list[Key] = []
+    for term in plan.terms:
+        best, best_keys = 0.0, cast(tuple[Key, ...], ())
+        for keys in term.best(document):
+            value = 0.0
+            for word, prefix in keys:
+                tf = _count(name, word, prefix) + CONTEXT_WEIGHT * _count(context, word, prefix)
+                idf = _idf(hits.total, hits.frequencies.get((word, prefix), 0))
+                value += idf * tf * (K1 + 1.0) / (tf + norm)
+            if value > best:
+                best, best_keys = value, keys
+        score += best * (OPTIONAL_WEIGHT if term.optional else 1.0)
+        sequence.extend(best_keys)
+    adjacent = sum(
+        1
+        for (a, _), (b, b_prefix) in itertools.pairwise(sequence)
+        if _side_by_side(name, a, b, b_prefix)
+    )
+    extra = sum(1 for word in name if not any(_same(word, w, p) for w, p in sequence))
+    return score + ADJACENCY_BONUS * adjacent - EXTRA_WORD_PENALTY * extra
+
+
+def _same(word: str, asked: str, prefix: bool) -> bool:
+    return word.startswith(asked) if prefix else word == asked
+
+
+def _count(words: tuple[str, ...], word: str, prefix: bool) -> int:
+    if not prefix:
+        return words.count(word)
+    return sum(1 for w in words if w.startswith(word))
+
+
+def _side_by_side(name: tuple[str, ...], first: str, second: str, prefix: bool) -> bool:
+    return any(
+        name[i] == first and _same(name[i + 1], second, prefix) for i in range(len(name) - 1)
+    )
+
+
+def reference_hits(plan: SearchPlan, documents: Collection[SearchDocument]) -> SearchHits:
+    """Hits by scanning every document of the scope: what any adapter's must rank equal to."""
+    frequencies = {
+        (word, prefix): sum(1 for d in documents if d.has(word, prefix))
+        for word, prefix in plan.wanted()
+    }
+    return SearchHits(len(documents), frequencies, tuple(documents))

@@ -6,6 +6,11 @@ the callback the gateway would send: :meth:`~FakePaymentGateway.complete` (paid)
 :meth:`~FakePaymentGateway.fail` or :meth:`~FakePaymentGateway.abandon`. Callbacks are
 signed with HMAC-SHA256 like a real gateway's, so :meth:`~FakePaymentGateway.verify_callback`
 refuses any that was changed on the way.
+
+The gateway remembers what it said: :meth:`~FakePaymentGateway.query` answers with the last
+callback made for a payment (a callback a test drops is a lost IPN), and
+:meth:`~FakePaymentGateway.refund` refunds once per request id. Setting ``available`` to
+False makes both fail as a gateway that cannot be reached.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ from onestop.errors import (
     PaymentGatewayError,
     PaymentSignatureInvalid,
 )
-from onestop.ports.edges import GatewayCallback, PaymentRedirect
+from onestop.ports.edges import GatewayCallback, PaymentRedirect, RefundReceipt
 
 __all__ = ["FakePaymentGateway", "StartedPayment"]
 
@@ -49,6 +54,8 @@ class StartedPayment:
     client_ip: str
     locale: str
     started_at: dt.datetime
+    expires_at: dt.datetime | None = None
+    bank_code: str | None = None
 
 
 class FakePaymentGateway:
@@ -64,6 +71,10 @@ class FakePaymentGateway:
         self._lock = threading.Lock()
         self._started: dict[str, StartedPayment] = {}
         self._transaction_numbers = itertools.count(1)
+        self._outcomes: dict[str, GatewayCallback] = {}
+        self._refunds: dict[str, tuple[str, RefundReceipt]] = {}  # request id: txn_ref, receipt
+        #: False: query and refund fail as if the gateway could not be reached.
+        self.available = True
 
     def __repr__(self) -> str:
         return f"FakePaymentGateway(name={self.name!r})"
@@ -83,6 +94,8 @@ class FakePaymentGateway:
         client_ip: str,
         now: dt.datetime,
         locale: str = "vi",
+        expires_at: dt.datetime | None = None,
+        bank_code: str | None = None,
     ) -> PaymentRedirect:
         """The checkout URL for ``payment``; starting the same payment again gives the same URL."""
         require_aware(now, "now")
@@ -99,6 +112,8 @@ class FakePaymentGateway:
             client_ip=client_ip,
             locale=locale,
             started_at=now,
+            expires_at=expires_at,
+            bank_code=bank_code,
         )
         with self._lock:
             earlier = self._started.setdefault(payment.txn_ref, started)
@@ -121,6 +136,17 @@ class FakePaymentGateway:
             PaymentOutcome.PAID,
             amount=started.amount if amount is None else amount,
             transaction_id=f"FAKE{number:08d}",
+        )
+
+    def review(
+        self, txn_ref: str, *, reason: str = "money taken, suspected fraud"
+    ) -> dict[str, str]:
+        """The signed callback saying money moved without a clean payment (VNPay ``07``)."""
+        started = self._get(txn_ref)
+        with self._lock:
+            number = next(self._transaction_numbers)
+        return self._callback(
+            started, PaymentOutcome.REVIEW, transaction_id=f"FAKE{number:08d}", reason=reason
         )
 
     def fail(self, txn_ref: str, *, reason: str = "the card was declined") -> dict[str, str]:
@@ -157,6 +183,17 @@ class FakePaymentGateway:
         if reason is not None:
             params["reason"] = reason
         params[_SIGNATURE] = self._sign(params)
+        with self._lock:
+            self._outcomes[started.txn_ref] = GatewayCallback(
+                txn_ref=started.txn_ref,
+                outcome=outcome,
+                amount=int(params["amount"]),
+                gateway_transaction_id=transaction_id,
+                reason=reason,
+                paid_at=started.started_at if outcome is PaymentOutcome.PAID else None,
+                bank_code=started.bank_code or "FAKEBANK",
+                card_type="ATM",
+            )
         return params
 
     def _sign(self, params: Mapping[str, str]) -> str:
@@ -198,3 +235,49 @@ class FakePaymentGateway:
             gateway_transaction_id=params.get("transaction_id"),
             reason=params.get("reason"),
         )
+
+    def query(self, payment: Payment, *, now: dt.datetime) -> GatewayCallback | None:
+        """The last callback made for ``payment`` (None: the payer never got that far)."""
+        require_aware(now, "now")
+        if not self.available:
+            raise PaymentGatewayError("the fake gateway is unavailable")
+        with self._lock:
+            known = payment.txn_ref in self._started
+            return self._outcomes.get(payment.txn_ref) if known else None
+
+    def refund(
+        self,
+        payment: Payment,
+        *,
+        request_id: str,
+        amount: int,
+        requested_by: str,
+        now: dt.datetime,
+    ) -> RefundReceipt:
+        """Refund ``amount`` of a paid (or reviewed) payment once per ``request_id``."""
+        require_aware(now, "now")
+        if not self.available:
+            raise PaymentGatewayError("the fake gateway is unavailable")
+        with self._lock:
+            earlier = self._refunds.get(request_id)
+            if earlier is not None:
+                return earlier[1]
+            outcome = self._outcomes.get(payment.txn_ref)
+            if outcome is None or outcome.outcome not in (
+                PaymentOutcome.PAID,
+                PaymentOutcome.REVIEW,
+            ):
+                raise PaymentGatewayError(f"no money was taken for {payment.txn_ref!r}")
+            refunded = sum(r.amount for ref, r in self._refunds.values() if ref == payment.txn_ref)
+            if amount > outcome.amount - refunded:
+                raise PaymentGatewayError("the refund is more than what is left of the payment")
+            number = next(self._transaction_numbers)
+            receipt = RefundReceipt(request_id, amount, f"FAKER{number:08d}")
+            self._refunds[request_id] = (payment.txn_ref, receipt)
+        return receipt
+
+    @property
+    def refunds(self) -> list[RefundReceipt]:
+        """The refunds carried out so far, oldest first."""
+        with self._lock:
+            return [receipt for _, receipt in self._refunds.values()]

@@ -11,9 +11,20 @@ The signature: take the non-empty ``vnp_*`` parameters except ``vnp_SecureHash``
 form-urlencoded (UTF-8, space as ``+``, as :func:`urllib.parse.quote_plus` does), join them
 with ``&``, and take the HMAC-SHA512 of that text under the merchant's hash secret, in hex.
 
+The merchant API (``api_url``, ``ONESTOP_VNPAY_API_URL``) answers
+:meth:`~VnpayGateway.query` (``querydr``) and :meth:`~VnpayGateway.refund` (``refund``):
+JSON POSTs signed with HMAC-SHA512 over the ``|``-joined fields in VNPay's order, whose
+responses are signed the same way and refused unless they verify and name the payment asked
+about.
+
+Values we control are kept to the characters on which VNPay's samples in every language
+sign alike: ``~ * ! ' ( )`` and non-ASCII text in the return URL or the order type are
+refused when the gateway is configured (:func:`check_signable`).
+
 The hash secret and the terminal code come from the host's configuration: constructor
 arguments, or :meth:`VnpayGateway.from_env` (``ONESTOP_VNPAY_TMN_CODE``,
-``ONESTOP_VNPAY_HASH_SECRET``, ``ONESTOP_VNPAY_URL``). None is written in this module.
+``ONESTOP_VNPAY_HASH_SECRET``, ``ONESTOP_VNPAY_URL``, ``ONESTOP_VNPAY_API_URL``). None is
+written in this module.
 """
 
 from __future__ import annotations
@@ -22,18 +33,22 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
+import itertools
+import json
 import logging
 import os
 import re
 import unicodedata
+import urllib.error
 import urllib.parse
+import urllib.request
 import warnings
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from onestop.adapters._callbacks import text_parameters
 from onestop.application.payments import CallbackResult, CallbackStatus
-from onestop.application.security_log import mask
+from onestop.application.security_log import log_security_event, mask
 from onestop.domain.codes import VN_TZ, require_aware
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
@@ -42,7 +57,7 @@ from onestop.errors import (
     PaymentGatewayError,
     PaymentSignatureInvalid,
 )
-from onestop.ports.edges import GatewayCallback, PaymentRedirect
+from onestop.ports.edges import GatewayCallback, PaymentRedirect, RefundReceipt
 
 if TYPE_CHECKING:
     from onestop.application.payments import PaymentService
@@ -54,6 +69,7 @@ __all__ = [
     "VNPAY_ENV",
     "VNPAY_LOCALES",
     "VnpayGateway",
+    "check_signable",
     "handle_ipn",
     "ipn_reply",
     "signing_data",
@@ -69,7 +85,9 @@ VNPAY_ENV: Final = {
     "tmn_code": "ONESTOP_VNPAY_TMN_CODE",
     "hash_secret": "ONESTOP_VNPAY_HASH_SECRET",
     "payment_url": "ONESTOP_VNPAY_URL",
+    "api_url": "ONESTOP_VNPAY_API_URL",
 }
+_OPTIONAL_ENV: Final = frozenset({"api_url"})
 
 #: What ``vnp_ResponseCode`` means (VNPay 2.1.0, payment).
 RESPONSE_CODES: Final[Mapping[str, str]] = {
@@ -113,6 +131,59 @@ _ORDER_INFO_MAX: Final = 255
 VNPAY_LOCALES: Final[Mapping[str, str]] = {"vi": "vn", "en": "en"}
 _DATE_FORMAT: Final = "%Y%m%d%H%M%S"
 _CANCELLED_CODES: Final = frozenset({"11", "24"})
+#: ``vnp_ResponseCode`` 07 and ``vnp_TransactionStatus`` 04 (reversed after the bank debited)
+#: or 07: money may have moved, so an officer reviews the payment.
+_REVIEW_CODES: Final = frozenset({"07"})
+_REVIEW_STATUSES: Final = frozenset({"04", "07"})
+#: Statuses of a querydr answer: the payer has not finished (01), refund states (05, 06, 09).
+_UNFINISHED_STATUS: Final = "01"
+_REFUND_STATUSES: Final = frozenset({"05", "06", "09"})
+_NOT_FOUND: Final = "91"
+_BANK_CODE: Final = re.compile(r"[A-Z0-9_]{2,20}")
+#: Where VNPay's samples in other languages encode differently from quote_plus.
+_UNSIGNABLE: Final = frozenset("~*!'()")
+_QUERY_REQUEST: Final = (
+    "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef",
+    "vnp_TransactionDate", "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo",
+)  # fmt: skip
+_QUERY_RESPONSE: Final = (
+    "vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
+    "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
+    "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo", "vnp_PromotionCode",
+    "vnp_PromotionAmount",
+)  # fmt: skip
+_REFUND_REQUEST: Final = (
+    "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType",
+    "vnp_TxnRef", "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy",
+    "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo",
+)  # fmt: skip
+_REFUND_RESPONSE: Final = (
+    "vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
+    "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
+    "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo",
+)  # fmt: skip
+_REQUEST_IDS: Final = itertools.count(1)
+
+
+def check_signable(value: str, what: str) -> str:
+    """``value`` if VNPay's samples in every language sign it alike, else ConfigurationError.
+
+    They disagree on ``~ * ! ' ( )`` and on non-ASCII text, which would make VNPay answer
+    "Sai chữ ký" (wrong signature) to a correct request.
+    """
+    odd = sorted({c for c in value if c in _UNSIGNABLE or not c.isascii()})
+    if odd:
+        raise ConfigurationError(
+            f"{what} contains {''.join(odd)!r}, which VNPay's samples sign differently: "
+            "leave these characters out (or percent-encode them yourself)"
+        )
+    return value
+
+
+def pipe_hash(secret: bytes, params: Mapping[str, object], fields: tuple[str, ...]) -> str:
+    """HMAC-SHA512 (hex) of the ``fields`` of ``params`` joined by ``|`` (missing: empty)."""
+    data = "|".join(str(params.get(field, "") or "") for field in fields)
+    return hmac.new(secret, data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
 def signing_data(params: Mapping[str, str]) -> str:
@@ -128,8 +199,11 @@ class VnpayGateway:
     """The payment port on VNPay 2.1.0; stateless, so any process may verify any callback.
 
     ``tmn_code`` and ``hash_secret`` are the merchant's terminal code and secret,
-    ``payment_url`` VNPay's payment page (:data:`SANDBOX_URL` for tests). The payer has
-    ``expire_after`` to pay (``vnp_ExpireDate``); ``order_type`` is VNPay's goods category.
+    ``payment_url`` VNPay's payment page (:data:`SANDBOX_URL` for tests), ``api_url`` its
+    merchant API (``querydr``, ``refund``; without it the gateway cannot be queried). The
+    payer has until ``expires_at`` given to :meth:`start` (the portal's ``payment_ttl``) to
+    pay, ``expire_after`` when none is given; ``order_type`` is VNPay's goods category.
+    ``server_ip`` is the portal's own address, sent with merchant API requests.
     """
 
     def __init__(
@@ -141,6 +215,9 @@ class VnpayGateway:
         order_type: str = "other",
         expire_after: dt.timedelta = dt.timedelta(minutes=15),
         name: str = "vnpay",
+        api_url: str | None = None,
+        server_ip: str = "127.0.0.1",
+        timeout: float = 10.0,
     ) -> None:
         if not isinstance(tmn_code, str) or not _TMN_CODE.fullmatch(tmn_code):
             raise ConfigurationError(
@@ -153,6 +230,13 @@ class VnpayGateway:
         _check_http_url(payment_url, "the VNPay payment URL")
         if not isinstance(order_type, str) or not order_type.strip():
             raise ConfigurationError("the VNPay order type must be non-empty")
+        check_signable(order_type, "the VNPay order type")
+        if api_url is not None:
+            _check_http_url(api_url, "the VNPay merchant API URL")
+        try:
+            ipaddress.ip_address(server_ip)
+        except (ValueError, TypeError) as e:
+            raise ConfigurationError(f"server_ip must be an IP address, not {server_ip!r}") from e
         if not isinstance(expire_after, dt.timedelta) or expire_after <= dt.timedelta(0):
             raise ConfigurationError("expire_after must be a positive duration")
         if not isinstance(name, str) or not name.strip():
@@ -162,21 +246,30 @@ class VnpayGateway:
         self.payment_url = payment_url
         self.order_type = order_type.strip()
         self.expire_after = expire_after
+        self.api_url = api_url
+        self.server_ip = server_ip
+        self.timeout = timeout
         self._secret = hash_secret
 
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, **overrides: object
     ) -> VnpayGateway:
-        """A gateway configured by ``ONESTOP_VNPAY_*`` variables (all three required).
+        """A gateway configured by ``ONESTOP_VNPAY_*`` variables (all but the API URL required).
 
         Keyword ``overrides`` (``order_type=``, ``expire_after=``, ...) are passed on.
         """
         env = os.environ if environ is None else environ
-        missing = [var for var in VNPAY_ENV.values() if not env.get(var, "").strip()]
+        missing = [
+            var
+            for name, var in VNPAY_ENV.items()
+            if name not in _OPTIONAL_ENV and not env.get(var, "").strip()
+        ]
         if missing:
             raise ConfigurationError(f"set {', '.join(missing)} to take payments through VNPay")
-        settings = {name: env[var].strip() for name, var in VNPAY_ENV.items()}
+        settings = {
+            name: env[var].strip() for name, var in VNPAY_ENV.items() if env.get(var, "").strip()
+        }
         return cls(**settings, **overrides)  # type: ignore[arg-type]
 
     def __repr__(self) -> str:
@@ -204,11 +297,15 @@ class VnpayGateway:
         client_ip: str,
         now: dt.datetime,
         locale: str = "vi",
+        expires_at: dt.datetime | None = None,
+        bank_code: str | None = None,
     ) -> PaymentRedirect:
         """The signed VNPay payment URL for ``payment``; its ``vnp_TxnRef`` is ``txn_ref``.
 
         ``locale`` is "vi" or "en" (sent as VNPay's ``vn``/``en``); VNPay's own ``"vn"`` is
-        still accepted for one release, with a DeprecationWarning.
+        still accepted for one release, with a DeprecationWarning. ``expires_at`` is
+        ``vnp_ExpireDate`` (``now + expire_after`` when None); ``bank_code`` is
+        ``vnp_BankCode`` (``VNPAYQR``, ``VNBANK``, ``INTCARD`` or a bank's code).
         """
         require_aware(now, "now")
         if payment.gateway != self.name:
@@ -236,6 +333,18 @@ class VnpayGateway:
         except (ValueError, AttributeError) as e:
             raise InvalidInput("client_ip", "must be an IPv4 or IPv6 address", client_ip) from e
         _check_http_url(return_url, "the payment return URL")
+        self.check_return_url(return_url)
+        if bank_code is not None and (
+            not isinstance(bank_code, str) or not _BANK_CODE.fullmatch(bank_code)
+        ):
+            raise InvalidInput(
+                "bank_code", "must be VNPAYQR, VNBANK, INTCARD or a bank's code", bank_code
+            )
+        if expires_at is None:
+            expires_at = now + self.expire_after
+        require_aware(expires_at, "expires_at")
+        if expires_at <= now:
+            raise InvalidInput("expires_at", "must be after now", expires_at)
         local_now = now.astimezone(VN_TZ)
         params = {
             "vnp_Version": _VERSION,
@@ -250,10 +359,16 @@ class VnpayGateway:
             "vnp_ReturnUrl": return_url,
             "vnp_IpAddr": str(ip),
             "vnp_CreateDate": local_now.strftime(_DATE_FORMAT),
-            "vnp_ExpireDate": (local_now + self.expire_after).strftime(_DATE_FORMAT),
+            "vnp_ExpireDate": expires_at.astimezone(VN_TZ).strftime(_DATE_FORMAT),
         }
+        if bank_code:
+            params["vnp_BankCode"] = bank_code
         query = f"{signing_data(params)}&{_HASH}={self.sign(params)}"
         return PaymentRedirect(url=f"{self.payment_url}?{query}", txn_ref=payment.txn_ref)
+
+    def check_return_url(self, return_url: str) -> None:
+        """ConfigurationError if VNPay's samples would sign ``return_url`` differently."""
+        check_signable(return_url, "the payment return URL")
 
     def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
         """Check the signature of a return redirect or IPN and read it.
@@ -294,25 +409,152 @@ class VnpayGateway:
             raise PaymentGatewayError(f"vnp_Amount must be whole VND times 100, not {raw_amount!r}")
         response_code = required("vnp_ResponseCode")
         status = params.get("vnp_TransactionStatus", "")
-        transaction_no = params.get("vnp_TransactionNo", "")
-        if response_code == "00" and status == "00":
-            outcome, reason = PaymentOutcome.PAID, None
+        return _callback(params, txn_ref, int(raw_amount) // 100, response_code, status)
+
+    def query(self, payment: Payment, *, now: dt.datetime) -> GatewayCallback | None:
+        """Ask VNPay's merchant API (``querydr``) what became of ``payment``.
+
+        None when VNPay has no such transaction (``91``). PaymentGatewayError when VNPay
+        cannot be reached, refuses the request, or answers with a response whose signature
+        does not verify or that names another terminal, payment or command.
+        """
+        require_aware(now, "now")
+        request = {
+            "vnp_RequestId": _request_id(now),
+            "vnp_Version": _VERSION,
+            "vnp_Command": "querydr",
+            "vnp_TmnCode": self.tmn_code,
+            "vnp_TxnRef": payment.txn_ref,
+            "vnp_OrderInfo": f"Truy van giao dich {payment.txn_ref}",
+            "vnp_TransactionDate": _vn_date(payment.created_at),
+            "vnp_CreateDate": _vn_date(now),
+            "vnp_IpAddr": self.server_ip,
+        }
+        request["vnp_SecureHash"] = pipe_hash(self._secret, request, _QUERY_REQUEST)
+        response = self._post(request, _QUERY_RESPONSE, payment)
+        code = response["vnp_ResponseCode"]
+        if code == _NOT_FOUND:
+            return None
+        if code != "00":
+            raise PaymentGatewayError(f"VNPay refused the query: {code} {response['vnp_Message']}")
+        raw_amount = response["vnp_Amount"]
+        if not _AMOUNT.fullmatch(raw_amount) or int(raw_amount) % 100:
+            raise PaymentGatewayError(f"vnp_Amount must be whole VND times 100, not {raw_amount!r}")
+        status = response["vnp_TransactionStatus"]
+        if status == _UNFINISHED_STATUS:
+            pay_code = "24"  # never paid: the payer left the page (cancelled)
+        elif status == "00":
+            pay_code = "00"
+        elif status in _REVIEW_STATUSES or status in _REFUND_STATUSES:
+            pay_code = "07" if status in {"07", *_REFUND_STATUSES} else "00"
         else:
-            outcome = (
-                PaymentOutcome.CANCELLED
-                if response_code in _CANCELLED_CODES
-                else PaymentOutcome.FAILED
+            pay_code = "99"
+        return _callback(response, payment.txn_ref, int(raw_amount) // 100, pay_code, status)
+
+    def refund(
+        self,
+        payment: Payment,
+        *,
+        request_id: str,
+        amount: int,
+        requested_by: str,
+        now: dt.datetime,
+    ) -> RefundReceipt:
+        """Ask VNPay's merchant API to refund ``amount`` VND of ``payment`` (``refund``).
+
+        A full refund is ``vnp_TransactionType`` ``02``, a partial one ``03``. The same
+        ``request_id`` (``vnp_RequestId``) is the same request. PaymentGatewayError when
+        VNPay refuses, cannot be reached or answers something that does not verify.
+        """
+        require_aware(now, "now")
+        if not _TXN_REF.fullmatch(request_id) or len(request_id) > 32:
+            raise InvalidInput(
+                "request_id", "must be 1 to 32 letters, digits, '-' or '_'", request_id
             )
-            meaning = RESPONSE_CODES.get(response_code, "an unknown response code")
-            shown = f", transaction status {status}" if status else ""
-            reason = f"VNPay {response_code}: {meaning}{shown}"
-        return GatewayCallback(
-            txn_ref=txn_ref,
-            outcome=outcome,
-            amount=int(raw_amount) // 100,
-            gateway_transaction_id=transaction_no if transaction_no.strip("0") else None,
-            reason=reason,
+        request = {
+            "vnp_RequestId": request_id,
+            "vnp_Version": _VERSION,
+            "vnp_Command": "refund",
+            "vnp_TmnCode": self.tmn_code,
+            "vnp_TransactionType": "02" if amount == payment.amount else "03",
+            "vnp_TxnRef": payment.txn_ref,
+            "vnp_Amount": str(amount * 100),
+            "vnp_OrderInfo": f"Hoan tien {payment.txn_ref}",
+            "vnp_TransactionNo": payment.gateway_transaction_id or "",
+            "vnp_TransactionDate": _vn_date(payment.created_at),
+            "vnp_CreateBy": _plain_order_info(requested_by, "onestop")[:250],
+            "vnp_CreateDate": _vn_date(now),
+            "vnp_IpAddr": self.server_ip,
+        }
+        request["vnp_SecureHash"] = pipe_hash(self._secret, request, _REFUND_REQUEST)
+        response = self._post(request, _REFUND_RESPONSE, payment)
+        code = response["vnp_ResponseCode"]
+        if code != "00":
+            raise PaymentGatewayError(f"VNPay refused the refund: {code} {response['vnp_Message']}")
+        if response["vnp_Amount"] != request["vnp_Amount"]:
+            raise PaymentGatewayError("VNPay's refund answer is for another amount")
+        number = response["vnp_TransactionNo"]
+        if not number:
+            raise PaymentGatewayError("VNPay's refund answer has no vnp_TransactionNo")
+        return RefundReceipt(request_id=request_id, amount=amount, transaction_no=number)
+
+    def _post(
+        self, request: Mapping[str, str], signed: tuple[str, ...], payment: Payment
+    ) -> dict[str, str]:
+        """POST ``request`` to the merchant API; the verified response, as text values."""
+        if self.api_url is None:
+            raise PaymentGatewayError(
+                "no VNPay merchant API: pass api_url= or set ONESTOP_VNPAY_API_URL"
+            )
+        http = urllib.request.Request(
+            self.api_url,
+            data=json.dumps(request).encode("utf-8"),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
+        command = request["vnp_Command"]
+        try:
+            with urllib.request.urlopen(http, timeout=self.timeout) as answer:
+                body = answer.read(1_000_000)
+        except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts, a refused socket
+            raise PaymentGatewayError(f"VNPay's merchant API could not be reached: {e}") from e
+        try:
+            raw = json.loads(body)
+        except ValueError as e:
+            raise PaymentGatewayError(f"VNPay's {command} answer is not JSON") from e
+        if not isinstance(raw, dict):
+            raise PaymentGatewayError(f"VNPay's {command} answer is not a JSON object")
+        response = {
+            str(k): "" if v is None else str(v)
+            for k, v in raw.items()
+            if isinstance(v, str | int | None) and not isinstance(v, bool)
+        }
+        given = response.get(_HASH, "").lower()
+        expected = pipe_hash(self._secret, response, signed)
+        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("ascii")):
+            log_security_event(
+                "payment.response_forged",
+                f"a VNPay {command} answer was refused: its signature does not verify",
+                gateway=self.name,
+                txn_ref=mask(payment.txn_ref),
+            )
+            raise PaymentSignatureInvalid(f"VNPay's {command} answer does not verify")
+        for field in signed:
+            response.setdefault(field, "")
+        mismatched = [
+            field
+            for field, value in (
+                ("vnp_Command", command),
+                ("vnp_TmnCode", self.tmn_code),
+                ("vnp_TxnRef", payment.txn_ref),
+            )
+            if response[field] != value
+        ]
+        if mismatched:
+            raise PaymentGatewayError(
+                f"VNPay's {command} answer is about another payment ({', '.join(mismatched)})"
+            )
+        return response
 
     def ipn_reply(self, result: CallbackResult | None) -> dict[str, str]:
         """The JSON body VNPay expects in answer to an IPN (None: it could not be handled).
@@ -408,6 +650,52 @@ def _masked_ref(params: object) -> str:
     except Exception:  # a foreign Mapping may fail in any way
         reference = None
     return mask(reference)
+
+
+def _callback(
+    params: Mapping[str, str], txn_ref: str, amount: int, response_code: str, status: str
+) -> GatewayCallback:
+    """A callback or query answer as the port reads it, with what VNPay told about it."""
+    if response_code == "00" and status == "00":
+        outcome, reason = PaymentOutcome.PAID, None
+    else:
+        if response_code in _REVIEW_CODES or status in _REVIEW_STATUSES:
+            outcome = PaymentOutcome.REVIEW
+        elif response_code in _CANCELLED_CODES:
+            outcome = PaymentOutcome.CANCELLED
+        else:
+            outcome = PaymentOutcome.FAILED
+        meaning = RESPONSE_CODES.get(response_code, "an unknown response code")
+        shown = f", transaction status {status}" if status else ""
+        reason = f"VNPay {response_code}: {meaning}{shown}"
+    transaction_no = params.get("vnp_TransactionNo", "")
+    return GatewayCallback(
+        txn_ref=txn_ref,
+        outcome=outcome,
+        amount=amount,
+        gateway_transaction_id=transaction_no if transaction_no.strip("0") else None,
+        reason=reason,
+        paid_at=_pay_date(params.get("vnp_PayDate", "")),
+        bank_code=params.get("vnp_BankCode") or None,
+        card_type=params.get("vnp_CardType") or None,
+    )
+
+
+def _pay_date(text: str) -> dt.datetime | None:
+    """``vnp_PayDate`` (yyyyMMddHHmmss, Vietnam time) as an instant; None if unreadable."""
+    try:
+        return dt.datetime.strptime(text, _DATE_FORMAT).replace(tzinfo=VN_TZ)
+    except ValueError:
+        return None
+
+
+def _vn_date(instant: dt.datetime) -> str:
+    return instant.astimezone(VN_TZ).strftime(_DATE_FORMAT)
+
+
+def _request_id(now: dt.datetime) -> str:
+    # Unique per request and process: VNPay refuses a RequestId it saw recently.
+    return f"{_vn_date(now)}{os.getpid() % 10_000:04d}{next(_REQUEST_IDS) % 100_000:05d}"
 
 
 def _plain_order_info(text: str, fallback_ref: str) -> str:

@@ -4,8 +4,13 @@ A payment is started (PENDING) and then settles once: CONFIRMED, FAILED or ABAND
 Settling twice is a no-op that reports the payment was already settled, never a second
 confirmation, with one exception: money is never lost, so a payment the portal abandoned
 (expired, replaced by a new one, or cancelled) that the gateway then reports as paid becomes
-CONFIRMED; the application counts it on the dossier, or keeps it on record for a refund when
-the dossier no longer owes it.
+CONFIRMED when the dossier still owes it.
+
+Money that moved but is not cleanly paid goes to REVIEW for an officer: the gateway's
+``07`` (taken, suspected fraud), a reversed transaction (VNPay status ``04``), a late or a
+double payment the dossier no longer owes. A payment under review is resolved by asking the
+gateway again (it may then be CONFIRMED or FAILED) or by refunding it (REFUNDED once the
+whole amount went back). Each refund is a :class:`Refund` kept on the payment.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from onestop.domain.inputs import require_datetime, require_text
 from onestop.domain.money import MAX_VND
 from onestop.errors import InvalidInput, InvalidMoney, PaymentAmountMismatch, TransitionNotAllowed
 
-__all__ = ["Payment", "PaymentOutcome", "PaymentState"]
+__all__ = ["Payment", "PaymentOutcome", "PaymentState", "Refund"]
 
 
 class PaymentState(enum.Enum):
@@ -28,6 +33,10 @@ class PaymentState(enum.Enum):
     CONFIRMED = "confirmed"
     FAILED = "failed"
     ABANDONED = "abandoned"
+    #: Money moved but the payment is not cleanly paid: an officer queries or refunds it.
+    REVIEW = "review"
+    #: The whole amount went back to the payer.
+    REFUNDED = "refunded"
 
 
 class PaymentOutcome(enum.Enum):
@@ -36,6 +45,28 @@ class PaymentOutcome(enum.Enum):
     PAID = "paid"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    #: Money may have moved without a clean payment (VNPay ``07``, status ``04``).
+    REVIEW = "review"
+
+
+@attrs.frozen
+class Refund:
+    """One refund of (part of) a payment: asked for by ``requested_by``, done once the
+    gateway answered with its ``transaction_no``.
+
+    ``request_id`` is unique per refund; asking again with the same one refunds once.
+    """
+
+    request_id: str
+    amount: int
+    requested_by: str
+    requested_at: dt.datetime
+    transaction_no: str | None = None
+    completed_at: dt.datetime | None = None
+
+    @property
+    def is_done(self) -> bool:
+        return self.completed_at is not None
 
 
 def _check_amount(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -94,6 +125,16 @@ class Payment:
     gateway_transaction_id: str | None = attrs.field(default=None, validator=_optional_text)
     failure_reason: str | None = attrs.field(default=None, validator=_optional_text)
     version: int = attrs.field(default=0, validator=_version)
+    #: What the gateway told us when it settled: when it was paid, the bank or method, the
+    #: card type (VNPay's ``vnp_PayDate``, ``vnp_BankCode``, ``vnp_CardType``).
+    paid_at: dt.datetime | None = attrs.field(default=None, validator=_optional_instant)
+    bank_code: str | None = attrs.field(default=None, validator=_optional_text)
+    card_type: str | None = attrs.field(default=None, validator=_optional_text)
+    #: The bank or method the payer chose at the start (``vnp_BankCode``), if any.
+    requested_bank_code: str | None = attrs.field(default=None, validator=_optional_text)
+    #: Why the payment is under review (REVIEW), kept after it is resolved.
+    review_reason: str | None = attrs.field(default=None, validator=_optional_text)
+    refunds: tuple[Refund, ...] = attrs.field(default=(), converter=tuple)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Payment) and other.id == self.id
@@ -105,15 +146,31 @@ class Payment:
     def is_settled(self) -> bool:
         return self.state is not PaymentState.PENDING
 
+    @property
+    def refunded_amount(self) -> int:
+        """What went back to the payer so far (refunds the gateway confirmed)."""
+        return sum(r.amount for r in self.refunds if r.is_done)
+
+    @property
+    def open_refund(self) -> Refund | None:
+        """A refund asked for whose answer from the gateway is not recorded yet."""
+        return next((r for r in self.refunds if not r.is_done), None)
+
     def accepts(self, outcome: PaymentOutcome) -> bool:
         """Whether the gateway's ``outcome`` would change this payment.
 
-        A pending payment accepts any outcome; an abandoned one still accepts PAID (the
-        payer's money was taken after all); a confirmed or failed one accepts nothing.
+        A pending payment accepts any outcome; an abandoned one still accepts PAID or REVIEW
+        (the payer's money was taken after all); one under review accepts PAID (the gateway
+        cleared it) and FAILED (no money moved); a confirmed, failed or refunded one accepts
+        nothing.
         """
         if self.state is PaymentState.PENDING:
             return True
-        return self.state is PaymentState.ABANDONED and outcome is PaymentOutcome.PAID
+        if self.state is PaymentState.ABANDONED:
+            return outcome in (PaymentOutcome.PAID, PaymentOutcome.REVIEW)
+        if self.state is PaymentState.REVIEW:
+            return outcome in (PaymentOutcome.PAID, PaymentOutcome.FAILED) and not self.refunds
+        return False
 
     def settle(
         self,
@@ -123,6 +180,9 @@ class Payment:
         now: dt.datetime,
         gateway_transaction_id: str | None = None,
         reason: str | None = None,
+        paid_at: dt.datetime | None = None,
+        bank_code: str | None = None,
+        card_type: str | None = None,
     ) -> bool:
         """Apply the gateway's outcome once; returns False if it changes nothing (see accepts).
 
@@ -136,7 +196,15 @@ class Payment:
             )
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise InvalidMoney("amount", "must be a whole number of VND (an int)", amount)
-        for name, text in (("gateway_transaction_id", gateway_transaction_id), ("reason", reason)):
+        texts = (
+            ("gateway_transaction_id", gateway_transaction_id),
+            ("reason", reason),
+            ("bank_code", bank_code),
+            ("card_type", card_type),
+        )
+        if paid_at is not None:
+            require_aware(paid_at, "paid_at")
+        for name, text in texts:
             if text is not None and not isinstance(text, str):
                 raise InvalidInput(name, "must be text or None", text)
         if not self.accepts(outcome):
@@ -146,6 +214,9 @@ class Payment:
                 raise PaymentAmountMismatch(self.amount, amount)
             self.state = PaymentState.CONFIRMED
             self.failure_reason = None
+        elif outcome is PaymentOutcome.REVIEW:
+            self.state = PaymentState.REVIEW
+            self.review_reason = reason or "the gateway reported money moved without a payment"
         elif outcome is PaymentOutcome.FAILED:
             self.state = PaymentState.FAILED
             self.failure_reason = reason or "the gateway reported a failure"
@@ -153,8 +224,59 @@ class Payment:
             self.state = PaymentState.ABANDONED
             self.failure_reason = reason or "the payer cancelled"
         self.settled_at = now
-        self.gateway_transaction_id = gateway_transaction_id
+        self.gateway_transaction_id = gateway_transaction_id or self.gateway_transaction_id
+        self.paid_at = paid_at or self.paid_at
+        self.bank_code = bank_code or self.bank_code
+        self.card_type = card_type or self.card_type
         return True
+
+    def hold_for_review(self, *, reason: str, now: dt.datetime) -> None:
+        """Put a confirmed payment the dossier does not count (late, double) under review."""
+        require_aware(now, "now")
+        if self.state is not PaymentState.CONFIRMED:
+            raise TransitionNotAllowed("hold_for_review", f"payment {self.state.value}")
+        require_text(reason, "reason")
+        self.state = PaymentState.REVIEW
+        self.review_reason = reason
+        self.settled_at = now
+
+    def request_refund(
+        self, *, request_id: str, amount: int, requested_by: str, now: dt.datetime
+    ) -> Refund:
+        """Record that ``amount`` VND is being refunded (one refund open at a time).
+
+        Only a payment under review is refunded, and never beyond what was paid.
+        """
+        require_aware(now, "now")
+        require_text(request_id, "request_id")
+        require_text(requested_by, "requested_by")
+        if self.state is not PaymentState.REVIEW:
+            raise TransitionNotAllowed("refund", f"payment {self.state.value}")
+        if self.open_refund is not None:
+            raise TransitionNotAllowed("refund", "payment with a refund in progress")
+        left = self.amount - self.refunded_amount
+        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= left:
+            raise InvalidMoney("amount", f"must be a whole number of VND from 1 to {left}", amount)
+        refund = Refund(request_id, amount, requested_by, now)
+        self.refunds = (*self.refunds, refund)
+        return refund
+
+    def complete_refund(self, request_id: str, *, transaction_no: str, now: dt.datetime) -> Refund:
+        """Record the gateway's answer to the open refund; REFUNDED once all went back."""
+        require_aware(now, "now")
+        require_text(transaction_no, "transaction_no")
+        refund = self.open_refund
+        if refund is None or refund.request_id != request_id:
+            raise TransitionNotAllowed("complete_refund", f"refund {request_id} not open")
+        done = attrs.evolve(refund, transaction_no=transaction_no, completed_at=now)
+        self.refunds = tuple(done if r is refund else r for r in self.refunds)
+        if self.refunded_amount == self.amount:
+            self.state = PaymentState.REFUNDED
+        return done
+
+    def drop_refund(self, request_id: str) -> None:
+        """Forget an open refund the gateway refused (nothing went back)."""
+        self.refunds = tuple(r for r in self.refunds if r.request_id != request_id or r.is_done)
 
     def abandon(self, *, now: dt.datetime, reason: str = "expired") -> None:
         """Give up on a pending payment (expired or replaced)."""

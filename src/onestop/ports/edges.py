@@ -20,6 +20,7 @@ __all__ = [
     "PasswordHasher",
     "PaymentGateway",
     "PaymentRedirect",
+    "RefundReceipt",
     "TokenSigner",
 ]
 
@@ -54,9 +55,28 @@ class GatewayCallback:
     amount: int
     gateway_transaction_id: str | None = None
     reason: str | None = None
+    #: When the payer paid, the bank or method and the card type, as the gateway says.
+    paid_at: dt.datetime | None = None
+    bank_code: str | None = None
+    card_type: str | None = None
+
+
+@attrs.frozen
+class RefundReceipt:
+    """The gateway's answer to a refund it carried out: its own transaction number."""
+
+    request_id: str
+    amount: int
+    transaction_no: str
 
 
 class PaymentGateway(Protocol):
+    """Where payers pay; ``query`` and ``refund`` talk to the gateway's merchant API.
+
+    A gateway without a merchant API may leave out ``query`` and ``refund``: the portal then
+    gives up on expired payments without asking (and cannot refund).
+    """
+
     name: str
 
     def start(
@@ -68,15 +88,40 @@ class PaymentGateway(Protocol):
         client_ip: str,
         now: dt.datetime,
         locale: str = "vi",
+        expires_at: dt.datetime | None = None,
+        bank_code: str | None = None,
     ) -> PaymentRedirect:
         """The URL the payer is sent to for ``payment`` (its ``txn_ref`` is the reference).
 
         ``locale`` is the library's ("vi" or "en"); the adapter maps it to the gateway's own
-        (VNPay's ``vn``).
+        (VNPay's ``vn``). ``expires_at`` is when the payer's page closes (the portal's
+        ``payment_ttl`` after ``now``), ``bank_code`` the bank or method chosen in advance.
         """
 
     def verify_callback(self, params: Mapping[str, str]) -> GatewayCallback:
         """Check a callback's signature and read it; PaymentSignatureInvalid if forged."""
+
+    def query(self, payment: Payment, *, now: dt.datetime) -> GatewayCallback | None:
+        """What the gateway knows of ``payment`` (None: it has no such transaction).
+
+        PaymentGatewayError when it cannot be asked (down, a refusal) or its answer does
+        not verify, is for another payment or is unreadable: nothing is to be concluded.
+        """
+
+    def refund(
+        self,
+        payment: Payment,
+        *,
+        request_id: str,
+        amount: int,
+        requested_by: str,
+        now: dt.datetime,
+    ) -> RefundReceipt:
+        """Give ``amount`` VND of ``payment`` back (all of it: a full refund).
+
+        The same ``request_id`` again refunds once. PaymentGatewayError when the gateway
+        refused, could not be reached or answered something that does not verify.
+        """
 
 
 class FileStore(Protocol):

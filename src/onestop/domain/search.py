@@ -32,7 +32,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Set
-from typing import Final, TypeVar, cast
+from typing import Final, TypeVar
 
 import attrs
 
@@ -63,8 +63,9 @@ REFERENCE_LENGTH: Final = 10.0
 CONTEXT_WEIGHT: Final = 0.3
 #: Bonus for each pair of query words that stand side by side in the name.
 ADJACENCY_BONUS: Final = 1.0
-#: Penalty for each word of the name the query did not ask for.
-EXTRA_WORD_PENALTY: Final = 0.12
+#: Penalty for the words of the name the query did not ask for (times the log of 1 + their
+#: number: the first few extra words, which make a special case, count most).
+EXTRA_WORD_PENALTY: Final = 0.5
 #: How much a filler word ("làm", "thủ tục") found in the name adds, next to a needed one.
 OPTIONAL_WEIGHT: Final = 0.3
 #: Most synonym alternatives one query phrase may expand to.
@@ -134,6 +135,10 @@ class SearchDocument:
 # --- synonyms ------------------------------------------------------------------------------
 
 
+_Phrase = tuple[str, ...]
+_Rules = Mapping[_Phrase, tuple[_Phrase, ...]]
+
+
 @attrs.frozen
 class Synonyms:
     """Phrases people type and what the catalogue calls them; and filler words.
@@ -143,55 +148,70 @@ class Synonyms:
         # a comment
         cccd = căn cước | căn cước công dân | chứng minh nhân dân
         sổ đỏ = giấy chứng nhận quyền sử dụng đất
-        ! làm, xin, thủ tục
+        ! xin, thủ tục
+        ! làm = cấp | đăng ký
 
     ``a = b | c``: the phrase ``a`` in a query also reads as ``b`` or ``c`` (one way: typing
     ``b`` does not look for ``a``). ``! x, y``: filler words or phrases, scored when present,
-    never required. Everything is folded, so diacritics and case do not matter.
+    never required; ``! a = b | c``: a filler that also reads as ``b`` or ``c``. Everything
+    is folded, so diacritics and case do not matter.
     """
 
-    rules: Mapping[tuple[str, ...], tuple[tuple[str, ...], ...]] = attrs.field(factory=dict)
-    fillers: frozenset[tuple[str, ...]] = frozenset()
+    rules: _Rules = attrs.field(factory=dict)
+    fillers: _Rules = attrs.field(factory=dict)
 
     @classmethod
     def parse(cls, text: str, *, source: str = "synonyms") -> Synonyms:
         """The table a synonym file holds; InvalidInput names the line at fault."""
         if not isinstance(text, str):
             raise InvalidInput(source, "must be text", text)
-        rules: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
-        fillers: set[tuple[str, ...]] = set()
+        rules: dict[_Phrase, tuple[_Phrase, ...]] = {}
+        fillers: dict[_Phrase, tuple[_Phrase, ...]] = {}
         for number, line in enumerate(text.splitlines(), start=1):
             line = line.split("#", 1)[0].strip()
             if not line:
                 continue
-            if line.startswith("!"):
-                fillers.update(p for p in (search_words(x) for x in line[1:].split(",")) if p)
+            optional = line.startswith("!")
+            body = line[1:] if optional else line
+            if optional and "=" not in body:
+                for phrase in (search_words(x) for x in body.split(",")):
+                    if phrase:
+                        _add(fillers, phrase, ())
                 continue
-            typed, equals, meant = line.partition("=")
+            typed, equals, meant = body.partition("=")
             key = search_words(typed)
             alternatives = tuple(p for p in (search_words(x) for x in meant.split("|")) if p)
             if not equals or not key or not alternatives:
                 raise InvalidInput(
                     f"{source}:{number}",
-                    "must read 'phrase = meaning | other meaning', '! filler, filler' or "
-                    "'# comment'",
+                    "must read 'phrase = meaning | other meaning', '! filler, filler', "
+                    "'! filler = meaning' or '# comment'",
                     line,
                 )
-            known = rules.get(key, ())
-            rules[key] = known + tuple(a for a in alternatives if a not in known and a != key)
-        return cls(rules, frozenset(fillers))
+            _add(fillers if optional else rules, key, alternatives)
+        return cls(rules, fillers)
 
     def merged(self, other: Synonyms) -> Synonyms:
         """This table with ``other``'s rules added (a phrase in both gets both meanings)."""
-        rules = dict(self.rules)
+        rules, fillers = dict(self.rules), dict(self.fillers)
         for key, alternatives in other.rules.items():
-            known = rules.get(key, ())
-            rules[key] = known + tuple(a for a in alternatives if a not in known)
-        return Synonyms(rules, self.fillers | other.fillers)
+            _add(rules, key, alternatives)
+        for key, alternatives in other.fillers.items():
+            _add(fillers, key, alternatives)
+        return Synonyms(rules, fillers)
 
     @property
     def longest(self) -> int:
         return max((len(k) for k in (*self.rules, *self.fillers)), default=0)
+
+
+def _add(
+    table: dict[_Phrase, tuple[_Phrase, ...]], key: _Phrase, alternatives: tuple[_Phrase, ...]
+) -> None:
+    known = table.get(key, ())
+    table[key] = known + tuple(
+        a for a in dict.fromkeys(alternatives) if a not in known and a != key
+    )
 
 
 # --- queries -------------------------------------------------------------------------------
@@ -205,28 +225,28 @@ class Term:
     of a word (it is still being typed). An ``optional`` term (a filler) is never required.
     """
 
-    alternatives: tuple[tuple[str, ...], ...]
+    alternatives: tuple[_Phrase, ...]
     optional: bool = False
     prefix: bool = False
+    #: Each alternative as keys: its words, each with whether it matches as a prefix.
+    phrases: tuple[tuple[Key, ...], ...] = attrs.field(init=False, eq=False, repr=False)
 
-    def wanted(self) -> Iterable[Key]:
-        for i, phrase in enumerate(self.alternatives):
-            for j, word in enumerate(phrase):
-                yield word, self._is_prefix(i, j, phrase)
-
-    def _is_prefix(self, alternative: int, position: int, phrase: tuple[str, ...]) -> bool:
-        return self.prefix and alternative == 0 and position == len(phrase) - 1
-
-    def phrases(self) -> tuple[tuple[Key, ...], ...]:
-        """Each alternative as its words, each with whether it matches as a prefix."""
-        return tuple(
-            tuple((w, self._is_prefix(i, j, phrase)) for j, w in enumerate(phrase))
+    def __attrs_post_init__(self) -> None:
+        phrases = tuple(
+            tuple(
+                (w, self.prefix and i == 0 and j == len(phrase) - 1) for j, w in enumerate(phrase)
+            )
             for i, phrase in enumerate(self.alternatives)
         )
+        object.__setattr__(self, "phrases", phrases)
+
+    def wanted(self) -> Iterable[Key]:
+        for keys in self.phrases:
+            yield from keys
 
     def best(self, document: SearchDocument) -> tuple[tuple[Key, ...], ...]:
         """Each alternative the document has every word of, as keys."""
-        return tuple(keys for keys in self.phrases() if all(document.has(w, p) for w, p in keys))
+        return tuple(keys for keys in self.phrases if all(document.has(w, p) for w, p in keys))
 
 
 @attrs.frozen
@@ -253,7 +273,8 @@ class SearchPlan:
                     alternatives = (phrase, *table.rules[phrase])[:MAX_ALTERNATIVES]
                     term = Term(alternatives, prefix=typing and last)
                 elif phrase in table.fillers and not (typing and last):
-                    term = Term((phrase,), optional=True)
+                    alternatives = (phrase, *table.fillers[phrase])[:MAX_ALTERNATIVES]
+                    term = Term(alternatives, optional=True)
                 if term is not None:
                     i += size
                     break
@@ -306,7 +327,7 @@ def top_tier(
     covered: list[set[_K]] = []
     for term in plan.required:
         matches: set[_K] = set()
-        for phrase_keys in term.phrases():
+        for phrase_keys in term.phrases:
             found: set[_K] | None = None
             for word, prefix in phrase_keys:
                 postings = having(word, prefix)
@@ -331,63 +352,93 @@ def rank(plan: SearchPlan, hits: SearchHits) -> list[str]:
     """Codes of the best-covering candidates, best first (see the module docstring)."""
     if not plan.terms:
         return []
+    ranking = _Ranking(plan, hits)
+    # Catalogues repeat names (the same procedure in each province): score each once.
+    known: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, float]] = {}
     scored: list[tuple[float, str]] = []
     best_coverage = 1
     for document in hits.documents:
-        coverage = plan.coverage(document)
+        signature = (document.name, document.context)
+        found = known.get(signature)
+        if found is None:
+            found = known[signature] = ranking.evaluate(document)
+        coverage, score = found
         if coverage < best_coverage:
             continue
         if coverage > best_coverage:
             best_coverage, scored = coverage, []
-        scored.append((-round(_score(plan, document, hits), 9), document.code))
+        scored.append((-score, document.code))
     scored.sort()
     return [code for _, code in scored]
 
 
-def _idf(total: int, frequency: int) -> float:
-    return math.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5))
+class _Ranking:
+    """One plan's ranking, with what every document shares worked out once."""
 
+    def __init__(self, plan: SearchPlan, hits: SearchHits) -> None:
+        total = hits.total
+        self.idf = {
+            key: math.log(1.0 + (total - n + 0.5) / (n + 0.5))
+            for key in plan.wanted()
+            for n in (hits.frequencies.get(key, 0),)
+        }
+        # (weight, required, [(keys, scale)]): an alternative counts as many words as typed.
+        self.terms = [
+            (
+                OPTIONAL_WEIGHT if term.optional else 1.0,
+                not term.optional,
+                [(keys, len(term.phrases[0]) / len(keys)) for keys in term.phrases],
+            )
+            for term in plan.terms
+        ]
 
-def _score(plan: SearchPlan, document: SearchDocument, hits: SearchHits) -> float:
-    name, context = document.name, document.context
-    norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
-    score = 0.0
-    sequence: list[Key] = []
-    for term in plan.terms:
-        best, best_keys = 0.0, cast(tuple[Key, ...], ())
-        for keys in term.best(document):
-            value = 0.0
-            for word, prefix in keys:
-                tf = _count(name, word, prefix) + CONTEXT_WEIGHT * _count(context, word, prefix)
-                idf = _idf(hits.total, hits.frequencies.get((word, prefix), 0))
-                value += idf * tf * (K1 + 1.0) / (tf + norm)
-            if value > best:
-                best, best_keys = value, keys
-        score += best * (OPTIONAL_WEIGHT if term.optional else 1.0)
-        sequence.extend(best_keys)
-    adjacent = sum(
-        1
-        for (a, _), (b, b_prefix) in itertools.pairwise(sequence)
-        if _side_by_side(name, a, b, b_prefix)
-    )
-    extra = sum(1 for word in name if not any(_same(word, w, p) for w, p in sequence))
-    return score + ADJACENCY_BONUS * adjacent - EXTRA_WORD_PENALTY * extra
-
-
-def _same(word: str, asked: str, prefix: bool) -> bool:
-    return word.startswith(asked) if prefix else word == asked
-
-
-def _count(words: tuple[str, ...], word: str, prefix: bool) -> int:
-    if not prefix:
-        return words.count(word)
-    return sum(1 for w in words if w.startswith(word))
-
-
-def _side_by_side(name: tuple[str, ...], first: str, second: str, prefix: bool) -> bool:
-    return any(
-        name[i] == first and _same(name[i + 1], second, prefix) for i in range(len(name) - 1)
-    )
+    def evaluate(self, document: SearchDocument) -> tuple[int, float]:
+        """(coverage, score) of one document."""
+        name, context, words = document.name, document.context, document.words
+        norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
+        idf = self.idf
+        coverage = 0
+        score = 0.0
+        # Query words in order, each once: a synonym's words that other terms already
+        # matched add nothing more (nor do they make adjacent pairs twice).
+        sequence: list[Key] = []
+        for weight, required, alternatives in self.terms:
+            best = -1.0
+            best_keys: tuple[Key, ...] = ()
+            for keys, scale in alternatives:
+                value = 0.0
+                for word, prefix in keys:
+                    tf: float
+                    if prefix:
+                        tf = sum(1 for w in name if w.startswith(word))
+                        tf += CONTEXT_WEIGHT * sum(1 for w in context if w.startswith(word))
+                    elif word in words:
+                        tf = name.count(word) + CONTEXT_WEIGHT * context.count(word)
+                    else:
+                        tf = 0
+                    if not tf:
+                        break
+                    if (word, prefix) not in sequence:
+                        value += idf[word, prefix] * tf * (K1 + 1.0) / (tf + norm)
+                else:
+                    if value * scale > best:
+                        best, best_keys = value * scale, keys
+            if best_keys:
+                coverage += required
+                score += weight * best
+                sequence.extend(k for k in best_keys if k not in sequence)
+        exact = {w for w, prefix in sequence if not prefix}
+        prefixes = tuple(w for w, prefix in sequence if prefix)
+        extra = sum(1 for w in name if w not in exact and not (prefixes and w.startswith(prefixes)))
+        pairs = set(itertools.pairwise(name))
+        adjacent = 0
+        for (first, _), (second, prefix) in itertools.pairwise(sequence):
+            if not prefix:
+                adjacent += (first, second) in pairs
+            else:
+                adjacent += any(a == first and b.startswith(second) for a, b in pairs)
+        score += ADJACENCY_BONUS * adjacent - EXTRA_WORD_PENALTY * math.log1p(extra)
+        return coverage, round(score, 9)
 
 
 def reference_hits(plan: SearchPlan, documents: Collection[SearchDocument]) -> SearchHits:

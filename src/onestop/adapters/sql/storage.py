@@ -1738,7 +1738,7 @@ def _has(word: str, prefix: bool) -> Any:
 
 
 def _term_clause(term: Term) -> Any:
-    return or_(*(and_(*(_has(w, prefix) for w, prefix in keys)) for keys in term.phrases()))
+    return or_(*(and_(*(_has(w, prefix) for w, prefix in keys)) for keys in term.phrases))
 
 
 def _refold(uow: Any, connection: PoolProxiedConnection, doing: str, where: Any) -> None:

@@ -4,11 +4,18 @@ A payment is confirmed once: the callback that confirms it also counts it on the
 and queues the confirmation mail, in one unit of work. A repeated callback (the IPN and the
 return redirect both arriving, even at the same moment) finds the payment settled and
 changes nothing; a forged callback or one with the wrong amount changes nothing either.
+
+The IPN alone records the outcome; the payer's return redirect only shows what is stored.
+An IPN may be lost, so :meth:`PaymentService.reconcile` asks the gateway about each payment
+still pending past its expiry before giving up on it, and records the answer as the IPN
+would have. Money that moved without a clean payment (VNPay ``07``, a reversed transaction,
+a late or double payment) goes to review: an officer queries the gateway again or refunds it.
 """
 
 from __future__ import annotations
 
 import enum
+import hashlib
 import logging
 import warnings
 from collections.abc import Callable, Mapping
@@ -16,6 +23,7 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from onestop.application.arguments import answers_any_input, checked_methods
+from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
@@ -24,7 +32,7 @@ from onestop.application.templates import check_locale
 from onestop.application.views import PaymentStatusView
 from onestop.domain.catalog import FeesDue, fold_diacritics
 from onestop.domain.dossier import Dossier
-from onestop.domain.payments import Payment, PaymentState
+from onestop.domain.payments import Payment, PaymentOutcome, PaymentState, Refund
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     ConcurrentUpdate,
@@ -35,8 +43,15 @@ from onestop.errors import (
     TransitionNotAllowed,
 )
 from onestop.ports.edges import GatewayCallback, PaymentRedirect
+from onestop.ports.storage import UnitOfWork
 
-__all__ = ["CallbackResult", "CallbackStatus", "PaymentService", "fees_payable_now"]
+__all__ = [
+    "CallbackResult",
+    "CallbackStatus",
+    "PaymentService",
+    "ReconcileReport",
+    "fees_payable_now",
+]
 
 _ORDER_INFO = "Thanh toán lệ phí hồ sơ"
 _log = logging.getLogger(__name__)
@@ -53,6 +68,11 @@ class CallbackStatus(enum.Enum):
     INVALID_SIGNATURE = "invalid_signature"
     #: Signed by the gateway but not readable (unknown fields, a malformed amount).
     UNREADABLE = "unreadable"
+    #: Money moved without a clean payment (or the dossier no longer owed it): recorded and
+    #: put under review for an officer.
+    REVIEW = "review"
+    #: The return redirect of a payment the IPN (or a reconcile) has not settled yet.
+    PENDING = "pending"
 
 
 @attrs.frozen
@@ -69,6 +89,20 @@ class CallbackResult:
     payment_id: str | None = None
     dossier_id: str | None = None
     txn_ref: str | None = None
+    #: The payment's stored state after handling (what a return page shows).
+    state: PaymentState | None = None
+
+
+@attrs.frozen
+class ReconcileReport:
+    """What :meth:`PaymentService.reconcile` did, by payment id."""
+
+    confirmed: tuple[str, ...] = ()
+    abandoned: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    review: tuple[str, ...] = ()
+    #: The gateway could not be asked (or its answer did not verify): tried again later.
+    unreachable: tuple[str, ...] = ()
 
 
 def fees_payable_now(dossier: Dossier) -> bool:
@@ -126,6 +160,7 @@ class PaymentService:
         *,
         client_ip: str,
         locale: str | None = None,
+        bank_code: str | None = None,
     ) -> PaymentRedirect:
         """A new payment of what is due, and where to send the payer.
 
@@ -133,7 +168,10 @@ class PaymentService:
         payment of the dossier still pending is abandoned first, so one at most is open.
         ``locale`` ("vi" or "en", ``Settings.locale`` when None) is the payment page's
         language; the gateway adapter maps it to its own (VNPay's ``vn``). VNPay's ``"vn"``
-        given here still works for one release, with a DeprecationWarning.
+        given here still works for one release, with a DeprecationWarning. ``bank_code``
+        chooses the bank or method in advance (VNPay's ``VNPAYQR``, ``VNBANK``, ``INTCARD``
+        or a bank); the payer chooses on the gateway's page when None. The gateway's page
+        closes ``Settings.payment_ttl`` after now.
         """
         if locale == "vn":
             warnings.warn(
@@ -171,6 +209,7 @@ class PaymentService:
                 gateway=gateway.name,
                 txn_ref=ctx.new_id(),
                 created_at=now,
+                requested_bank_code=bank_code,
             )
             uow.payments.add(payment)
             redirect = gateway.start(
@@ -180,6 +219,8 @@ class PaymentService:
                 client_ip=client_ip,
                 now=now,
                 locale=chosen,
+                expires_at=now + ctx.settings.payment_ttl,
+                bank_code=bank_code,
             )
             uow.commit()
         return redirect
@@ -236,12 +277,38 @@ class PaymentService:
 
     @answers_any_input
     def handle_return(self, params: Mapping[str, str]) -> CallbackResult:
-        """Apply the payer's return redirect, for the page that shows the outcome.
+        """Read the payer's return redirect, for the page that shows the outcome; changes nothing.
 
-        The same as :meth:`handle_callback` (whichever of the two callbacks comes first
-        records the outcome, once); the host renders the result.
+        VNPay's IPN alone records the outcome: this shows what is stored (``PENDING``,
+        "đang chờ xác nhận", until the IPN or a reconcile records it; ``CONFIRMED``;
+        ``FAILED_RECORDED`` for a failed or abandoned payment; ``REVIEW``). A forged
+        redirect is INVALID_SIGNATURE, an unknown reference NOT_FOUND.
         """
-        return self.handle_callback(params)
+        gateway = self._ctx.payment_gateway
+        if not isinstance(params, Mapping):
+            return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
+        try:
+            callback = gateway.verify_callback(params)
+        except PaymentSignatureInvalid as e:
+            _log_forged(gateway.name, str(e))
+            return CallbackResult(CallbackStatus.INVALID_SIGNATURE)
+        except PaymentGatewayError:
+            return CallbackResult(CallbackStatus.UNREADABLE)
+        with self._ctx.storage.unit_of_work() as uow:
+            payment = uow.payments.find_by_txn_ref(gateway.name, callback.txn_ref)
+        if payment is None:
+            return CallbackResult(CallbackStatus.NOT_FOUND, txn_ref=callback.txn_ref)
+        status = {
+            PaymentState.PENDING: CallbackStatus.PENDING,
+            PaymentState.CONFIRMED: CallbackStatus.CONFIRMED,
+            PaymentState.FAILED: CallbackStatus.FAILED_RECORDED,
+            PaymentState.ABANDONED: CallbackStatus.FAILED_RECORDED,
+            PaymentState.REVIEW: CallbackStatus.REVIEW,
+            PaymentState.REFUNDED: CallbackStatus.REVIEW,
+        }[payment.state]
+        return CallbackResult(
+            status, payment.id, payment.dossier_id, payment.txn_ref, state=payment.state
+        )
 
     def _apply(self, callback: GatewayCallback) -> CallbackResult:
         ctx = self._ctx
@@ -257,7 +324,11 @@ class PaymentService:
                 )
                 return CallbackResult(CallbackStatus.NOT_FOUND, txn_ref=callback.txn_ref)
             result = CallbackResult(
-                CallbackStatus.CONFIRMED, payment.id, payment.dossier_id, payment.txn_ref
+                CallbackStatus.CONFIRMED,
+                payment.id,
+                payment.dossier_id,
+                payment.txn_ref,
+                state=PaymentState.CONFIRMED,
             )
             if callback.amount != payment.amount:
                 log_security_event(
@@ -273,7 +344,9 @@ class PaymentService:
                 )
                 return attrs.evolve(result, status=CallbackStatus.AMOUNT_MISMATCH)
             if not payment.accepts(callback.outcome):
-                return attrs.evolve(result, status=CallbackStatus.ALREADY_CONFIRMED)
+                return attrs.evolve(
+                    result, status=CallbackStatus.ALREADY_CONFIRMED, state=payment.state
+                )
             now = ctx.clock.now()
             payment.settle(
                 callback.outcome,
@@ -281,11 +354,20 @@ class PaymentService:
                 now=now,
                 gateway_transaction_id=callback.gateway_transaction_id,
                 reason=callback.reason,
+                paid_at=callback.paid_at,
+                bank_code=callback.bank_code,
+                card_type=callback.card_type,
             )
             uow.payments.update(payment)
+            if payment.state is PaymentState.REVIEW:
+                uow.commit()
+                _log.warning("payment %s is under review: %s", payment.id, payment.review_reason)
+                return attrs.evolve(result, status=CallbackStatus.REVIEW, state=payment.state)
             if payment.state is not PaymentState.CONFIRMED:
                 uow.commit()
-                return attrs.evolve(result, status=CallbackStatus.FAILED_RECORDED)
+                return attrs.evolve(
+                    result, status=CallbackStatus.FAILED_RECORDED, state=payment.state
+                )
             dossier = uow.dossiers.get(payment.dossier_id)
             try:
                 dossier.record_payment(
@@ -293,10 +375,15 @@ class PaymentService:
                 )
             except (TransitionNotAllowed, InvalidMoney):
                 # The money was taken, but the dossier closed (withdrawn, stopped) or was
-                # paid by another payment meanwhile: the payment stays confirmed, on record
+                # paid by another payment meanwhile: a late or double payment, under review
                 # for a refund, and the dossier is left as it is.
+                payment.hold_for_review(
+                    reason="paid when the dossier no longer owed it (late or double payment)",
+                    now=now,
+                )
+                uow.payments.update(payment)
                 uow.commit()
-                return result
+                return attrs.evolve(result, status=CallbackStatus.REVIEW, state=payment.state)
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
             uow.commit()
@@ -319,24 +406,20 @@ class PaymentService:
         )
 
     def expire_pending(self) -> list[Payment]:
-        """Abandon payments pending longer than ``settings.payment_ttl``; returns them.
+        """Give up on payments pending longer than ``settings.payment_ttl``; returns them.
 
-        Each payment is abandoned in its own unit of work, so a callback settling one at the
-        same moment wins and the others still expire.
+        When the gateway can be queried this is :meth:`reconcile` (nothing is abandoned
+        without asking it), returning the payments it abandoned or recorded as failed.
+        Otherwise each is abandoned in its own unit of work, so a callback settling one at
+        the same moment wins and the others still expire.
         """
         ctx = self._ctx
-        deadline = ctx.clock.now() - ctx.settings.payment_ttl
-        # The payment port has no query across dossiers, so walk every agency's dossiers.
-        with ctx.storage.unit_of_work() as uow:
-            stale = [
-                payment
-                for agency in uow.catalog.list_agencies()
-                for dossier in uow.dossiers.list_by_agency(agency.code)
-                for payment in uow.payments.list_by_dossier(dossier.id)
-                if payment.state is PaymentState.PENDING and payment.created_at <= deadline
-            ]
+        if _can_query(ctx.payment_gateway):
+            report = self.reconcile()
+            with ctx.storage.unit_of_work() as uow:
+                return [uow.payments.get(i) for i in (*report.abandoned, *report.failed)]
         expired: list[Payment] = []
-        for candidate in stale:
+        for candidate in self._stale():
             try:
                 with ctx.storage.unit_of_work() as uow:
                     payment = uow.payments.get(candidate.id)
@@ -349,3 +432,191 @@ class PaymentService:
                 continue
             expired.append(payment)
         return expired
+
+    def reconcile(self) -> ReconcileReport:
+        """Ask the gateway about every payment pending past its expiry, and record the answer.
+
+        Paid: confirmed once, exactly as if the IPN had come (an IPN racing it changes
+        nothing more). Failed, cancelled or unknown to the gateway: the payment is given up.
+        Money that moved without a clean payment: under review. When the gateway cannot be
+        asked, or its answer does not verify, the payment stays pending for the next run.
+        The gateway is never asked inside a unit of work.
+        """
+        ctx = self._ctx
+        gateway = ctx.payment_gateway
+        if not _can_query(gateway):
+            return ReconcileReport(abandoned=tuple(p.id for p in self.expire_pending()))
+        found: dict[str, list[str]] = {
+            "confirmed": [],
+            "abandoned": [],
+            "failed": [],
+            "review": [],
+            "unreachable": [],
+        }
+        for payment in self._stale():
+            try:
+                answer = gateway.query(payment, now=ctx.clock.now())
+            except PaymentGatewayError as e:
+                _log.warning("payment %s could not be reconciled: %s", payment.id, e)
+                found["unreachable"].append(payment.id)
+                continue
+            if answer is None:
+                answer = GatewayCallback(
+                    txn_ref=payment.txn_ref,
+                    outcome=PaymentOutcome.CANCELLED,
+                    amount=payment.amount,
+                    reason="expired: the gateway has no such transaction",
+                )
+            elif answer.outcome is PaymentOutcome.CANCELLED:
+                answer = attrs.evolve(answer, reason=f"expired unpaid ({answer.reason})")
+            result = self._apply_retrying(answer)
+            if result.status is CallbackStatus.AMOUNT_MISMATCH:
+                # Logged as a security event; left pending and asked again next time.
+                found["unreachable"].append(payment.id)
+                continue
+            state = result.state
+            if state is PaymentState.CONFIRMED and result.status is CallbackStatus.CONFIRMED:
+                found["confirmed"].append(payment.id)
+            elif state is PaymentState.ABANDONED:
+                found["abandoned"].append(payment.id)
+            elif state is PaymentState.FAILED:
+                found["failed"].append(payment.id)
+            elif state is PaymentState.REVIEW:
+                found["review"].append(payment.id)
+        return ReconcileReport(**{key: tuple(ids) for key, ids in found.items()})
+
+    def in_review(self) -> list[Payment]:
+        """The payments under review (money moved, not cleanly paid), oldest first."""
+        return sorted(self._in_state(PaymentState.REVIEW), key=lambda p: (p.created_at, p.id))
+
+    def review_query(self, payment_id: str, *, by: str) -> Payment:
+        """Ask the gateway again about a payment under review and record its answer.
+
+        Paid and still owed: confirmed and counted on the dossier; failed: FAILED (no money
+        moved); otherwise it stays under review. Recorded in the audit trail as
+        ``payment.review_queried`` by ``by``. PaymentGatewayError if the gateway cannot be
+        asked; TransitionNotAllowed if the payment is not under review.
+        """
+        ctx = self._ctx
+        gateway = ctx.payment_gateway
+        with ctx.storage.unit_of_work() as uow:
+            payment = uow.payments.get(payment_id)
+        if payment.state is not PaymentState.REVIEW:
+            raise TransitionNotAllowed("review_query", f"payment {payment.state.value}")
+        if not _can_query(gateway):
+            raise PaymentGatewayError(f"the {gateway.name} gateway cannot be queried")
+        answer = gateway.query(payment, now=ctx.clock.now())
+        if answer is not None and answer.outcome in (PaymentOutcome.PAID, PaymentOutcome.FAILED):
+            self._apply_retrying(answer)
+
+        def work(uow: UnitOfWork) -> Payment:
+            current = uow.payments.get(payment_id)
+            record_admin_action(
+                uow,
+                ctx,
+                "payment.review_queried",
+                current.id,
+                by=by,
+                answer="not found" if answer is None else answer.outcome.value,
+                state=current.state.value,
+            )
+            return current
+
+        return run_admin_action(ctx, work)
+
+    def refund(self, payment_id: str, *, by: str, amount: int | None = None) -> Refund:
+        """Give the money of a payment under review back (all that is left when ``amount``
+        is None: VNPay's full refund ``02``; less: a partial ``03``).
+
+        Idempotent: asking again for a refunded payment returns its refund without asking
+        the gateway; a refund the gateway did not answer is sent again with the same request
+        id (so it refunds once). Recorded with the gateway's transaction number and in the
+        audit trail (``payment.refunded`` by ``by``). PaymentGatewayError if the gateway
+        refused or could not be reached (ask again later); TransitionNotAllowed if the
+        payment is not under review.
+        """
+        ctx = self._ctx
+        gateway = ctx.payment_gateway
+        if not callable(getattr(gateway, "refund", None)):
+            raise PaymentGatewayError(f"the {gateway.name} gateway cannot refund")
+        while True:
+            with ctx.storage.unit_of_work() as uow:
+                payment = uow.payments.get(payment_id)
+                if payment.state is PaymentState.REFUNDED and amount is None:
+                    return payment.refunds[-1]
+                pending = payment.open_refund
+                if pending is None:
+                    left = payment.amount - payment.refunded_amount
+                    pending = payment.request_refund(
+                        request_id=_refund_request_id(payment),
+                        amount=left if amount is None else amount,
+                        requested_by=by,
+                        now=ctx.clock.now(),
+                    )
+                    try:
+                        uow.payments.update(payment)
+                        uow.commit()
+                    except ConcurrentUpdate:
+                        continue  # another officer opened it first: send theirs
+            break
+        receipt = gateway.refund(
+            payment,
+            request_id=pending.request_id,
+            amount=pending.amount,
+            requested_by=pending.requested_by,
+            now=ctx.clock.now(),
+        )
+
+        def work(uow: UnitOfWork) -> Refund:
+            current = uow.payments.get(payment_id)
+            if current.open_refund is None or current.open_refund.request_id != pending.request_id:
+                return next(r for r in current.refunds if r.request_id == pending.request_id)
+            done = current.complete_refund(
+                pending.request_id, transaction_no=receipt.transaction_no, now=ctx.clock.now()
+            )
+            uow.payments.update(current)
+            record_admin_action(
+                uow,
+                ctx,
+                "payment.refunded",
+                current.id,
+                by=by,
+                amount=done.amount,
+                transaction_no=done.transaction_no,
+                dossier_id=current.dossier_id,
+            )
+            return done
+
+        return run_admin_action(ctx, work)
+
+    def _apply_retrying(self, callback: GatewayCallback) -> CallbackResult:
+        try:
+            return self._apply(callback)
+        except ConcurrentUpdate:
+            return self._apply(callback)
+
+    def _stale(self) -> list[Payment]:
+        """Payments pending past their expiry (``settings.payment_ttl`` after the start)."""
+        deadline = self._ctx.clock.now() - self._ctx.settings.payment_ttl
+        return [p for p in self._in_state(PaymentState.PENDING) if p.created_at <= deadline]
+
+    def _in_state(self, state: PaymentState) -> list[Payment]:
+        # The payment port has no query across dossiers, so walk every agency's dossiers.
+        with self._ctx.storage.unit_of_work() as uow:
+            return [
+                payment
+                for agency in uow.catalog.list_agencies()
+                for dossier in uow.dossiers.list_by_agency(agency.code)
+                for payment in uow.payments.list_by_dossier(dossier.id)
+                if payment.state is state
+            ]
+
+
+def _can_query(gateway: object) -> bool:
+    return callable(getattr(gateway, "query", None))
+
+
+def _refund_request_id(payment: Payment) -> str:
+    """The same for the same (payment, nth refund): VNPay's RequestId, 32 characters."""
+    seed = f"{payment.id}:{len(payment.refunds) + 1}".encode()
+    return hashlib.sha256(seed).hexdigest()[:32]

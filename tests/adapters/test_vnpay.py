@@ -335,7 +335,8 @@ def test_parameter_names_that_could_pass_for_two_are_refused(gateway: VnpayGatew
         ("24", "02", PaymentOutcome.CANCELLED),
         ("11", "02", PaymentOutcome.CANCELLED),
         ("51", "02", PaymentOutcome.FAILED),
-        ("07", "07", PaymentOutcome.FAILED),
+        ("07", "07", PaymentOutcome.REVIEW),
+        ("00", "04", PaymentOutcome.REVIEW),
         ("00", "01", PaymentOutcome.FAILED),
         ("99", "02", PaymentOutcome.FAILED),
     ],
@@ -679,6 +680,7 @@ _RESPONSE_CODES = {
     PaymentOutcome.PAID: "00",
     PaymentOutcome.FAILED: "51",
     PaymentOutcome.CANCELLED: "24",
+    PaymentOutcome.REVIEW: "07",
 }
 
 
@@ -702,11 +704,12 @@ class TestVnpayGatewayContract(PaymentGatewayContract[VnpayGateway]):
 
 
 def test_both_callbacks_are_methods_of_the_payments_service(shop: Shop) -> None:
-    """handle_ipn answers in VNPay's terms, handle_return gives the outcome to show."""
+    """handle_ipn answers in VNPay's terms, handle_return shows the stored outcome."""
     callback = shop.gateway.callback_for(shop.pay_url())
     payments = shop.portal.payments
+    assert payments.handle_return(callback).status is CallbackStatus.PENDING  # read-only
     assert payments.handle_ipn(callback) == {"RspCode": "00", "Message": "Confirm Success"}
-    assert payments.handle_return(callback).status is CallbackStatus.ALREADY_CONFIRMED
+    assert payments.handle_return(callback).status is CallbackStatus.CONFIRMED
     assert payments.handle_ipn(callback)["RspCode"] == "02"
     assert payments.handle_ipn({**callback, "vnp_Amount": "1"})["RspCode"] == "97"
     assert payments.handle_ipn(None)["RspCode"] == "97"  # type: ignore[arg-type]

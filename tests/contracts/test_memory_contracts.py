@@ -99,6 +99,8 @@ class TestFakePaymentGateway(PaymentGatewayContract[FakePaymentGateway]):
             return gateway.complete(redirect.txn_ref, amount=amount)
         if outcome is PaymentOutcome.FAILED:
             return gateway.fail(redirect.txn_ref, reason="Thẻ bị từ chối")
+        if outcome is PaymentOutcome.REVIEW:
+            return gateway.review(redirect.txn_ref)
         return gateway.abandon(redirect.txn_ref)
 
 

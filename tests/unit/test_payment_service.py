@@ -240,13 +240,13 @@ def test_a_new_payment_replaces_the_pending_one(kit: PortalKit) -> None:
     view = kit.portal.payments.status(kit.citizen.id, dossier.id)
     assert view.paid_amount == view.total_fees
     assert mails(kit, "payment_confirmed") == 1
-    # Then the second one is paid too: confirmed and kept on record for a refund, never
+    # Then the second one is paid too: a double payment, under review for a refund, never
     # counted twice on the dossier.
     twice = kit.portal.payments.handle_callback(kit.gateway.complete(second.txn_ref))
-    assert twice.status is CallbackStatus.CONFIRMED
+    assert twice.status is CallbackStatus.REVIEW
     view = kit.portal.payments.status(kit.citizen.id, dossier.id)
     assert view.paid_amount == view.total_fees
-    assert [p.state for p in view.payments] == [PaymentState.CONFIRMED] * 2
+    assert [p.state for p in view.payments] == [PaymentState.CONFIRMED, PaymentState.REVIEW]
     assert mails(kit, "payment_confirmed") == 1
 
 

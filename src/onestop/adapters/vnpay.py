@@ -111,6 +111,8 @@ IPN_REPLIES: Final[Mapping[CallbackStatus, tuple[str, str]]] = {
     CallbackStatus.CONFIRMED: ("00", "Confirm Success"),
     # The failure is recorded: VNPay is told it was received, so it stops resending.
     CallbackStatus.FAILED_RECORDED: ("00", "Confirm Success"),
+    # Recorded and put under review (07, a reversed, late or double payment).
+    CallbackStatus.REVIEW: ("00", "Confirm Success"),
     CallbackStatus.NOT_FOUND: ("01", "Order not found"),
     CallbackStatus.ALREADY_CONFIRMED: ("02", "Order already confirmed"),
     CallbackStatus.AMOUNT_MISMATCH: ("04", "Invalid amount"),

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from onestop.domain.codes import (
     SCHEME_2018,
+    SCHEME_2018_LEFT_TO_RIGHT,
+    SCHEME_2025_CENTRAL,
     SCHEME_WIDE,
     VN_TZ,
     AgencyCode,
@@ -19,7 +21,9 @@ from onestop.domain.codes import (
 )
 
 __all__ = [
+    "SHIPPED_SCHEMES",
     "agency_codes",
+    "left_to_right_only_agencies",
     "aware_datetimes",
     "code_schemes",
     "dossier_codes",
@@ -44,10 +48,50 @@ _ZONE_NAMES = (
 _AVAILABLE_ZONES = sorted(set(_ZONE_NAMES) & zoneinfo.available_timezones())
 
 
-def agency_codes() -> st.SearchStrategy[AgencyCode]:
-    """Valid agency ids of every depth, mostly provinces (H) and ministries (G)."""
+#: Every scheme the library ships (the centralised one issuing as system 07 and reading any).
+SHIPPED_SCHEMES = (
+    SCHEME_2018,
+    SCHEME_WIDE,
+    SCHEME_2018_LEFT_TO_RIGHT,
+    SCHEME_2025_CENTRAL,
+    SCHEME_2025_CENTRAL.issued_by("07"),
+)
+
+
+def _level1s() -> st.SearchStrategy[str]:
     letters = st.sampled_from("HG") | st.sampled_from(string.ascii_uppercase)
-    level1 = st.builds(lambda letter, n: f"{letter}{n:02d}", letters, st.integers(1, 99))
+    return st.builds(lambda letter, n: f"{letter}{n:02d}", letters, st.integers(1, 99))
+
+
+def left_to_right_only_agencies() -> st.SearchStrategy[AgencyCode]:
+    """Left-to-right ids whose units do not fit the 2016 widths (no fixed-width form)."""
+    unit = st.text(alphabet=string.ascii_uppercase + string.digits, min_size=1, max_size=4)
+    units = st.lists(unit.filter(lambda u: u.strip("0") != ""), min_size=1, max_size=6)
+    return st.builds(AgencyCode.from_units, _level1s(), units.map(tuple)).filter(
+        lambda a: not a.has_fixed_form and len(str(a)) <= 35
+    )
+
+
+def agency_codes(style: str | None = None) -> st.SearchStrategy[AgencyCode]:
+    """Valid agency ids of every depth, mostly provinces (H) and ministries (G).
+
+    ``style="fixed"`` gives ids written in the 2016 style, ``"left_to_right"`` ids written
+    left to right (some with no fixed-width form), ``"any"`` both; None (the default) ids of
+    units the 2016 style can write, printed in either style, so any scheme can issue them.
+    """
+    fixed = _fixed_width_agencies()
+    converted = fixed.map(lambda a: a.written("left_to_right"))
+    if style == "fixed":
+        return fixed
+    if style == "left_to_right":
+        return converted | left_to_right_only_agencies()
+    if style == "any":
+        return fixed | converted | left_to_right_only_agencies()
+    return fixed | converted
+
+
+def _fixed_width_agencies() -> st.SearchStrategy[AgencyCode]:
+    level1 = _level1s()
     # Draw the deeper levels, then cut at a random depth: a unit always sits under its parent.
     return st.builds(
         lambda top, l2, l3, l4, depth: AgencyCode(
@@ -78,8 +122,11 @@ def code_schemes() -> st.SearchStrategy[CodeScheme]:
         date_pattern=patterns.map("".join),
         seq_width=st.integers(1, 9),
         separator=separators(),
+        agency_style=st.sampled_from(["fixed", "left_to_right", "any"]),
+        seq_grows=st.booleans(),
+        system_width=st.integers(0, 4),
     )
-    return st.sampled_from([SCHEME_2018, SCHEME_WIDE]) | generated
+    return st.sampled_from(SHIPPED_SCHEMES) | generated
 
 
 def scheme_days(scheme: CodeScheme) -> st.SearchStrategy[dt.date]:
@@ -90,11 +137,17 @@ def scheme_days(scheme: CodeScheme) -> st.SearchStrategy[dt.date]:
 @st.composite
 def _dossier_codes(draw: st.DrawFn, scheme: CodeScheme | None) -> DossierCode:
     chosen = scheme if scheme is not None else draw(code_schemes())
+    style = chosen.agency_style
+    system = chosen.system
+    if system is None:
+        width = chosen.system_width
+        system = draw(st.text(alphabet=string.digits, min_size=width, max_size=width))
     return DossierCode(
-        agency=draw(agency_codes()),
+        agency=draw(agency_codes(style)),
         day=draw(scheme_days(chosen)),
         seq=draw(st.integers(1, chosen.max_seq)),
         scheme=chosen,
+        system=system,
     )
 
 

@@ -22,12 +22,16 @@ from onestop.domain.inputs import require_datetime
 
 __all__ = [
     "SCHEME_2018",
+    "SCHEME_2018_LEFT_TO_RIGHT",
+    "SCHEME_2025_CENTRAL",
     "SCHEME_WIDE",
     "VN_TZ",
     "AgencyCode",
     "AgencyKind",
+    "AgencyStyle",
     "CodeScheme",
     "DossierCode",
+    "SchemeAgencyStyle",
     "local_day",
     "local_time",
     "require_aware",
@@ -157,9 +161,7 @@ class AgencyCode:
     level3: int = attrs.field(default=0, validator=_level_checker(3, 2))
     level4: int = attrs.field(default=0, validator=_level_checker(4, 3))
     tail: tuple[str, ...] = attrs.field(default=(), validator=_check_tail)
-    style: AgencyStyle = attrs.field(
-        default="fixed", validator=_check_style, eq=False, order=False
-    )
+    style: AgencyStyle = attrs.field(default="fixed", validator=_check_style, eq=False, order=False)
 
     def __attrs_post_init__(self) -> None:
         if self.level2 == 0 and self.level3 != 0:
@@ -429,19 +431,110 @@ def _check_separator(_instance: object, _attribute: object, value: str) -> None:
         )
 
 
+SchemeAgencyStyle = Literal["fixed", "left_to_right", "any"]
+"""The agency-id style a scheme writes: one of the two, or ``any`` (read both, and print each
+agency in the style it was written in)."""
+
+
+def _check_agency_style(_instance: object, _attribute: object, value: object) -> None:
+    if value not in ("fixed", "left_to_right", "any"):
+        raise errors.ConfigurationError(
+            f"agency_style must be 'fixed', 'left_to_right' or 'any', not "
+            f"{errors.show_value(value)}"
+        )
+
+
+def _check_flag(_instance: object, attribute: attrs.Attribute[bool], value: object) -> None:
+    if not isinstance(value, bool):
+        raise errors.ConfigurationError(
+            f"{attribute.name} must be true or false, not {errors.show_value(value)}"
+        )
+
+
+def _check_system_width(_instance: object, _attribute: object, value: object) -> None:
+    if not _is_int(value) or not 0 <= value <= 4:  # type: ignore[operator]
+        raise errors.ConfigurationError(
+            f"system_width must be a whole number from 0 (no system part) to 4, not "
+            f"{errors.show_value(value)}"
+        )
+
+
 @attrs.frozen
 class CodeScheme:
-    """How a dossier code writes its day and sequence number: date pattern, width, separator."""
+    """How a dossier code is written: agency-id style, date pattern, sequence, separator.
+
+    ``seq_width`` is the sequence's minimum width; with ``seq_grows`` a day that needs more
+    numbers writes them wider (10000 after 9999), as Circular 04/2025 asks. ``system_width``
+    digits (the ``AA`` of ``H56.014.03-250701-AA0001``) may sit between the date and the
+    number: ``system`` is the host's own, used when it issues codes; without it the scheme
+    reads any system part but issues none.
+    """
 
     name: str = attrs.field(validator=_check_name)
     date_pattern: str = attrs.field(default="YYMMDD", validator=_check_date_pattern)
     seq_width: int = attrs.field(default=4, validator=_check_seq_width)
     separator: str = attrs.field(default="-", validator=_check_separator)
+    agency_style: SchemeAgencyStyle = attrs.field(default="fixed", validator=_check_agency_style)
+    seq_grows: bool = attrs.field(default=False, validator=_check_flag)
+    system_width: int = attrs.field(default=0, validator=_check_system_width)
+    system: str | None = attrs.field(default=None)
+
+    def __attrs_post_init__(self) -> None:
+        if self.system is not None and (
+            not isinstance(self.system, str)
+            or not self.system_width
+            or not re.fullmatch(f"[0-9]{{{self.system_width}}}", self.system)
+        ):
+            raise errors.ConfigurationError(
+                f"system must be exactly system_width ({self.system_width}) digits, or None "
+                f"when the scheme has no system part, not {errors.show_value(self.system)}"
+            )
 
     @property
     def max_seq(self) -> int:
         """The last sequence number of a day; the next dossier that day cannot get a code."""
-        return int(10**self.seq_width - 1)
+        return int(10 ** (_MAX_SEQ_WIDTH if self.seq_grows else self.seq_width) - 1)
+
+    def issued_by(self, system: str) -> CodeScheme:
+        """This scheme issuing with a system part: ``SCHEME_2025_CENTRAL.issued_by("07")``."""
+        return attrs.evolve(self, system=system)
+
+    def write_agency(self, agency: AgencyCode) -> str:
+        """The agency as this scheme writes it; InvalidDossierCode if it cannot."""
+        if self.agency_style == "any":
+            return str(agency)
+        try:
+            return str(agency.written(self.agency_style))
+        except errors.InvalidAgencyCode as e:
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                f"cannot be written in the {self.agency_style} style of scheme {self.name} "
+                f"({e.rule})",
+                str(agency),
+            ) from e
+
+    def read_agency(self, text: str) -> AgencyCode:
+        """Read the agency part of a code in this scheme's style; InvalidDossierCode if not."""
+        try:
+            agency = AgencyCode.parse(text)
+        except errors.InvalidAgencyCode as e:
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                f"must be an agency id like {self._agency_example} ({e.field}: {e.rule})",
+                text,
+            ) from e
+        if self.agency_style != "any" and agency.style != self.agency_style:
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                f"must be written {self.agency_style.replace('_', ' ')} under scheme "
+                f"{self.name}, e.g. {self._agency_example}",
+                text,
+            )
+        return agency
+
+    @property
+    def _agency_example(self) -> str:
+        return "H34.03" if self.agency_style == "left_to_right" else "000.00.03.H34"
 
     @property
     def earliest_day(self) -> dt.date:
@@ -456,8 +549,13 @@ class CodeScheme:
     @property
     def example(self) -> str:
         """A sample code under this scheme, for messages and documentation."""
+        system = self.system or "0" * self.system_width
         return self.separator.join(
-            ("000.00.03.H34", self.format_day(dt.date(2022, 6, 22)), self.format_seq(1))
+            (
+                self._agency_example,
+                self.format_day(dt.date(2022, 6, 22)),
+                system + self.format_seq(1),
+            )
         )
 
     def format_day(self, day: dt.date) -> str:
@@ -512,13 +610,27 @@ class CodeScheme:
         return f"{seq:0{self.seq_width}d}"
 
     def parse_seq(self, text: str) -> int:
-        """Read a sequence number of exactly the scheme's width, from 1 up to ``max_seq``."""
-        if not isinstance(text, str) or not re.fullmatch(f"[0-9]{{{self.seq_width}}}", text):
-            raise errors.InvalidDossierCode(
-                "dossier_code.seq", f"must be exactly {self.seq_width} digits", text
+        """Read a sequence number as the scheme writes it, from 1 up to ``max_seq``.
+
+        A growing scheme reads wider numbers too, but only as it writes them: 10000, never
+        a padded 00001, so each number has one spelling.
+        """
+        width = f"{self.seq_width},{_MAX_SEQ_WIDTH}" if self.seq_grows else f"{self.seq_width}"
+        if not isinstance(text, str) or not re.fullmatch(f"[0-9]{{{width}}}", text):
+            rule = (
+                f"must be {self.seq_width} to {_MAX_SEQ_WIDTH} digits"
+                if self.seq_grows
+                else f"must be exactly {self.seq_width} digits"
             )
+            raise errors.InvalidDossierCode("dossier_code.seq", rule, text)
         seq = int(text)
         self._check_seq(seq)
+        if len(text) > self.seq_width and text[0] == "0":
+            raise errors.InvalidDossierCode(
+                "dossier_code.seq",
+                f"must not pad beyond {self.seq_width} digits (write {self.format_seq(seq)})",
+                text,
+            )
         return seq
 
     def _check_seq(self, seq: int) -> None:
@@ -535,6 +647,25 @@ SCHEME_2018: Final = CodeScheme(name="TT01/2018", date_pattern="YYMMDD", seq_wid
 
 SCHEME_WIDE: Final = CodeScheme(name="wide", date_pattern="YYYYMMDD", seq_width=6)
 """A wider scheme (four-digit year, six-digit sequence) for hosts whose rules ask for it."""
+
+SCHEME_2018_LEFT_TO_RIGHT: Final = CodeScheme(
+    name="TT01/2018-ltr", date_pattern="YYMMDD", seq_width=4, agency_style="left_to_right"
+)
+"""The 2018 scheme, agency ids written left to right (Decision 20/2020): ``H34.03-220622-0001``."""
+
+SCHEME_2025_CENTRAL: Final = CodeScheme(
+    name="TT04/2025-central",
+    date_pattern="YYMMDD",
+    seq_width=4,
+    seq_grows=True,
+    agency_style="left_to_right",
+    system_width=2,
+)
+"""Circular 04/2025/TT-VPCP, nationally centralised systems: ``H56.014.03-250701-AA0001``.
+
+``AA`` is the two-digit system owner: this value reads any; a host issuing codes sets its own
+with ``SCHEME_2025_CENTRAL.issued_by("07")``. The number has at least four digits and grows.
+"""
 
 
 # --- dossier code --------------------------------------------------------------------------
@@ -562,6 +693,11 @@ class DossierCode:
     day: dt.date
     seq: int
     scheme: CodeScheme = attrs.field(default=SCHEME_2018, eq=False, order=False)
+    #: The system part (``AA``) of a scheme that has one; "" otherwise. Issued codes take the
+    #: scheme's ``system``; parsed ones keep what they were written with.
+    system: str = attrs.field(
+        default=attrs.Factory(lambda self: self.scheme.system or "", takes_self=True)
+    )
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.agency, AgencyCode):
@@ -579,6 +715,15 @@ class DossierCode:
             )
         self.scheme.format_day(self.day)  # raises if the scheme cannot write this day
         self.scheme.format_seq(self.seq)  # raises unless 1 <= seq <= max_seq
+        self.scheme.write_agency(self.agency)  # raises if the scheme's style cannot write it
+        width = self.scheme.system_width
+        if not isinstance(self.system, str) or not re.fullmatch(f"[0-9]{{{width}}}", self.system):
+            raise errors.InvalidDossierCode(
+                "dossier_code.system",
+                f"must be {width} digits under scheme {self.scheme.name}"
+                + ("; issue with a scheme that has its system set" if width else ""),
+                self.system,
+            )
 
     @classmethod
     def for_submission(
@@ -596,30 +741,53 @@ class DossierCode:
     def parse(cls, text: str, scheme: CodeScheme = SCHEME_2018) -> DossierCode:
         """Read ``000.00.03.H34-220622-0001``; InvalidDossierCode's ``field`` names the bad part."""
         _check_scheme(scheme)
+        system = f"{scheme.system_width} digits + " if scheme.system_width else ""
+        more = " or more" if scheme.seq_grows else ""
         shape = f"must be <agency id>{scheme.separator}<{scheme.date_pattern}>{scheme.separator}"
-        shape += f"<{scheme.seq_width} digits>, e.g. {scheme.example}"
+        shape += f"<{system}{scheme.seq_width}{more} digits>, e.g. {scheme.example}"
         if not isinstance(text, str) or len(text) > _MAX_CODE_LENGTH + 2 * len(scheme.separator):
             raise errors.InvalidDossierCode("dossier_code", shape, text)
         parts = text.split(scheme.separator)
         if len(parts) != 3:
             raise errors.InvalidDossierCode("dossier_code", shape, text)
         agency_text, day_text, seq_text = parts
-        try:
-            agency = AgencyCode.parse(agency_text)
-        except errors.InvalidAgencyCode as e:
-            raise errors.InvalidDossierCode(
-                "dossier_code.agency",
-                f"must be an agency id like 000.00.03.H34 ({e.field}: {e.rule})",
-                agency_text,
-            ) from e
+        agency = scheme.read_agency(agency_text)
         day = scheme.parse_day(day_text)
+        width = scheme.system_width
+        system, seq_text = seq_text[:width], seq_text[width:]
+        if not re.fullmatch(f"[0-9]{{{width}}}", system):
+            raise errors.InvalidDossierCode(
+                "dossier_code.system", f"must be {width} digits before the number", system
+            )
         if re.fullmatch(f"[0-9]{{{scheme.seq_width}}}.*[^0-9].*", seq_text, flags=re.DOTALL):
             raise errors.InvalidDossierCode(
                 "dossier_code", f"has unexpected text after the sequence number; {shape}", text
             )
-        return cls(agency, day, scheme.parse_seq(seq_text), scheme)
+        return cls(agency, day, scheme.parse_seq(seq_text), scheme, system)
 
     def __str__(self) -> str:
-        return self.scheme.separator.join(
-            (str(self.agency), self.scheme.format_day(self.day), self.scheme.format_seq(self.seq))
+        scheme = self.scheme
+        return scheme.separator.join(
+            (
+                scheme.write_agency(self.agency),
+                scheme.format_day(self.day),
+                self.system + scheme.format_seq(self.seq),
+            )
         )
+
+    def in_province(self, province: str | None = None) -> DossierCode:
+        """This code, if its prefix carries a province id (``H..``), or ``province`` exactly.
+
+        The national portal refuses codes whose prefix lacks the province's id: a host that
+        sends codes there asks for this check (InvalidDossierCode otherwise).
+        """
+        level1 = self.agency.level1
+        if self.agency.kind != "province" or (province is not None and level1 != province):
+            wanted = province or "a province id (H and two digits)"
+            raise errors.InvalidDossierCode(
+                "dossier_code.agency",
+                f"must start with {wanted}: the national portal refuses codes without the "
+                "province's id",
+                str(self),
+            )
+        return self

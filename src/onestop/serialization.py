@@ -29,7 +29,15 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.json import make_converter as _make_json_converter
 
-from onestop.domain.codes import SCHEME_2018, SCHEME_WIDE, AgencyCode, CodeScheme, DossierCode
+from onestop.domain.codes import (
+    SCHEME_2018,
+    SCHEME_2018_LEFT_TO_RIGHT,
+    SCHEME_2025_CENTRAL,
+    SCHEME_WIDE,
+    AgencyCode,
+    CodeScheme,
+    DossierCode,
+)
 from onestop.errors import (
     InvalidDocument,
     InvalidDossierCode,
@@ -120,7 +128,12 @@ def _strict_bool(value: Any, _: type) -> bool:
 
 
 def make_converter(
-    schemes: Iterable[CodeScheme] = (SCHEME_2018, SCHEME_WIDE),
+    schemes: Iterable[CodeScheme] = (
+        SCHEME_2018,
+        SCHEME_WIDE,
+        SCHEME_2018_LEFT_TO_RIGHT,
+        SCHEME_2025_CENTRAL,
+    ),
     *,
     detailed_validation: bool = True,
 ) -> cattrs.Converter:
@@ -176,7 +189,7 @@ def make_converter(
     return conv
 
 
-#: The library's converter (dossier codes in the 2018 scheme or the wide example scheme).
+#: The library's converter (dossier codes in any scheme the library ships).
 converter = make_converter()
 
 

@@ -18,6 +18,7 @@ from onestop.application.templates import (
 from onestop.domain.accounts import DEFAULT_LOCK_FOR, DEFAULT_MAX_FAILED_LOGINS
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import SCHEME_2018, CodeScheme
+from onestop.domain.schemes import FormerScheme, SchemeHistory
 from onestop.ports.edges import (
     Clock,
     FileStore,
@@ -44,8 +45,11 @@ class Settings:
     base_url: str = "http://localhost:8000"
     #: Language of mail and labels: "vi" (default) or "en".
     locale: str = "vi"
-    #: The dossier-code scheme (TT 01/2018 by default).
+    #: The dossier-code scheme new codes are issued under (TT 01/2018 by default).
     code_scheme: CodeScheme = SCHEME_2018
+    #: The schemes the portal issued codes under before, with their dates: their codes stay
+    #: valid for tracking and at the desk (``FormerScheme(SCHEME_2018, since, until)``).
+    former_code_schemes: tuple[FormerScheme, ...] = ()
     #: How long a verification link works.
     verification_ttl: dt.timedelta = dt.timedelta(hours=24)
     #: How long a password-reset link works.
@@ -79,6 +83,11 @@ class Settings:
     #: A directory of the host's mail templates (``mail/vi/received.txt``, ...): each file
     #: there replaces the packaged one; None uses the packaged templates only.
     template_dir: str | os.PathLike[str] | None = None
+
+    @property
+    def code_schemes(self) -> SchemeHistory:
+        """The current code scheme and the former ones: what tracking and the desk read."""
+        return SchemeHistory(self.code_scheme, self.former_code_schemes)
 
 
 def _under(base_url: str, path: str) -> str:

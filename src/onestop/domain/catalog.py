@@ -182,6 +182,15 @@ class Agency:
     code: AgencyCode = attrs.field(validator=_agency_code)
     name: str = attrs.field(validator=_text)
     parent: AgencyCode | None = attrs.field(default=None, validator=_agency_code)
+    #: The ids the agency had before a merger or a move (the 2025 province and commune
+    #: mergers): lookups by one of them find it, and codes issued under them stay its own.
+    former_codes: tuple[AgencyCode, ...] = attrs.field(
+        default=(), converter=tuple, validator=attrs.validators.deep_iterable(_agency_code)
+    )
+
+    def known_as(self, code: AgencyCode) -> bool:
+        """Whether ``code`` is this agency's id, now or before, in either style."""
+        return code == self.code or code in self.former_codes
 
     def __attrs_post_init__(self) -> None:
         # The electronic id encodes the hierarchy, so a parent must be a unit above the code;

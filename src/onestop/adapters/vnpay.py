@@ -540,7 +540,7 @@ class VnpayGateway:
                 gateway=self.name,
                 txn_ref=mask(payment.txn_ref),
             )
-            raise PaymentSignatureInvalid(f"VNPay's {command} answer does not verify")
+            raise PaymentGatewayError(f"VNPay's {command} answer does not verify (forged?)")
         for field in signed:
             response.setdefault(field, "")
         mismatched = [

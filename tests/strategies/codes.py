@@ -23,10 +23,10 @@ from onestop.domain.codes import (
 __all__ = [
     "SHIPPED_SCHEMES",
     "agency_codes",
-    "left_to_right_only_agencies",
     "aware_datetimes",
     "code_schemes",
     "dossier_codes",
+    "left_to_right_only_agencies",
     "scheme_days",
     "separators",
     "time_zones",

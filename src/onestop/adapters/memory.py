@@ -980,8 +980,14 @@ class _Catalog(_Repository):
         self._uow._upsert("catalog.put_procedure", _PROCEDURES, procedure)
 
     def get_agency(self, code: AgencyCode) -> Agency:
-        """The agency, or AgencyNotFound."""
-        return self._uow._get("catalog.get_agency", _AGENCIES, code)
+        """The agency, or AgencyNotFound; an id it had before (``former_codes``) finds it too."""
+        try:
+            return self._uow._get("catalog.get_agency", _AGENCIES, code)
+        except AgencyNotFound:
+            renamed = [a for a in self.list_agencies() if a.known_as(code)]
+            if not renamed:
+                raise
+            return renamed[0]
 
     def get_field(self, field_id: str) -> Field:
         """The field, or FieldNotFound."""

@@ -456,7 +456,7 @@ class DossierService:
         text = code.strip()
         try:
             # A malformed code says how codes look (InvalidDossierCode): that reveals nothing.
-            parsed = DossierCode.parse(text, ctx.settings.code_scheme)
+            parsed = ctx.settings.code_schemes.parse(text)
         except InvalidDossierCode:
             _log_failed_track(text, "the code is malformed")
             raise

@@ -414,7 +414,7 @@ def _officer_row(o: Officer, version: int) -> dict[str, Any]:
     return {
         "id": o.id,
         "email": o.email,
-        "agency": str(o.agency),
+        "agency": o.agency.key,
         "active": o.active,
         "external_subject": o.external_subject,
         "version": version,
@@ -429,14 +429,14 @@ def _dossier_row(d: Dossier, version: int) -> dict[str, Any]:
     return {
         "id": d.id,
         "owner_id": d.owner_id,
-        "agency": str(d.procedure.agency),
+        "agency": d.procedure.agency.key,
         "procedure_code": d.procedure.code,
         "procedure_doc": _procedure_text(d.procedure),
         "status": d.status.value,
         "created_at": d.created_at,
         "submitted_at": d.submitted_at,
         "code": None if code is None else str(code),
-        "code_agency": None if code is None else str(code.agency),
+        "code_agency": None if code is None else code.agency.key,
         "code_day": None if code is None else code.day,
         "code_seq": None if code is None else code.seq,
         "code_scheme": None if code is None else _scheme_text(code.scheme),
@@ -453,12 +453,14 @@ def _dossier(row: _Row) -> Dossier:
         raise StorageError(f"a stored procedure snapshot cannot be read back: {e}") from e
     dossier = _load(Dossier, row["doc"], version=row["version"], procedure=procedure)
     if row["code"] is not None:
-        dossier.code = DossierCode(
-            AgencyCode.parse(row["code_agency"]),
-            row["code_day"],
-            row["code_seq"],
-            _scheme_of(row["code_scheme"]),
-        )
+        scheme = _scheme_of(row["code_scheme"])
+        if scheme.system_width or scheme.agency_style == "any":
+            # The system part and the agency's own style live only in the code's text.
+            dossier.code = DossierCode.parse(row["code"], scheme)
+        else:
+            dossier.code = DossierCode(
+                AgencyCode.parse(row["code_agency"]), row["code_day"], row["code_seq"], scheme
+            )
     return dossier
 
 
@@ -1524,7 +1526,7 @@ class _Officers(_Repository):
         return self._uow._all(
             "officers.list_by_agency",
             _OFFICERS_OF_AGENCY,
-            {"p_agency": str(agency)},
+            {"p_agency": agency.key},
             _officer,
         )
 
@@ -1593,9 +1595,9 @@ class _Catalog(_Repository):
         uow = self._uow
         connection = uow._write("catalog.put_agency")
         row = {
-            "code": str(agency.code),
+            "code": agency.code.key,
             "name": agency.name,
-            "parent": None if agency.parent is None else str(agency.parent),
+            "parent": None if agency.parent is None else agency.parent.key,
             "doc": _dumps(_doc(agency)),
         }
         old = uow._execute(connection, "catalog.put_agency", _AGENCY_NAME, {"p_code": row["code"]})
@@ -1617,7 +1619,7 @@ class _Catalog(_Repository):
         """Insert or replace a procedure (keyed by its code); its agency must exist."""
         uow = self._uow
         connection = uow._begin("catalog.put_procedure")
-        agency = str(procedure.agency)
+        agency = procedure.agency.key
         known = uow._execute(
             connection,
             "catalog.put_procedure",
@@ -1646,9 +1648,12 @@ class _Catalog(_Repository):
         found = self._uow._one(
             "catalog.get_agency",
             _AGENCY_BY_CODE,
-            {"p_code": str(code)},
+            {"p_code": code.key},
             _agency,
         )
+        if found is None:
+            # An id the agency had before a merger (``former_codes``); catalogs are small.
+            found = next((a for a in self.list_agencies() if a.known_as(code)), None)
         if found is None:
             raise AgencyNotFound(code)
         return found
@@ -1687,7 +1692,7 @@ class _Catalog(_Repository):
         """Procedures, optionally of one agency and/or field, ordered by code."""
         query = select(t.procedures).order_by(t.procedures.c.code)
         if agency is not None:
-            query = query.where(t.procedures.c.agency == str(agency))
+            query = query.where(t.procedures.c.agency == agency.key)
         if field is not None:
             query = query.where(t.procedures.c.field == field)
         return self._uow._all("catalog.list_procedures", query, None, _procedure, built=True)
@@ -1821,10 +1826,10 @@ class _Dossiers(_Repository):
         found = self._uow._one(
             "dossiers.get_by_code",
             _DOSSIER_BY_CODE,
-            {"p_code_agency": str(code.agency), "p_code_day": code.day, "p_code_seq": code.seq},
+            {"p_code_agency": code.agency.key, "p_code_day": code.day, "p_code_seq": code.seq},
             self._uow._load_dossier,
         )
-        if found is None:
+        if found is None or found.code != code:  # a code differing in its system part
             raise DossierNotFound(str(code))
         return found
 
@@ -1904,7 +1909,7 @@ class _Dossiers(_Repository):
         statuses: frozenset[DossierStatus] | None = None,
     ) -> Sequence[Dossier]:
         """One agency's submitted dossiers (never drafts), oldest submission first."""
-        params: dict[str, Any] = {"p_agency": str(agency)}
+        params: dict[str, Any] = {"p_agency": agency.key}
         load = self._uow._load_dossier
         if statuses is None:
             return self._uow._all("dossiers.list_by_agency", _DOSSIERS_OF_AGENCY, params, load)
@@ -2214,7 +2219,7 @@ class _Codes(_Repository):
             connection,
             "codes.next",
             uow._sql.next_number,
-            {"agency": str(agency), "day": day, "maximum": maximum},
+            {"agency": agency.key, "day": day, "maximum": maximum},
         ).scalar()
         if taken is None:
             raise CodeSequenceExhausted(str(agency), day, maximum)
@@ -2225,7 +2230,7 @@ class _Codes(_Repository):
         found = self._uow._one(
             "codes.peek",
             _LAST_NUMBER,
-            {"p_agency": str(agency), "p_day": day},
+            {"p_agency": agency.key, "p_day": day},
             lambda row: int(row["last"]),
         )
         return 0 if found is None else found

@@ -17,7 +17,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Mapping
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import attrs
 
@@ -34,7 +34,9 @@ from onestop.application.desk import OfficerDesk
 from onestop.application.dispatcher import MailDispatcher
 from onestop.application.dossiers import DossierService
 from onestop.application.files import FileService
+from onestop.application.indicators import IndicatorService
 from onestop.application.payments import PaymentService
+from onestop.application.sync import SyncDispatcher, SyncService
 from onestop.config import DATABASE_URL_ENV, SECRET_KEY_ENV, Config
 from onestop.domain.calendar import WorkingCalendar
 from onestop.errors import ConfigurationError
@@ -46,6 +48,7 @@ from onestop.ports.edges import (
     PaymentGateway,
     TokenSigner,
 )
+from onestop.ports.national import NationalPortal
 from onestop.ports.storage import Storage
 
 __all__ = ["DATABASE_URL_ENV", "SECRET_KEY_ENV", "Portal", "bootstrap", "default_calendar"]
@@ -67,6 +70,26 @@ class Portal:
     audit: AuditService = attrs.field(
         default=attrs.Factory(lambda portal: AuditService(portal.context), takes_self=True)
     )
+    #: The national portal sync outbox: status and retry (``onestop sync``).
+    sync: SyncService = attrs.field(
+        default=attrs.Factory(lambda portal: SyncService(portal.context), takes_self=True)
+    )
+    #: Service indicators per agency and period (Decision 766/QĐ-TTg).
+    indicators: IndicatorService = attrs.field(
+        default=attrs.Factory(lambda portal: IndicatorService(portal.context), takes_self=True)
+    )
+    #: Where the sync dispatcher sends to; None when no national portal is configured.
+    national_portal: NationalPortal | None = None
+
+    def sync_dispatcher(self, **options: Any) -> SyncDispatcher:
+        """A dispatcher of the sync outbox to ``national_portal`` (options as SyncDispatcher)."""
+        if self.national_portal is None:
+            raise ConfigurationError(
+                "no national portal is configured: set ONESTOP_NATIONAL_URL (and "
+                "ONESTOP_NATIONAL_USERNAME / ONESTOP_NATIONAL_PASSWORD if it needs a login), "
+                "or pass national_portal= to bootstrap"
+            )
+        return SyncDispatcher(self.context, self.national_portal, **options)
 
     @property
     def storage(self) -> Storage:
@@ -129,13 +152,16 @@ def bootstrap(
     settings: Settings | None = None,
     id_factory: Callable[[], str] = new_id,
     environ: Mapping[str, str] | None = None,
+    national_portal: NationalPortal | None = None,
 ) -> Portal:
     """Wire a portal; explicit arguments beat the environment, which beats the defaults.
 
     The environment is ``environ`` (``os.environ`` by default), read by
     :meth:`onestop.config.Config.from_env`: ``ONESTOP_DATABASE_URL``,
     ``ONESTOP_SECRET_KEY``, ``ONESTOP_SMTP_*``, ``ONESTOP_VNPAY_*``, ``ONESTOP_FILES_DIR``,
-    ``ONESTOP_PORTAL_NAME``, ``ONESTOP_BASE_URL`` and the link URLs, ``ONESTOP_ALLOW_FAKES``.
+    ``ONESTOP_PORTAL_NAME``, ``ONESTOP_BASE_URL`` and the link URLs, ``ONESTOP_ALLOW_FAKES``,
+    ``ONESTOP_NATIONAL_*`` (the national portal the sync dispatcher sends to; none by default:
+    changes then wait in the sync outbox).
 
     Defaults: in-memory storage (or SQL when a database URL is given, with attachments
     stored in the same database, and a new empty database created through the shipped
@@ -175,6 +201,10 @@ def bootstrap(
         file_store = config.file_store(clock=clock)
     if settings is None:
         settings = config.make_settings()
+    # A gateway that signs the return URL refuses one it would sign unlike its own samples.
+    check_return_url = getattr(payment_gateway, "check_return_url", None)
+    if callable(check_return_url):
+        check_return_url(settings.payment_return_url)
     if storage is None:
         if url:
             storage, sql_files = _storage_from_url(url)
@@ -209,4 +239,5 @@ def bootstrap(
         payments=PaymentService(context),
         dispatcher=MailDispatcher(context),
         files=FileService(context),
+        national_portal=config.national_portal() if national_portal is None else national_portal,
     )

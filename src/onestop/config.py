@@ -26,6 +26,7 @@ from onestop.errors import ConfigurationError
 if TYPE_CHECKING:
     from onestop.application.context import Settings
     from onestop.ports.edges import FileStore, MailTransport, PaymentGateway
+    from onestop.ports.national import NationalPortal
 
 __all__ = [
     "ALLOW_FAKES_ENV",
@@ -77,8 +78,22 @@ _VNPAY_VARIABLES: Final = (
     "ONESTOP_VNPAY_HASH_SECRET",
     "ONESTOP_VNPAY_URL",
 )
+_NATIONAL_VARIABLES: Final = (
+    "ONESTOP_NATIONAL_URL",
+    "ONESTOP_NATIONAL_USERNAME",
+    "ONESTOP_NATIONAL_PASSWORD",
+    "ONESTOP_NATIONAL_DOSSIER_PATH",
+    "ONESTOP_NATIONAL_PROGRESS_PATH",
+    "ONESTOP_NATIONAL_LOGIN_PATH",
+    "ONESTOP_NATIONAL_TIMEOUT",
+)
 _SECRET_VARIABLES: Final = frozenset(
-    {SECRET_KEY_ENV, "ONESTOP_SMTP_PASSWORD", "ONESTOP_VNPAY_HASH_SECRET"}
+    {
+        SECRET_KEY_ENV,
+        "ONESTOP_SMTP_PASSWORD",
+        "ONESTOP_VNPAY_HASH_SECRET",
+        "ONESTOP_NATIONAL_PASSWORD",
+    }
 )
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
 _FALSE: Final = frozenset({"", "0", "false", "no", "off"})
@@ -113,6 +128,8 @@ class Config:
     smtp: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     #: The ``ONESTOP_VNPAY_*`` variables that are set (empty: no gateway configured).
     vnpay: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: The ``ONESTOP_NATIONAL_*`` variables that are set (empty: no national portal sync).
+    national: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     files_dir: str | None = None
     #: The :class:`~onestop.application.Settings` fields the environment sets.
     settings: Mapping[str, str] = attrs.field(factory=dict)
@@ -135,6 +152,7 @@ class Config:
             secret_key=get(SECRET_KEY_ENV),
             smtp={name: env[name] for name in _SMTP_VARIABLES if get(name)},
             vnpay={name: env[name] for name in _VNPAY_VARIABLES if get(name)},
+            national={name: env[name].strip() for name in _NATIONAL_VARIABLES if get(name)},
             files_dir=get(FILES_DIR_ENV),
             settings={field: env[var].strip() for field, var in SETTINGS_ENV.items() if get(var)},
             allow_fakes=_flag(ALLOW_FAKES_ENV, env.get(ALLOW_FAKES_ENV, "")),
@@ -162,6 +180,54 @@ class Config:
         from onestop.adapters.vnpay import VnpayGateway
 
         return VnpayGateway.from_env(self.vnpay)
+
+    def national_portal(self) -> NationalPortal | None:
+        """The national portal ``ONESTOP_NATIONAL_*`` describes, or None when none is set.
+
+        ``ONESTOP_NATIONAL_URL`` is the base URL; ``..._USERNAME`` and ``..._PASSWORD`` a
+        session login (leave both unset when a gateway in front authenticates);
+        ``..._DOSSIER_PATH``, ``..._PROGRESS_PATH``, ``..._LOGIN_PATH`` the service paths
+        under it; ``..._TIMEOUT`` the read timeout in seconds (30 by default).
+        """
+        if not self.national:
+            return None
+        url = self.national.get("ONESTOP_NATIONAL_URL")
+        if url is None:
+            raise ConfigurationError(
+                "ONESTOP_NATIONAL_* variables are set but ONESTOP_NATIONAL_URL is not: "
+                "set the national portal's base URL"
+            )
+        try:
+            from onestop.adapters.national_portal import DEFAULT_TIMEOUT, HttpNationalPortal
+        except ImportError as e:  # pragma: no cover - the national extra installs httpx
+            raise ConfigurationError(
+                "syncing with the national portal needs httpx: pip install 'onestop[national]'"
+            ) from e
+        import httpx
+
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT
+        raw_timeout = self.national.get("ONESTOP_NATIONAL_TIMEOUT")
+        if raw_timeout is not None:
+            try:
+                seconds = float(raw_timeout)
+            except ValueError:
+                seconds = -1.0
+            if not 0 < seconds <= 600:
+                raise ConfigurationError(
+                    f"ONESTOP_NATIONAL_TIMEOUT must be seconds above 0 and at most 600, "
+                    f"not {raw_timeout!r}"
+                )
+            timeout = httpx.Timeout(seconds, connect=min(seconds, 5.0))
+        get = self.national.get
+        return HttpNationalPortal(
+            url,
+            dossier_path=get("ONESTOP_NATIONAL_DOSSIER_PATH", "/DongBoHoSoMC"),
+            progress_path=get("ONESTOP_NATIONAL_PROGRESS_PATH", "/CapNhatTienDoHoSoMC"),
+            login_path=get("ONESTOP_NATIONAL_LOGIN_PATH", "/login"),
+            username=get("ONESTOP_NATIONAL_USERNAME"),
+            password=get("ONESTOP_NATIONAL_PASSWORD"),
+            timeout=timeout,
+        )
 
     def file_store(self, **options: Any) -> FileStore | None:
         """The disk store ``ONESTOP_FILES_DIR`` names, or None when it is not set."""
@@ -244,6 +310,14 @@ class Config:
             )
         else:
             lines.append(("payments", "fake gateway (nothing is charged)"))
+        if self.national:
+            lines.append(("national", "sync over HTTP"))
+            lines.extend(
+                (f"  {name}", _mask(value) if name in _SECRET_VARIABLES else value)
+                for name, value in self.national.items()
+            )
+        else:
+            lines.append(("national", "not configured (changes wait in the sync outbox)"))
         if self.files_dir:
             lines.append(("files", f"on disk under {self.files_dir}"))
         else:

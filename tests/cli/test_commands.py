@@ -25,11 +25,15 @@ require_module("alembic")
 
 from click.testing import CliRunner, Result  # noqa: E402
 
+from onestop.adapters.sql import migrations  # noqa: E402
 from onestop.cli.catalog import catalog  # noqa: E402
 from onestop.cli.configuration import config  # noqa: E402
 from onestop.cli.database import db  # noqa: E402
 from onestop.cli.operations import dossier, mail, payments  # noqa: E402
 from onestop.testing.smtp_server import LocalSmtpServer  # noqa: E402
+
+#: The newest shipped revision (each new revision moves it).
+HEAD = migrations.history()[-1][0]
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CATALOG = ROOT / "examples" / "data" / "kontum-catalog.json"
@@ -246,7 +250,7 @@ def test_db_current_and_check_on_a_new_database(sqlite_url: str) -> None:
 
 def test_db_upgrade_then_current_then_again(sqlite_url: str) -> None:
     assert run(db, "upgrade").exit_code == 0
-    assert run(db, "current").output.startswith("0001 (current)")
+    assert run(db, "current").output.startswith(f"{HEAD} (current)")
     again = run(db, "upgrade")
     assert again.exit_code == 0
     assert "nothing to do" in again.output
@@ -256,10 +260,10 @@ def test_db_downgrade_asks_first_and_aborts_without_an_answer(sqlite_url: str) -
     assert run(db, "upgrade").exit_code == 0
     refused = run(db, "downgrade", "base", stdin="n\n")
     assert refused.exit_code == 1
-    assert run(db, "current").output.startswith("0001")
+    assert run(db, "current").output.startswith(HEAD)
     done = run(db, "downgrade", "base", "--yes")
     assert done.exit_code == 0, done.output
-    assert "downgraded from 0001 to nothing" in done.output
+    assert f"downgraded from {HEAD} to nothing" in done.output
 
 
 def test_db_check_finds_tables_that_drifted(sqlite_url: str, tmp_path: Path) -> None:
@@ -281,7 +285,7 @@ def test_db_downgrade_to_an_unknown_revision_is_one_line(sqlite_url: str) -> Non
 def test_db_history_lists_the_head(isolated: None) -> None:
     result = run(db, "history")
     assert result.exit_code == 0
-    assert "0001 (head)" in result.output
+    assert f"{HEAD} (head)" in result.output
 
 
 # --- catalog -------------------------------------------------------------------------------
@@ -420,7 +424,7 @@ def test_config_check_of_a_complete_setup_passes(
         monkeypatch.setenv(name, value)
     result = run(config, "check")
     assert result.exit_code == 0, result.output
-    assert "revision: 0001 (current)" in result.output
+    assert f"revision: {HEAD} (current)" in result.output
     assert "vnpay-hash-secret-789" not in result.output
 
 

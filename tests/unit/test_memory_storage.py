@@ -20,6 +20,7 @@ from onestop.domain.dossier import Actor
 from onestop.domain.mail import OutboxState
 from onestop.domain.search import SearchPlan
 from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry
 from onestop.errors import (
     ConcurrentUpdate,
     ConfigurationError,
@@ -38,6 +39,17 @@ AGENCY = builders.AGENCY
 LEASE = dt.timedelta(minutes=5)
 
 
+def _sync_entry(entry_id: str, sequence: int = 1) -> SyncEntry:
+    return SyncEntry(
+        id=entry_id,
+        dossier_id="dossier-1",
+        dossier_code="CODE-1",
+        sequence=sequence,
+        created_at=T0,
+        record={"MaHoSo": "CODE-1"},
+    )
+
+
 def _seeded() -> InMemoryStorage:
     """A storage holding one of everything, under fixed ids."""
     storage = InMemoryStorage(lock_timeout=5)
@@ -51,6 +63,7 @@ def _seeded() -> InMemoryStorage:
         uow.dossiers.add(builders.draft_dossier("draft-1"))
         uow.payments.add(builders.payment("payment-1", txn_ref="TXN1"))
         uow.outbox.add(builders.outbox_entry("mail-1"))
+        uow.sync.add(_sync_entry("sync-1"))
         uow.commit()
     return storage
 
@@ -95,6 +108,13 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "outbox.claim_due": lambda uow: uow.outbox.claim_due(worker="w", now=T0, lease=LEASE, limit=1),
     "outbox.update": lambda uow: uow.outbox.update(uow.outbox.get("mail-1")),
     "outbox.list": lambda uow: uow.outbox.list(),
+    "sync.add": lambda uow: uow.sync.add(_sync_entry("sync-2", 2)),
+    "sync.get": lambda uow: uow.sync.get("sync-1"),
+    "sync.last_for": lambda uow: uow.sync.last_for("dossier-1"),
+    "sync.claim_due": lambda uow: uow.sync.claim_due(worker="w", now=T0, lease=LEASE, limit=1),
+    "sync.update": lambda uow: uow.sync.update(uow.sync.get("sync-1")),
+    "sync.list": lambda uow: uow.sync.list(),
+    "sync.sent_dossier_ids": lambda uow: uow.sync.sent_dossier_ids(["dossier-1"]),
     "codes.next": lambda uow: uow.codes.next(AGENCY, DAY, maximum=9999),
     "codes.peek": lambda uow: uow.codes.peek(AGENCY, DAY),
     "tokens.consume": lambda uow: uow.tokens.consume("jti", now=T0),

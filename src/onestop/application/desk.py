@@ -28,6 +28,7 @@ from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_security_event, mask, mask_email
+from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
 from onestop.domain.codes import AgencyCode, local_day
@@ -551,6 +552,7 @@ class OfficerDesk:
             result = action(dossier, Actor.officer(officer.id, officer.full_name), ctx.clock.now())
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
+            queue_dossier_sync(uow, ctx, dossier)
             uow.commit()
         return result
 

@@ -22,6 +22,7 @@ from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_routine_security_event, log_security_event
+from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
 from onestop.domain.accounts import Account, AccountStatus, Applicant
 from onestop.domain.codes import DossierCode, local_day
@@ -326,6 +327,7 @@ class DossierService:
             dossier.submit(code=code, now=now, idempotency_key=key)
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
+            queue_dossier_sync(uow, ctx, dossier)
             uow.commit()
         return dossier
 
@@ -343,6 +345,7 @@ class DossierService:
             )
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
+            queue_dossier_sync(uow, ctx, dossier)
             uow.commit()
         return dossier
 
@@ -359,6 +362,7 @@ class DossierService:
             )
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
+            queue_dossier_sync(uow, ctx, dossier)
             uow.commit()
         return dossier
 

@@ -28,6 +28,7 @@ from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.security_log import log_security_event, mask
+from onestop.application.sync import queue_dossier_sync
 from onestop.application.templates import check_locale
 from onestop.application.views import PaymentStatusView
 from onestop.domain.catalog import FeesDue, fold_diacritics
@@ -387,6 +388,7 @@ class PaymentService:
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
             uow.commit()
+            queue_dossier_sync(uow, ctx, dossier)
         return result
 
     def status(self, account_id: str, dossier_id: str) -> PaymentStatusView:

@@ -55,6 +55,7 @@ __all__ = [
 ]
 
 _ORDER_INFO = "Thanh toán lệ phí hồ sơ"
+_REPLACED = "replaced by a new payment"
 _log = logging.getLogger(__name__)
 
 
@@ -201,7 +202,7 @@ class PaymentService:
             now = ctx.clock.now()
             for earlier in uow.payments.list_by_dossier(dossier.id):
                 if earlier.state is PaymentState.PENDING:
-                    earlier.abandon(now=now, reason="replaced by a new payment")
+                    earlier.abandon(now=now, reason=_REPLACED)
                     uow.payments.update(earlier)
             payment = Payment(
                 id=ctx.new_id(),
@@ -387,8 +388,8 @@ class PaymentService:
                 return attrs.evolve(result, status=CallbackStatus.REVIEW, state=payment.state)
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
-            uow.commit()
             queue_dossier_sync(uow, ctx, dossier)
+            uow.commit()
         return result
 
     def status(self, account_id: str, dossier_id: str) -> PaymentStatusView:
@@ -472,6 +473,8 @@ class PaymentService:
             elif answer.outcome is PaymentOutcome.CANCELLED:
                 answer = attrs.evolve(answer, reason=f"expired unpaid ({answer.reason})")
             result = self._apply_retrying(answer)
+            if payment.state is PaymentState.ABANDONED:
+                self._mark_checked(payment.id)
             if result.status is CallbackStatus.AMOUNT_MISMATCH:
                 # Logged as a security event; left pending and asked again next time.
                 found["unreachable"].append(payment.id)
@@ -598,9 +601,31 @@ class PaymentService:
             return self._apply(callback)
 
     def _stale(self) -> list[Payment]:
-        """Payments pending past their expiry (``settings.payment_ttl`` after the start)."""
+        """Payments pending past their expiry (``settings.payment_ttl`` after the start), and
+        those replaced by a new payment whose fate the gateway was not asked about yet (the
+        payer may have paid both, and the first one's IPN may be lost)."""
         deadline = self._ctx.clock.now() - self._ctx.settings.payment_ttl
-        return [p for p in self._in_state(PaymentState.PENDING) if p.created_at <= deadline]
+        pending = self._in_state(PaymentState.PENDING)
+        if _can_query(self._ctx.payment_gateway):
+            pending += [
+                p
+                for p in self._in_state(PaymentState.ABANDONED)
+                if not p.gateway_checked and p.failure_reason == _REPLACED
+            ]
+        return sorted(
+            (p for p in pending if p.created_at <= deadline), key=lambda p: (p.created_at, p.id)
+        )
+
+    def _mark_checked(self, payment_id: str) -> None:
+        try:
+            with self._ctx.storage.unit_of_work() as uow:
+                payment = uow.payments.get(payment_id)
+                if payment.state is PaymentState.ABANDONED and not payment.gateway_checked:
+                    payment.gateway_checked = True
+                    uow.payments.update(payment)
+                    uow.commit()
+        except ConcurrentUpdate:
+            pass  # settled meanwhile: nothing left to mark
 
     def _in_state(self, state: PaymentState) -> list[Payment]:
         # The payment port has no query across dossiers, so walk every agency's dossiers.

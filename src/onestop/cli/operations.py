@@ -10,6 +10,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, TypeAlias
 
+import attrs
 import click
 
 from onestop.application.dispatcher import DispatchReport
@@ -129,7 +130,7 @@ class _Quiet:
 
 @click.group()
 def payments() -> None:
-    """Payments: abandon the ones left pending too long."""
+    """Payments: reconcile (or abandon) the ones left pending too long, list those under review."""
 
 
 @payments.command()
@@ -143,6 +144,40 @@ def expire() -> None:
             f"{payment.id}  {payment.gateway} {payment.txn_ref}  {format_vnd(payment.amount)}"
         )
     click.echo(f"expired {len(expired)} payment(s)")
+
+
+@payments.command()
+@reports_errors
+def reconcile() -> None:
+    """Ask the gateway about payments pending past their expiry and record its answers.
+
+    Paid ones are confirmed (as if the IPN had come), unpaid ones given up, money that moved
+    without a clean payment put under review; those the gateway could not answer are left
+    pending for the next run (exit code 1 when there are any, so a scheduler notices).
+    """
+    with open_portal() as portal:
+        report = portal.payments.reconcile()
+    for label, ids in attrs.asdict(report).items():
+        for payment_id in ids:
+            click.echo(f"{payment_id}  {label}")
+    counts = ", ".join(f"{len(ids)} {label}" for label, ids in attrs.asdict(report).items())
+    click.echo(f"reconciled: {counts}")
+    if report.unreachable:
+        raise SystemExit(1)
+
+
+@payments.command()
+@reports_errors
+def review() -> None:
+    """List the payments under review (money moved, not cleanly paid) for an officer."""
+    with open_portal() as portal:
+        waiting = portal.payments.in_review()
+    for payment in waiting:
+        click.echo(
+            f"{payment.id}  {payment.gateway} {payment.txn_ref}  {format_vnd(payment.amount)}  "
+            f"{payment.review_reason or ''}"
+        )
+    click.echo(f"{len(waiting)} payment(s) under review")
 
 
 @click.group()

@@ -135,6 +135,8 @@ class Payment:
     #: Why the payment is under review (REVIEW), kept after it is resolved.
     review_reason: str | None = attrs.field(default=None, validator=_optional_text)
     refunds: tuple[Refund, ...] = attrs.field(default=(), converter=tuple)
+    #: A payment abandoned locally (replaced) that the gateway was since asked about.
+    gateway_checked: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Payment) and other.id == self.id

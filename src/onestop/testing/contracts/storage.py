@@ -44,7 +44,7 @@ from onestop.domain.audit import (
     verify_stream,
 )
 from onestop.domain.catalog import FeesDue
-from onestop.domain.codes import SCHEME_WIDE, AgencyCode, DossierCode
+from onestop.domain.codes import SCHEME_2025_CENTRAL, SCHEME_WIDE, AgencyCode, DossierCode
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.money import FeeItem, FeeKind
@@ -756,6 +756,47 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             loaded = uow.dossiers.get_by_code(code)
             assert str(loaded.code) == "000.00.03.H34-20220622-123456"
+
+    def test_dossier_code_keeps_its_system_part_and_style(self, storage: Storage) -> None:
+        """A centralised-scheme code (TT 04/2025) comes back with its system part; a code
+        differing only in the system part is another code."""
+        dossier = builders.draft_dossier()
+        scheme = SCHEME_2025_CENTRAL.issued_by("07")
+        code = DossierCode.for_submission(builders.AGENCY, builders.T0, 10_000, scheme)
+        dossier.submit(code=code, now=builders.T0)
+        _commit(storage, lambda uow: uow.dossiers.add(dossier))
+        other_system = attrs.evolve(code, system="05")
+        fixed_style = DossierCode(
+            builders.AGENCY.written("fixed"), code.day, code.seq, scheme, system="07"
+        )
+        with storage.unit_of_work() as uow:
+            assert str(uow.dossiers.get_by_code(code).code) == "H34.03-220622-0710000"
+            assert uow.dossiers.get_by_code(fixed_style).id == dossier.id
+            with pytest.raises(DossierNotFound):
+                uow.dossiers.get_by_code(other_system)
+
+    def test_code_counter_is_the_same_for_both_id_styles(self, storage: Storage) -> None:
+        """The day's counter of a unit continues whichever style its id is written in."""
+        fixed = builders.AGENCY.written("fixed")
+        left_to_right = builders.AGENCY.written("left_to_right")
+        with storage.unit_of_work() as uow:
+            assert uow.codes.next(fixed, DAY, maximum=9999) == 1
+            assert uow.codes.next(left_to_right, DAY, maximum=9999) == 2
+            assert uow.codes.peek(fixed, DAY) == 2
+            uow.commit()
+
+    def test_agency_found_by_its_former_id_or_other_style(self, storage: Storage) -> None:
+        """An agency that recorded its ids from before a merger is found by any of them."""
+        merged = attrs.evolve(
+            builders.agency(AgencyCode.parse("H56.14")),
+            former_codes=(AgencyCode.parse("000.00.14.H41"),),
+        )
+        _commit(storage, lambda uow: uow.catalog.put_agency(merged))
+        with storage.unit_of_work() as uow:
+            for known in ("H56.14", "000.00.14.H56", "H41.14", "000.00.14.H41"):
+                assert uow.catalog.get_agency(AgencyCode.parse(known)) == merged
+            with pytest.raises(AgencyNotFound):
+                uow.catalog.get_agency(AgencyCode.parse("H41.15"))
 
     def test_dossier_unknown(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow:

@@ -100,7 +100,10 @@ class FakeNationalPortalServer:
     # --- faults --------------------------------------------------------------------------------
 
     def inject(self, *faults: str, service: str | None = None) -> None:
-        """Apply ``faults`` to the next requests (of ``service`` only, when given), in order."""
+        """Apply ``faults`` to the next requests (of ``service`` only, when given), in order.
+
+        Without ``service`` a fault never hits a login (``service="login"`` for that).
+        """
         for fault in faults:
             if fault not in _FAULTS:
                 raise ValueError(f"unknown fault {fault!r}; one of {sorted(_FAULTS)}")
@@ -110,7 +113,8 @@ class FakeNationalPortalServer:
     def _next_fault(self, service: str) -> str | None:
         with self._lock:
             for i, (fault, only) in enumerate(self._faults):
-                if only is None or only == service:
+                # A login is faulted only when asked for by name.
+                if only == service or (only is None and service != "login"):
                     del self._faults[i]
                     return fault
         return None

@@ -13,6 +13,7 @@ from onestop.adapters.clocks import ManualClock
 from onestop.adapters.memory import OPERATIONS, InMemoryStorage
 from onestop.bootstrap import Portal
 from onestop.domain.calendar import WorkingCalendar
+from onestop.domain.codes import SCHEME_2018, SCHEME_2025_CENTRAL
 from onestop.testing.sequencing import (
     DRAFT_FAILURES,
     SUBMIT_FAILURES,
@@ -81,3 +82,27 @@ def test_the_machine_catches_a_sequence_with_gaps() -> None:
                 phases=[Phase.generate],  # finding it is enough; no shrinking
             ),
         )
+
+
+def test_the_machine_switches_schemes_and_numbers_past_9999() -> None:
+    """Driven by hand: a switch to the growing scheme, 9999 numbers taken, the next code has
+    five digits, old codes still read back, and a switch back to 2018 refuses that day."""
+    machine = CodeSequencing()
+    try:
+        machine.load_catalog_and_accounts()
+        first = machine.submit_new(0, 0)
+        assert first.code == "000.00.03.H34-220622-0001"
+        machine.switch_scheme(SCHEME_2025_CENTRAL.issued_by("07"))
+        machine.take_more_than_9999_today(0)
+        busy = machine.submit_new(0, 1)
+        assert busy.code == "H34.03-220622-0710001"
+        machine.codes_are_gap_free_in_submission_order()
+        machine.switch_scheme(SCHEME_2018)
+        refused = machine.submit_new(0, 0)
+        assert refused.code == ""  # the 2018 scheme has no number 10002
+        assert machine.submit_new(1, 0).code == "000.00.04.H34-220622-0001"
+        machine.codes_are_gap_free_in_submission_order()
+        machine.drafts_have_no_code()
+        machine.one_mail_per_submission()
+    finally:
+        machine.teardown()

@@ -10,7 +10,11 @@ storage itself reports:
 * per agency and local day, the codes are exactly 0001..n in submission order, all unique;
 * a draft has no code, and every submitted dossier has one;
 * failed or refused submissions consume no number, leave the draft a draft and queue no mail;
-* each successful submission queued exactly one mail (the receipt), a double submission none.
+* each successful submission queued exactly one mail (the receipt), a double submission none;
+* the portal may switch its code scheme mid-run (2018, left-to-right ids, wide, the 2025
+  centralised one): the day's counter continues, every code ever issued still reads back
+  under the portal's scheme history, and a day past a scheme's last number fails cleanly;
+* under a growing scheme a day may need more than 9999 numbers: the 10000th gets five digits.
 
 Usage, for any storage that has a ``fail_on`` set of operation names (see
 :data:`onestop.adapters.memory.OPERATIONS`)::
@@ -49,9 +53,19 @@ from hypothesis.stateful import (
 from onestop.adapters.clocks import ManualClock
 from onestop.bootstrap import Portal
 from onestop.domain.catalog import Procedure
-from onestop.domain.codes import VN_TZ, AgencyCode, local_day
+from onestop.domain.codes import (
+    SCHEME_2018,
+    SCHEME_2018_LEFT_TO_RIGHT,
+    SCHEME_2025_CENTRAL,
+    SCHEME_WIDE,
+    VN_TZ,
+    AgencyCode,
+    CodeScheme,
+    local_day,
+)
+from onestop.domain.schemes import FormerScheme
 from onestop.domain.statuses import DossierStatus
-from onestop.errors import MissingComponents, StorageError
+from onestop.errors import CodeSequenceExhausted, MissingComponents, StorageError
 from onestop.testing import builders
 
 __all__ = [
@@ -80,6 +94,15 @@ START: Final = dt.datetime(2022, 6, 22, 23, 50, tzinfo=VN_TZ)
 _PDF: Final = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
 _AGENCIES: Final = (AgencyCode("H34", 3), AgencyCode("H34", 4), AgencyCode("H34", 20, 1))
 _MIDNIGHT_UTC: Final = dt.time(17, 0)  # 00:00 in Vietnam (UTC+7, no daylight saving)
+#: The schemes the machine switches between; the centralised one issues as system 07.
+_SCHEMES: Final[tuple[CodeScheme, ...]] = (
+    SCHEME_2018,
+    SCHEME_2018_LEFT_TO_RIGHT,
+    SCHEME_WIDE,
+    SCHEME_2025_CENTRAL.issued_by("07"),
+)
+#: Numbers taken at once by the step that needs more than 9999 in a day.
+_BULK: Final = 9999
 
 
 def fail_on_setter(storage: Any) -> FailOn:
@@ -143,8 +166,11 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
                 builders.account(email="an.nguyen@example.vn"),
                 builders.account(email="binh.tran@example.vn", full_name="Trần Thị Bình"),
             )
-            # The model: dossier ids per (agency, local day), in submission order.
-            self.expected: dict[tuple[AgencyCode, dt.date], list[str]] = {}
+            # The model: dossier ids per (agency, local day), in number order; None for a
+            # number taken without a dossier (the bulk step).
+            self.expected: dict[tuple[AgencyCode, dt.date], list[str | None]] = {}
+            self.scheme_since = dt.date(2000, 1, 1)
+            self.bulk_done = False
             self.draft_ids: set[str] = set()
             self.mails = 0
 
@@ -257,6 +283,17 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
             key = f"submit-{draft.id}"
             mails = self._outbox_size()
             day = local_day(self.clock.now())
+            taken = len(self.expected.get((draft.agency, day), []))
+            if taken >= self.portal.context.settings.code_scheme.max_seq:
+                # A scheme without growth has run out for the day: refused, nothing consumed.
+                try:
+                    self.portal.dossiers.submit(draft.owner_id, draft.id, idempotency_key=key)
+                    raise AssertionError("a day past the scheme's last number gave a code")
+                except CodeSequenceExhausted:
+                    pass
+                self._assert_still_draft(draft)
+                assert self._outbox_size() == mails
+                return _Submitted(draft.id, draft.owner_id, key, "")
             dossier = self.portal.dossiers.submit(draft.owner_id, draft.id, idempotency_key=key)
             assert dossier.code is not None
             assert dossier.status is DossierStatus.AWAITING_RECEPTION
@@ -290,6 +327,8 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
 
         @rule(earlier=submitted)
         def double_submit(self, earlier: _Submitted) -> None:
+            if not earlier.code:
+                return  # refused for want of numbers: still a draft, nothing to repeat
             mails = self._outbox_size()
             again = self.portal.dossiers.submit(
                 earlier.owner_id, earlier.id, idempotency_key=earlier.key
@@ -297,6 +336,38 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
             assert again.id == earlier.id
             assert str(again.code) == earlier.code
             assert self._outbox_size() == mails
+
+        @rule(scheme=st.sampled_from(_SCHEMES))
+        def switch_scheme(self, scheme: CodeScheme) -> None:
+            """The host changes its code scheme on the live portal; the old one is kept."""
+            settings = self.portal.context.settings
+            if scheme == settings.code_scheme:
+                return
+            today = local_day(self.clock.now())
+            until = max(today + dt.timedelta(days=1), self.scheme_since + dt.timedelta(days=1))
+            former = FormerScheme(settings.code_scheme, self.scheme_since, until)
+            self.portal.context.settings = attrs.evolve(
+                settings,
+                code_scheme=scheme,
+                former_code_schemes=(*settings.former_code_schemes, former),
+            )
+            self.scheme_since = until
+
+        @precondition(
+            lambda self: not self.bulk_done and self.portal.context.settings.code_scheme.seq_grows
+        )
+        @rule(which=st.integers(0, len(_AGENCIES) - 1))
+        def take_more_than_9999_today(self, which: int) -> None:
+            """A busy day under a growing scheme: 9999 numbers go at once (an import)."""
+            agency = _AGENCIES[which]
+            day = local_day(self.clock.now())
+            with self.portal.storage.unit_of_work() as uow:
+                maximum = self.portal.context.settings.code_scheme.max_seq
+                for _ in range(_BULK):
+                    uow.codes.next(agency, day, maximum=maximum)
+                uow.commit()
+            self.expected.setdefault((agency, day), []).extend([None] * _BULK)
+            self.bulk_done = True
 
         @rule(minutes=st.integers(1, 3 * 60))
         def advance(self, minutes: int) -> None:
@@ -316,6 +387,7 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
         @invariant()
         def codes_are_gap_free_in_submission_order(self) -> None:
             seen: set[str] = set()
+            schemes = self.portal.context.settings.code_schemes
             with self.portal.storage.unit_of_work() as uow:
                 actual: dict[tuple[AgencyCode, dt.date], list[tuple[int, str]]] = {}
                 for agency in _AGENCIES:
@@ -327,13 +399,16 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
                         assert code.day == local_day(dossier.submitted_at)
                         assert str(code) not in seen, f"code {code} given twice"
                         seen.add(str(code))
+                        # Every code ever issued reads back under the portal's schemes.
+                        assert schemes.parse(str(code)) == code, code
                         actual.setdefault((agency, code.day), []).append((code.seq, dossier.id))
                 peeks = {key: uow.codes.peek(*key) for key in self.expected}
-            assert set(actual) == set(self.expected)
+            assert set(actual) == {k for k, ids in self.expected.items() if any(ids)}
             for key, ids in self.expected.items():
-                numbered = dict((dossier_id, seq) for seq, dossier_id in actual[key])
-                assert [numbered.get(i) for i in ids] == list(range(1, len(ids) + 1)), key
-                assert len(actual[key]) == len(ids), key
+                numbered = dict((dossier_id, seq) for seq, dossier_id in actual.get(key, []))
+                expected = [(n, i) for n, i in enumerate(ids, start=1) if i is not None]
+                assert [(numbered.get(i), i) for _, i in expected] == expected, key
+                assert len(actual.get(key, [])) == len(expected), key
                 # Failures and refusals consumed nothing: the counter is exactly n.
                 assert peeks[key] == len(ids), (key, peeks[key], len(ids))
 

@@ -1,7 +1,7 @@
 """The ``onestop`` command: operate a portal from a shell, without writing Python.
 
 Each area is a Click group in a module of its own (``db``, ``catalog``, ``officer``,
-``account``, ``mail``, ``payments``, ``dossier``, ``config``, ``audit``...) and is listed in
+``account``, ``mail``, ``payments``, ``dossier``, ``sync``, ``config``, ``audit``...) and is listed in
 :data:`COMMANDS`; :func:`main` loads them when the command runs. Every command reads the
 same configuration as :func:`onestop.bootstrap` (the ``ONESTOP_*`` environment).
 
@@ -25,6 +25,7 @@ COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("onestop.cli.operations", "mail"),
     ("onestop.cli.operations", "payments"),
     ("onestop.cli.operations", "dossier"),
+    ("onestop.cli.sync", "sync"),
     ("onestop.cli.configuration", "config"),
     ("onestop.cli.officers", "audit"),
 )

@@ -1,8 +1,8 @@
 """The ``onestop`` command: operate a portal from a shell, without writing Python.
 
 Each area is a Click group in a module of its own (``db``, ``catalog``, ``officer``,
-``account``, ``mail``, ``payments``, ``dossier``, ``sync``, ``config``, ``audit``...) and is listed in
-:data:`COMMANDS`; :func:`main` loads them when the command runs. Every command reads the
+``account``, ``mail``, ``payments``, ``dossier``, ``sync``, ``config``, ``audit``...) and is
+listed in :data:`COMMANDS`; :func:`main` loads them when the command runs. Every command reads the
 same configuration as :func:`onestop.bootstrap` (the ``ONESTOP_*`` environment).
 
 Needs the ``cli`` extra: ``pip install 'onestop[cli]'``.

@@ -696,7 +696,10 @@ class DossierCode:
     #: The system part (``AA``) of a scheme that has one; "" otherwise. Issued codes take the
     #: scheme's ``system``; parsed ones keep what they were written with.
     system: str = attrs.field(
-        default=attrs.Factory(lambda self: self.scheme.system or "", takes_self=True)
+        # getattr: a wrong scheme is refused with its own error after the fields are set.
+        default=attrs.Factory(
+            lambda self: getattr(self.scheme, "system", None) or "", takes_self=True
+        )
     )
 
     def __attrs_post_init__(self) -> None:

@@ -69,6 +69,15 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "Refunded 150.000 VND, VNPay transaction",
         "Refund asked again: the same refund (True)",
     ),
+    "national_sync.py": (
+        "Fake national portal listening on http://127.0.0.1:",
+        "7 change(s) to sync",
+        "DongBoHoSoMC (insert)  000.00.03.H34-220622-0001  status 1",
+        "CapNhatTienDoHoSoMC    000.00.03.H34-220622-0001  1 step(s)",
+        "DongBoHoSoMC (update)  000.00.03.H34-220622-0001  status 10",
+        "Synced: sent 7, retried 1, need attention 0",
+        "Sync state: pending 0, claimed 0, sent 7, needs_attention 0",
+    ),
     "smtp_mail.py": (
         "Local SMTP server listening on 127.0.0.1:",
         "Subject: Xác nhận đăng ký tài khoản",

@@ -175,6 +175,10 @@ def _bare_media_type(media_type: str) -> str:
 # --- catalog entries -----------------------------------------------------------------------
 
 
+def _agency_codes(values: Iterable[AgencyCode]) -> tuple[AgencyCode, ...]:
+    return tuple(values)
+
+
 @attrs.frozen
 class Agency:
     """An agency (Đơn vị) by its electronic id, under its parent unit if any."""
@@ -185,7 +189,7 @@ class Agency:
     #: The ids the agency had before a merger or a move (the 2025 province and commune
     #: mergers): lookups by one of them find it, and codes issued under them stay its own.
     former_codes: tuple[AgencyCode, ...] = attrs.field(
-        default=(), converter=tuple, validator=attrs.validators.deep_iterable(_agency_code)
+        default=(), converter=_agency_codes, validator=attrs.validators.deep_iterable(_agency_code)
     )
 
     def known_as(self, code: AgencyCode) -> bool:

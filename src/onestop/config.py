@@ -77,6 +77,8 @@ _VNPAY_VARIABLES: Final = (
     "ONESTOP_VNPAY_TMN_CODE",
     "ONESTOP_VNPAY_HASH_SECRET",
     "ONESTOP_VNPAY_URL",
+    # Optional: VNPay's merchant API (querydr, refund); without it nothing is reconciled.
+    "ONESTOP_VNPAY_API_URL",
 )
 _NATIONAL_VARIABLES: Final = (
     "ONESTOP_NATIONAL_URL",

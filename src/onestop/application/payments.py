@@ -542,7 +542,7 @@ class PaymentService:
         """
         ctx = self._ctx
         gateway = ctx.payment_gateway
-        if not callable(getattr(gateway, "refund", None)):
+        if not callable(getattr(type(gateway), "refund", None)):
             raise PaymentGatewayError(f"the {gateway.name} gateway cannot refund")
         while True:
             with ctx.storage.unit_of_work() as uow:
@@ -640,7 +640,8 @@ class PaymentService:
 
 
 def _can_query(gateway: object) -> bool:
-    return callable(getattr(gateway, "query", None))
+    # Looked up on the class: a stand-in for an unused gateway may refuse any attribute.
+    return callable(getattr(type(gateway), "query", None))
 
 
 def _refund_request_id(payment: Payment) -> str:

@@ -121,13 +121,14 @@ class _NotWired:
 
 
 @contextmanager
-def open_portal(*, sends_mail: bool = False) -> Iterator[Portal]:
+def open_portal(*, sends_mail: bool = False, asks_gateway: bool = False) -> Iterator[Portal]:
     """The portal on the configured database, as :func:`onestop.bootstrap` wires it.
 
     Only what the command uses must be configured: a command that sends no mail and takes
     no payment needs neither SMTP nor VNPay nor the secret key. One that sends mail needs a
     real SMTP server, even with ``ONESTOP_ALLOW_FAKES=1``: from a command, mail "sent" to
-    the in-memory transport would be lost for good.
+    the in-memory transport would be lost for good. One that ``asks_gateway`` uses the
+    configured VNPay gateway when there is one (``ONESTOP_VNPAY_*``).
     """
     from onestop.bootstrap import bootstrap
 
@@ -137,6 +138,8 @@ def open_portal(*, sends_mail: bool = False) -> Iterator[Portal]:
         "payment_gateway": cast(Any, _NotWired("a payment gateway")),
         "token_signer": cast(Any, _NotWired("the secret key")),
     }
+    if asks_gateway and config.vnpay:
+        options["payment_gateway"] = config.payment_gateway()
     if sends_mail:
         if not config.smtp:
             fail(

@@ -15,6 +15,7 @@ import click
 
 from onestop.application.dispatcher import DispatchReport
 from onestop.cli._support import fail, on_a_terminal, one_line, open_portal, reports_errors
+from onestop.config import Config
 from onestop.domain import VN_TZ, DossierCode, format_vnd
 from onestop.domain.mail import OutboxState
 from onestop.errors import InvalidDossierCode, OnestopError
@@ -137,7 +138,7 @@ def payments() -> None:
 @reports_errors
 def expire() -> None:
     """Abandon payments pending longer than the payment TTL, so the payer can start again."""
-    with open_portal() as portal:
+    with open_portal(asks_gateway=True) as portal:
         expired = portal.payments.expire_pending()
     for payment in expired:
         click.echo(
@@ -155,7 +156,9 @@ def reconcile() -> None:
     without a clean payment put under review; those the gateway could not answer are left
     pending for the next run (exit code 1 when there are any, so a scheduler notices).
     """
-    with open_portal() as portal:
+    if not Config.from_env().vnpay:
+        fail("reconciling payments asks VNPay: set the ONESTOP_VNPAY_* variables")
+    with open_portal(asks_gateway=True) as portal:
         report = portal.payments.reconcile()
     for label, ids in attrs.asdict(report).items():
         for payment_id in ids:

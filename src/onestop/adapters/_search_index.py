@@ -47,11 +47,14 @@ class SearchIndex:
         return index
 
     def put(self, procedure: Procedure, *, field_name: str, agency_name: str) -> None:
-        code = procedure.code
-        self.remove(code)
         document = SearchDocument.of(procedure, field_name=field_name, agency_name=agency_name)
+        self.put_document(document, agency=procedure.agency.key, field=procedure.field)
+
+    def put_document(self, document: SearchDocument, *, agency: str, field: str) -> None:
+        """Index a document of a procedure of ``agency`` (its key) and ``field``."""
+        code = document.code
+        self.remove(code)
         self._documents[code] = document
-        agency, field = procedure.agency.key, procedure.field
         self._scope[code] = (agency, field)
         self._by_agency.setdefault(agency, set()).add(code)
         self._by_field.setdefault(field, set()).add(code)

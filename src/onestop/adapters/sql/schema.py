@@ -56,6 +56,7 @@ __all__ = [
     "accounts",
     "agencies",
     "audit_log",
+    "catalog_revision",
     "code_counters",
     "create_schema",
     "dossier_fee_lines",
@@ -187,6 +188,16 @@ procedures: Final = Table(
     Column("search_text", Text, nullable=False, server_default=""),
     PrimaryKeyConstraint("code"),
     Index(None, "agency", "field"),
+)
+
+# One row, bumped by every transaction that writes the catalog: search indexes kept in a
+# process compare it to tell whether another process changed the catalog.
+catalog_revision: Final = Table(
+    "onestop_catalog_revision",
+    metadata,
+    Column("id", Integer, nullable=False),
+    Column("revision", BigInteger, nullable=False),
+    PrimaryKeyConstraint("id"),
 )
 
 dossiers: Final = Table(

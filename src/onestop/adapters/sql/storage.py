@@ -69,7 +69,6 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
-    case,
     create_engine,
     delete,
     event,
@@ -91,6 +90,7 @@ from onestop.adapters.sql.errors import (
     translate_driver_errors,
     translate_errors,
 )
+from onestop.adapters.sql.search import SearchCache, bump_revision, candidates, refold
 from onestop.domain.accounts import Account, Officer
 from onestop.domain.audit import AuditRecord, dossier_stream, history_records
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -99,7 +99,7 @@ from onestop.domain.dossier import Attachment, Dossier, HistoryEntry
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
-from onestop.domain.search import SearchDocument, SearchHits, SearchPlan, Term
+from onestop.domain.search import SearchDocument, SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
@@ -603,11 +603,6 @@ _SEARCH_NAMES: Final = select(
 ).where(t.agencies.c.code == bindparam("p_code"))
 _AGENCY_NAME: Final = select(t.agencies.c.name).where(t.agencies.c.code == bindparam("p_code"))
 _FIELD_NAME: Final = select(t.fields.c.name).where(t.fields.c.id == bindparam("p_code"))
-_SET_SEARCH_TEXT: Final = (
-    update(t.procedures)
-    .where(t.procedures.c.code == bindparam("p_code"))
-    .values(search_text=bindparam("p_text"))
-)
 _ALL_AGENCIES: Final = select(t.agencies)
 _FIELD_BY_ID: Final = _by(t.fields, "id")
 _ALL_FIELDS: Final = select(t.fields).order_by(t.fields.c.id)
@@ -980,6 +975,7 @@ class SqlStorage:
         if dialect == "sqlite":
             _configure_sqlite(engine, busy_timeout)
         self._statements = _statements(dialect)
+        self._search_cache = SearchCache()
 
     @classmethod
     def from_url(
@@ -1165,6 +1161,7 @@ class SqlUnitOfWork:
         # The pooled connection (no SQLAlchemy Connection: statements run on the driver).
         self._connection: PoolProxiedConnection | None = None
         self._writing = False
+        self._catalog_written = False  # whether this transaction changed the catalog
         self._driver: Any = None  # the DBAPI connection under self._connection
         self._pipelines = False  # whether the driver sends statements in pipelines
         self._children: dict[str, _Children] = {}
@@ -1279,6 +1276,7 @@ class SqlUnitOfWork:
 
     def _end_transaction(self) -> None:
         self._writing = False
+        self._catalog_written = False
         self._children.clear()
         self._rows.clear()
 
@@ -1594,6 +1592,7 @@ class _Catalog(_Repository):
         """Insert or replace an agency (keyed by its code)."""
         uow = self._uow
         connection = uow._write("catalog.put_agency")
+        bump_revision(uow, connection, "catalog.put_agency")
         row = {
             "code": agency.code.key,
             "name": agency.name,
@@ -1603,17 +1602,18 @@ class _Catalog(_Repository):
         old = uow._execute(connection, "catalog.put_agency", _AGENCY_NAME, {"p_code": row["code"]})
         uow._execute(connection, "catalog.put_agency", uow._sql.put_agency, row)
         if old.first() not in (None, {"name": agency.name}):
-            _refold(uow, connection, "catalog.put_agency", t.procedures.c.agency == row["code"])
+            refold(uow, connection, "catalog.put_agency", t.procedures.c.agency == row["code"])
 
     def put_field(self, field: Field) -> None:
         """Insert or replace a field (keyed by its id)."""
         uow = self._uow
         connection = uow._write("catalog.put_field")
+        bump_revision(uow, connection, "catalog.put_field")
         row = {"id": field.id, "name": field.name, "doc": _dumps(_doc(field))}
         old = uow._execute(connection, "catalog.put_field", _FIELD_NAME, {"p_code": field.id})
         uow._execute(connection, "catalog.put_field", uow._sql.put_field, row)
         if old.first() != {"name": field.name}:  # procedures may name a field before it exists
-            _refold(uow, connection, "catalog.put_field", t.procedures.c.field == field.id)
+            refold(uow, connection, "catalog.put_field", t.procedures.c.field == field.id)
 
     def put_procedure(self, procedure: Procedure) -> None:
         """Insert or replace a procedure (keyed by its code); its agency must exist."""
@@ -1629,6 +1629,7 @@ class _Catalog(_Repository):
         if known is None:
             raise AgencyNotFound(agency)
         uow._start_writing(connection)
+        bump_revision(uow, connection, "catalog.put_procedure")
         row = {
             "code": procedure.code,
             "agency": agency,
@@ -1700,82 +1701,9 @@ class _Catalog(_Repository):
     def search(
         self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
     ) -> SearchHits:
-        """Candidates chosen by the database over the folded ``search_text`` column.
-
-        One statement counts the scope and each wanted word's procedures; a second fetches
-        the procedures having every required term, and only if there are none, a third
-        those having any (the ranking keeps the ones having the most).
-        """
-        uow = self._uow
-        connection = uow._begin("catalog.search")
-        p = t.procedures
-        scope = []
-        if agency is not None:
-            scope.append(p.c.agency == agency.key)
-        if field is not None:
-            scope.append(p.c.field == field)
-        wanted = sorted(plan.wanted())
-        counts = select(
-            func.count().label("total"),
-            *(
-                func.coalesce(func.sum(case((_has(w, prefix), 1), else_=0)), 0).label(f"k{i}")
-                for i, (w, prefix) in enumerate(wanted)
-            ),
-        ).where(*scope)
-        found = uow._execute_built(connection, "catalog.search", counts).rows[0]
-        frequencies = {key: int(found[f"k{i}"]) for i, key in enumerate(wanted)}
-        terms = [_term_clause(term) for term in plan.required]
-        columns = select(p.c.code, p.c.search_text).where(*scope)
-        rows: list[dict[str, Any]] = []
-        if terms:
-            rows = uow._execute_built(connection, "catalog.search", columns.where(*terms)).rows
-            if not rows and len(terms) > 1:
-                any_term = columns.where(or_(*terms))
-                rows = uow._execute_built(connection, "catalog.search", any_term).rows
-        documents = tuple(SearchDocument.from_text(r["code"], r["search_text"]) for r in rows)
-        return SearchHits(int(found["total"]), frequencies, documents)
-
-
-def _has(word: str, prefix: bool) -> Any:
-    """Whether the folded text has the word (or a word starting with it): no index needed."""
-    # Folded words are [a-z0-9] only, so they hold no LIKE wildcard to escape.
-    return t.procedures.c.search_text.like(f"% {word}%" if prefix else f"% {word} %")
-
-
-def _term_clause(term: Term) -> Any:
-    return or_(*(and_(*(_has(w, prefix) for w, prefix in keys)) for keys in term.phrases))
-
-
-def _refold(uow: Any, connection: PoolProxiedConnection, doing: str, where: Any) -> None:
-    """Fold again the search text of the procedures whose agency's or field's name changed."""
-    p = t.procedures
-    query = (
-        select(
-            p.c.code,
-            p.c.name,
-            t.agencies.c.name.label("agency_name"),
-            t.fields.c.name.label("field_name"),
-        )
-        .select_from(
-            p.join(t.agencies, t.agencies.c.code == p.c.agency).outerjoin(
-                t.fields, t.fields.c.id == p.c.field
-            )
-        )
-        .where(where)
-    )
-    steps = [
-        (
-            _SET_SEARCH_TEXT,
-            {
-                "p_code": r["code"],
-                "p_text": SearchDocument.named(
-                    r["code"], r["name"], r["field_name"] or "", r["agency_name"]
-                ).text,
-            },
-        )
-        for r in uow._execute_built(connection, doing, query).rows
-    ]
-    uow._execute_together(connection, doing, steps)
+        """Candidates from the index of the folded search text (``sql/search.py``)."""
+        connection = self._uow._begin("catalog.search")
+        return candidates(self._uow, connection, plan, agency, field)
 
 
 def _dossier_values(dossier: Dossier) -> dict[str, object]:

@@ -6,9 +6,11 @@ Created: 2026-11-30
 
 Adds ``onestop_procedures.search_text``, the folded words catalog search compares
 (``SearchDocument.text``: the name's words, then the field's and agency's), and fills it
-for the procedures already stored. The folding is written out here, as
-``onestop.domain.search.search_words`` does it today, because a revision never imports
-onestop; should the folding ever change, a later revision refills the column.
+for the procedures already stored; and ``onestop_catalog_revision``, the one row every
+catalog write bumps (the first write makes it), so that a process can tell its search
+index is out of date. The folding is written out here, as the domain's ``search_words``
+does it today, because a revision never imports the library; should the folding ever
+change, a later revision refills the column.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ def _search_text(name: str, field_name: str, agency_name: str) -> str:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "onestop_catalog_revision",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("revision", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_onestop_catalog_revision")),
+    )
     with op.batch_alter_table("onestop_procedures", schema=None) as batch_op:
         batch_op.add_column(sa.Column("search_text", sa.Text(), server_default="", nullable=False))
     connection = op.get_bind()
@@ -68,3 +76,4 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("onestop_procedures", schema=None) as batch_op:
         batch_op.drop_column("search_text")
+    op.drop_table("onestop_catalog_revision")

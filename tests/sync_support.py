@@ -74,9 +74,9 @@ def make_world(**options: Any) -> World:
     return World(portal, clock, mail, citizen, officer)
 
 
-def submit(world: World) -> Dossier:
+def submit(world: World, procedure: str = PROCEDURE) -> Dossier:
     portal = world.portal
-    draft = portal.dossiers.start_draft(world.citizen.id, PROCEDURE)
+    draft = portal.dossiers.start_draft(world.citizen.id, procedure)
     for component in draft.procedure.components:
         if component.mandatory:
             portal.dossiers.attach(

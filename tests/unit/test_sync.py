@@ -113,6 +113,21 @@ def test_a_withdrawal_and_a_stop_are_queued(world: World) -> None:
     assert STAMP.match(last.record["NgayTuChoi"])
 
 
+def test_a_confirmed_payment_is_queued_with_the_online_payment_flag(world: World) -> None:
+    """Fees paid through our own gateway: DuocThanhToanTrucTuyen 2, in the same change."""
+    dossier = submit(world, "1.001066")  # 150.000 VND due at submission
+    unpaid = entries(world)[-1].record
+    assert unpaid["DuocThanhToanTrucTuyen"] == "0"
+    assert sum(int(f["Gia"]) for f in unpaid["DanhSachLePhi"]) == 150_000
+    gateway = world.portal.context.payment_gateway
+    redirect = world.portal.payments.start(world.citizen.id, dossier.id, client_ip="203.113.0.7")
+    world.portal.payments.handle_callback(gateway.complete(redirect.txn_ref))  # type: ignore[attr-defined]
+    paid = entries(world)[-1]
+    assert paid.sequence == 2
+    assert paid.record["DuocThanhToanTrucTuyen"] == "2"
+    assert {f["HinhThucThu"] for f in paid.record["DanhSachLePhi"]} == {"2"}
+
+
 def test_a_draft_queues_nothing(world: World) -> None:
     draft = world.portal.dossiers.start_draft(world.citizen.id, "1.001612")
     with world.portal.storage.unit_of_work() as uow:

@@ -103,6 +103,12 @@ class TestFakePaymentGateway(PaymentGatewayContract[FakePaymentGateway]):
             return gateway.review(redirect.txn_ref)
         return gateway.abandon(redirect.txn_ref)
 
+    def pay_at_gateway(
+        self, gateway: FakePaymentGateway, payment: Payment, redirect: PaymentRedirect
+    ) -> bool:
+        gateway.complete(redirect.txn_ref)  # the callback is dropped: a lost IPN
+        return True
+
 
 class TestSystemClock(ClockContract):
     def make_clock(self) -> Clock:

@@ -532,6 +532,49 @@ class PaymentGatewayContract(Generic[_G]):
         """The callback parameters the signature covers (changing one must be detected)."""
         return sorted(params)
 
+    def pay_at_gateway(self, gateway: _G, payment: Payment, redirect: PaymentRedirect) -> bool:
+        """Make the gateway hold ``payment`` as paid, its callback lost; False: cannot (the
+        query and refund tests are then skipped)."""
+        return False
+
+    def _paid_at_gateway(self) -> tuple[_G, Payment]:
+        gateway = self.make_gateway()
+        payment, redirect = self._start(gateway)
+        if not callable(getattr(type(gateway), "query", None)) or not self.pay_at_gateway(
+            gateway, payment, redirect
+        ):
+            pytest.skip("this gateway cannot be queried here")
+        return gateway, payment
+
+    def test_query_reports_a_payment_whose_callback_was_lost(self) -> None:
+        gateway, payment = self._paid_at_gateway()
+        answer = gateway.query(payment, now=builders.T0)
+        assert answer is not None
+        assert (answer.txn_ref, answer.outcome, answer.amount) == (
+            payment.txn_ref,
+            PaymentOutcome.PAID,
+            payment.amount,
+        )
+
+    def test_query_of_a_payment_never_paid_is_none(self) -> None:
+        gateway, _ = self._paid_at_gateway()
+        other, _ = self._start(gateway)
+        assert gateway.query(other, now=builders.T0) is None
+
+    def test_refund_with_the_same_request_id_refunds_once(self) -> None:
+        gateway, payment = self._paid_at_gateway()
+        answer = gateway.query(payment, now=builders.T0)
+        assert answer is not None
+        paid = attrs.evolve(payment, gateway_transaction_id=answer.gateway_transaction_id)
+        refund = gateway.refund
+        first = refund(paid, request_id="R1", amount=paid.amount, requested_by="o", now=builders.T0)
+        again = refund(paid, request_id="R1", amount=paid.amount, requested_by="o", now=builders.T0)
+        assert first == again
+        assert first.amount == paid.amount
+        assert first.transaction_no
+        with pytest.raises(PaymentGatewayError):
+            refund(paid, request_id="R2", amount=paid.amount, requested_by="o", now=builders.T0)
+
     def _start(self, gateway: _G, amount: int = 50_000) -> tuple[Payment, PaymentRedirect]:
         payment = builders.payment(
             amount=amount, gateway=gateway.name, txn_ref=builders.new_id("T").replace("-", "")

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import itertools
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, Literal, TypeVar
@@ -1427,6 +1429,58 @@ class StorageContract:
         with storage.unit_of_work() as uow:
             again = uow.sync.claim_due(worker="w", now=now + LEASE, lease=LEASE, limit=5)
             assert [(e.id, e.claimed_by, e.attempts) for e in again] == [("a-1", "w", 2)]
+
+    def test_concurrent_sync_claimers_keep_each_dossier_in_order(self, storage: Storage) -> None:
+        """Four workers claim and send at once: each entry once, each dossier in sequence."""
+        entries = [
+            _sync_entry(f"d{d:02d}-{n}", f"d{d:02d}", n, minutes=d * 3 + n)
+            for d in range(12)
+            for n in (1, 2, 3)
+        ]
+        _commit(storage, _adding_sync(*entries))
+        now = builders.T0 + dt.timedelta(days=1)
+        start = threading.Barrier(4, timeout=60)
+        clock = itertools.count()
+        events: list[tuple[int, str, str]] = []  # (tick, "claimed" | "sent", entry id)
+        lock = threading.Lock()
+
+        def note(what: str, entry_id: str) -> None:
+            with lock:
+                events.append((next(clock), what, entry_id))
+
+        def work(worker: str) -> None:
+            start.wait()
+            idle = 0
+            while idle < 3:
+                with storage.unit_of_work() as uow:
+                    claimed = uow.sync.claim_due(worker=worker, now=now, lease=LEASE, limit=3)
+                    uow.commit()
+                for entry in claimed:
+                    note("claimed", entry.id)
+                if not claimed:
+                    idle += 1
+                    time.sleep(0.01)
+                    continue
+                idle = 0
+                for entry in claimed:
+                    with storage.unit_of_work() as uow:
+                        entry.mark_sent(now=now)
+                        uow.sync.update(entry)
+                        # Noted before the commit: no claim of the next can come before it.
+                        note("sent", entry.id)
+                        uow.commit()
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(work, [f"worker-{n}" for n in range(4)]))
+        claims = [entry_id for _, what, entry_id in events if what == "claimed"]
+        assert sorted(claims) == sorted(_ids(entries)), "an entry was claimed twice or never"
+        tick = {(what, entry_id): t for t, what, entry_id in events}
+        for d in range(12):
+            for n in (2, 3):
+                earlier_sent = tick[("sent", f"d{d:02d}-{n - 1}")]
+                assert tick[("claimed", f"d{d:02d}-{n}")] > earlier_sent, "overtaken"
+        stored = _in_unit(storage, lambda uow: uow.sync.list())
+        assert all(e.state is SyncState.SENT and e.attempts == 1 for e in stored)
 
     def test_code_sequence_counts_per_agency_and_day(self, storage: Storage) -> None:
         next_day = DAY + dt.timedelta(days=1)

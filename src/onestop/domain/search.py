@@ -100,10 +100,21 @@ class SearchDocument:
     code: str
     name: tuple[str, ...]
     context: tuple[str, ...] = ()
-    words: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    # Worked out once, when the document is made (an index keeps it), not at each query:
+    #: Every word and how often it is in (the name, the field's and agency's names).
+    counts: Mapping[str, tuple[int, int]] = attrs.field(init=False, eq=False, repr=False)
+    #: The name's pairs of neighbouring words.
+    pairs: frozenset[tuple[str, str]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        object.__setattr__(self, "words", frozenset(self.name) | frozenset(self.context))
+        in_name, in_context = Counter(self.name), Counter(self.context)
+        counts = {w: (in_name[w], in_context[w]) for w in (*in_name, *in_context)}
+        object.__setattr__(self, "counts", counts)
+        object.__setattr__(self, "pairs", frozenset(itertools.pairwise(self.name)))
+
+    @property
+    def words(self) -> Set[str]:
+        return self.counts.keys()
 
     @classmethod
     def of(
@@ -128,8 +139,8 @@ class SearchDocument:
 
     def has(self, word: str, prefix: bool) -> bool:
         if not prefix:
-            return word in self.words
-        return any(w.startswith(word) for w in self.words)
+            return word in self.counts
+        return any(w.startswith(word) for w in self.counts)
 
 
 # --- synonyms ------------------------------------------------------------------------------
@@ -394,7 +405,7 @@ class _Ranking:
 
     def evaluate(self, document: SearchDocument) -> tuple[int, float]:
         """(coverage, score) of one document."""
-        name, context, words = document.name, document.context, document.words
+        name, counts = document.name, document.counts
         norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
         idf = self.idf
         coverage = 0
@@ -407,19 +418,21 @@ class _Ranking:
             best_keys: tuple[Key, ...] = ()
             for keys, scale in alternatives:
                 value = 0.0
-                for word, prefix in keys:
-                    tf: float
+                for key in keys:
+                    word, prefix = key
+                    tf = 0.0
                     if prefix:
-                        tf = sum(1 for w in name if w.startswith(word))
-                        tf += CONTEXT_WEIGHT * sum(1 for w in context if w.startswith(word))
-                    elif word in words:
-                        tf = name.count(word) + CONTEXT_WEIGHT * context.count(word)
+                        for known, (n, m) in counts.items():
+                            if known.startswith(word):
+                                tf += n + CONTEXT_WEIGHT * m
                     else:
-                        tf = 0
+                        found = counts.get(word)
+                        if found is not None:
+                            tf = found[0] + CONTEXT_WEIGHT * found[1]
                     if not tf:
                         break
-                    if (word, prefix) not in sequence:
-                        value += idf[word, prefix] * tf * (K1 + 1.0) / (tf + norm)
+                    if key not in sequence:
+                        value += idf[key] * tf * (K1 + 1.0) / (tf + norm)
                 else:
                     if value * scale > best:
                         best, best_keys = value * scale, keys
@@ -430,7 +443,7 @@ class _Ranking:
         exact = {w for w, prefix in sequence if not prefix}
         prefixes = tuple(w for w, prefix in sequence if prefix)
         extra = sum(1 for w in name if w not in exact and not (prefixes and w.startswith(prefixes)))
-        pairs = set(itertools.pairwise(name))
+        pairs = document.pairs
         adjacent = 0
         for (first, _), (second, prefix) in itertools.pairwise(sequence):
             if not prefix:

@@ -3,11 +3,12 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_search.py [--size 6000] [--repeat 5]
-        [--postgres postgresql+psycopg://onestop:onestop@127.0.0.1:5432/onestop_test]
+        [--postgres postgresql+psycopg://onestop:onestop@127.0.0.1:5432/onestop_bench]
 
-The PostgreSQL URL may also come from ``ONESTOP_BENCH_POSTGRES_URL`` or
-``ONESTOP_TEST_POSTGRES_URL``; without one, PostgreSQL is left out. Its database is
-emptied (every onestop table is dropped and created again).
+The PostgreSQL URL may also come from ``ONESTOP_BENCH_POSTGRES_URL``; without one,
+PostgreSQL is left out. Its database is emptied (every onestop table is dropped and
+created again), so give it a database of its own, not the one tests use
+(``ONESTOP_PG_DB=onestop_bench bash scripts/setup-postgres.sh`` makes one).
 
 The catalogues are realistic (``search_catalogue.py``: general procedures next to their
 special cases, the same acts over many objects); the queries are written there as people
@@ -140,8 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs of every query")
     parser.add_argument(
         "--postgres",
-        default=os.environ.get("ONESTOP_BENCH_POSTGRES_URL")
-        or os.environ.get("ONESTOP_TEST_POSTGRES_URL"),
+        default=os.environ.get("ONESTOP_BENCH_POSTGRES_URL"),
         help="PostgreSQL URL (its onestop tables are dropped and created again)",
     )
     args = parser.parse_args(argv)

@@ -279,11 +279,11 @@ class SearchPlan:
             term = None
             for size in range(min(longest, len(words) - i), 0, -1):
                 phrase = words[i : i + size]
-                last = i + size == len(words)
                 if phrase in table.rules:
+                    # A known phrase is complete: "so do" is "sổ đỏ", not "sở" and "doanh".
                     alternatives = (phrase, *table.rules[phrase])[:MAX_ALTERNATIVES]
-                    term = Term(alternatives, prefix=typing and last)
-                elif phrase in table.fillers and not (typing and last):
+                    term = Term(alternatives)
+                elif phrase in table.fillers and not (typing and i + size == len(words)):
                     alternatives = (phrase, *table.fillers[phrase])[:MAX_ALTERNATIVES]
                     term = Term(alternatives, optional=True)
                 if term is not None:

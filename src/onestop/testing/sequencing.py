@@ -311,13 +311,20 @@ def code_sequencing_machine(make_portal: PortalFactory) -> type[RuleBasedStateMa
         @rule(target=filled, draft=consumes(filled), operation=st.sampled_from(SUBMIT_FAILURES))
         def submit_fails(self, draft: _Draft, operation: str) -> _Draft:
             mails = self._outbox_size()
+            day = local_day(self.clock.now())
+            taken = len(self.expected.get((draft.agency, day), []))
+            # A day past the scheme's last number fails before any injected failure can.
+            exhausted = taken >= self.portal.context.settings.code_scheme.max_seq
+            expected: tuple[type[Exception], ...] = (
+                (StorageError, CodeSequenceExhausted) if exhausted else (StorageError,)
+            )
             self.fail_on({operation})
             try:
                 self.portal.dossiers.submit(
                     draft.owner_id, draft.id, idempotency_key=f"submit-{draft.id}"
                 )
                 raise AssertionError(f"an injected failure in {operation} was not raised")
-            except StorageError:
+            except expected:
                 pass
             finally:
                 self.fail_on(set())

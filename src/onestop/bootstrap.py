@@ -96,7 +96,10 @@ class Portal:
         return self.context.storage
 
     def close(self) -> None:
-        """Release the storage's connections."""
+        """Release the storage's connections (and the national portal's, if it has any)."""
+        close_national = getattr(self.national_portal, "close", None)
+        if callable(close_national):
+            close_national()
         self.context.storage.close()
 
     def __enter__(self) -> Self:

@@ -387,18 +387,27 @@ class _Ranking:
     """One plan's ranking, with what every document shares worked out once."""
 
     def __init__(self, plan: SearchPlan, hits: SearchHits) -> None:
+        # The words of the candidates that each word being typed is the start of.
+        prefixes = {w for w, prefix in plan.wanted() if prefix}
+        vocabulary: set[str] = set().union(*(d.counts.keys() for d in hits.documents))
+        self.starting = {p: frozenset(w for w in vocabulary if w.startswith(p)) for p in prefixes}
         total = hits.total
         self.idf = {
             key: math.log(1.0 + (total - n + 0.5) / (n + 0.5))
             for key in plan.wanted()
             for n in (hits.frequencies.get(key, 0),)
         }
-        # (weight, required, [(keys, scale)]): an alternative counts as many words as typed.
+        # (weight, required, [(keys, scale, whole words)]): an alternative counts as many
+        # words as were typed; its whole words let a document lacking one be passed over in
+        # one set comparison.
         self.terms = [
             (
                 OPTIONAL_WEIGHT if term.optional else 1.0,
                 not term.optional,
-                [(keys, len(term.phrases[0]) / len(keys)) for keys in term.phrases],
+                [
+                    (keys, len(term.phrases[0]) / len(keys), {w for w, p in keys if not p})
+                    for keys in term.phrases
+                ],
             )
             for term in plan.terms
         ]
@@ -406,6 +415,8 @@ class _Ranking:
     def evaluate(self, document: SearchDocument) -> tuple[int, float]:
         """(coverage, score) of one document."""
         name, counts = document.name, document.counts
+        words = counts.keys()
+        starting = self.starting
         norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
         idf = self.idf
         coverage = 0
@@ -416,15 +427,17 @@ class _Ranking:
         for weight, required, alternatives in self.terms:
             best = -1.0
             best_keys: tuple[Key, ...] = ()
-            for keys, scale in alternatives:
+            for keys, scale, whole in alternatives:
+                if not words >= whole:
+                    continue
                 value = 0.0
                 for key in keys:
                     word, prefix = key
                     tf = 0.0
                     if prefix:
-                        for known, (n, m) in counts.items():
-                            if known.startswith(word):
-                                tf += n + CONTEXT_WEIGHT * m
+                        for known in words & starting[word]:
+                            n, m = counts[known]
+                            tf += n + CONTEXT_WEIGHT * m
                     else:
                         found = counts.get(word)
                         if found is not None:
@@ -449,7 +462,7 @@ class _Ranking:
             if not prefix:
                 adjacent += (first, second) in pairs
             else:
-                adjacent += any(a == first and b.startswith(second) for a, b in pairs)
+                adjacent += any((first, b) in pairs for b in words & starting[second])
         score += ADJACENCY_BONUS * adjacent - EXTRA_WORD_PENALTY * math.log1p(extra)
         return coverage, round(score, 9)
 

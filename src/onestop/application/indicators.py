@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from onestop.application.context import AppContext
-from onestop.application.sync import dossier_record
+from onestop.application.sync import channel
 from onestop.domain.codes import AgencyCode, local_day
 from onestop.domain.dossier import Dossier
 from onestop.domain.indicators import DossierFacts, Indicators, compute
@@ -48,14 +48,8 @@ def facts_of(
     closed = [h.at for h in dossier.history if h.action in _CLOSED]
     decided_at = dossier.decision.at if dossier.decision is not None else None
     _, paused = _status_at(dossier, period_end)
-    # The channel as the national portal is told it (the same record, the same flag).
-    online = (
-        dossier.code is not None
-        and dossier_record(dossier, account=None, payments=(), field_name="", base_url="http://x")[
-            "KenhThucHien"
-        ]
-        == "2"
-    )
+    # The channel as the national portal is told it.
+    online = channel(dossier) == "2"
     return DossierFacts(
         dossier_id=dossier.id,
         procedure_code=dossier.procedure.code,

@@ -33,7 +33,7 @@ from typing import Any
 import attrs
 
 from onestop.application.context import AppContext
-from onestop.domain.accounts import Account
+from onestop.domain.accounts import Account, AccountKind
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry
 from onestop.domain.money import FeeKind
@@ -54,6 +54,7 @@ __all__ = [
     "SyncDispatcher",
     "SyncService",
     "SyncStatus",
+    "channel",
     "dossier_record",
     "progress_rows",
     "queue_dossier_sync",
@@ -110,8 +111,14 @@ def _when(dossier: Dossier, *actions: str) -> dt.datetime | None:
     return found[-1] if found else None
 
 
+def channel(dossier: Dossier) -> str:
+    """KenhThucHien: filed on this portal (2); a paper dossier fetched from home comes by
+    public post (3)."""
+    return _POSTAL if dossier.home_pickup_address else _ONLINE
+
+
 def _is_enterprise(dossier: Dossier, account: Account | None) -> bool:
-    if account is not None and account.kind.value == "organisation":
+    if account is not None and account.kind is AccountKind.ORGANISATION:
         return True
     return dossier.applicant.organisation_name is not None or dossier.applicant.tax_code is not None
 
@@ -161,8 +168,7 @@ def dossier_record(
         "TenTTHC": dossier.procedure.name,
         "MaLinhVuc": dossier.procedure.field,
         "TenLinhVuc": field_name,
-        # Filed on this portal; a paper dossier fetched from home comes by public post.
-        "KenhThucHien": _POSTAL if dossier.home_pickup_address else _ONLINE,
+        "KenhThucHien": channel(dossier),
         "ChuHoSo": owner_name,
         "LoaiDoiTuong": _ENTERPRISE if enterprise else _CITIZEN,
         # The applicant's national account id: this portal records none.

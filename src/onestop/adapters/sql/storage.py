@@ -653,9 +653,7 @@ _SYNC_LAST_FOR: Final = (
 _SYNC_ALL: Final = select(t.sync_outbox).order_by(*_SYNC_ORDER)
 _SYNC_IN_STATE: Final = _by(t.sync_outbox, "state").order_by(*_SYNC_ORDER)
 _SYNC_OF_DOSSIER: Final = _by(t.sync_outbox, "dossier_id").order_by(*_SYNC_ORDER)
-_SYNC_OF_DOSSIER_IN_STATE: Final = _by(t.sync_outbox, "dossier_id", "state").order_by(
-    *_SYNC_ORDER
-)
+_SYNC_OF_DOSSIER_IN_STATE: Final = _by(t.sync_outbox, "dossier_id", "state").order_by(*_SYNC_ORDER)
 _SYNC_SENT_AMONG: Final = (
     select(t.sync_outbox.c.dossier_id)
     .where(

@@ -114,3 +114,24 @@ def _immutable(value: object) -> bool:
     except attrs.exceptions.FrozenInstanceError:
         return all(_immutable(getattr(value, a.name)) for a in attrs.fields(type(value)))
     return False
+
+
+def test_listing_by_owner_uses_an_index_and_sees_the_unit_of_works_own_writes() -> None:
+    """Committed rows come from the owner index; staged adds and deletes count at once."""
+    storage = InMemoryStorage()
+    kept, dropped = (
+        builders.draft_dossier(owner_id="owner-1"),
+        builders.draft_dossier(owner_id="owner-1"),
+    )
+    with storage.unit_of_work() as uow:
+        uow.dossiers.add(kept)
+        uow.dossiers.add(dossier_of_other := builders.draft_dossier(owner_id="owner-2"))
+        uow.commit()
+    with storage.unit_of_work() as uow:
+        uow.dossiers.add(dropped)
+        assert {d.id for d in uow.dossiers.list_by_owner("owner-1")} == {kept.id, dropped.id}
+        uow.dossiers.delete_draft(kept.id)
+        assert [d.id for d in uow.dossiers.list_by_owner("owner-1")] == [dropped.id]
+        assert [d.id for d in uow.dossiers.list_by_owner("owner-2")] == [dossier_of_other.id]
+    with storage.unit_of_work() as uow:
+        assert [d.id for d in uow.dossiers.list_by_owner("owner-1")] == [kept.id]

@@ -247,6 +247,9 @@ class _Spec(Generic[_T]):
     mode: _Mode
     uniques: tuple[_Unique[_T], ...] = ()
     copy: Callable[[_T], _T] = _entity_copy
+    #: Values rows are listed by (a dossier's payments, an owner's dossiers): indexed, so
+    #: that listing them does not scan the whole table.
+    groups: dict[str, Callable[[_T], Hashable]] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -300,6 +303,7 @@ _DOSSIERS: Final = _Spec[Dossier](
         _Unique("dossier.code", _dossier_code),
         _Unique("dossier.idempotency_key", _idempotency),
     ),
+    groups={"owner_id": lambda d: d.owner_id},
 )
 _PAYMENTS: Final = _Spec[Payment](
     "payment",
@@ -307,6 +311,7 @@ _PAYMENTS: Final = _Spec[Payment](
     not_found=PaymentNotFound,
     mode="update",
     uniques=(_Unique("payment.txn_ref", lambda p: (p.gateway, p.txn_ref)),),
+    groups={"dossier_id": lambda p: p.dossier_id},
 )
 _OUTBOX: Final = _Spec[OutboxEntry](
     "outbox_entry", key=lambda e: e.id, not_found=NotFound, mode="update"
@@ -317,6 +322,7 @@ _SYNC: Final = _Spec[SyncEntry](
     not_found=NotFound,
     mode="update",
     uniques=(_Unique("sync_entry.sequence", lambda e: (e.dossier_id, e.sequence)),),
+    groups={"dossier_id": lambda e: e.dossier_id},
 )
 _TOKENS: Final = _Spec[_ConsumedToken](
     "token", key=lambda t: t.token_id, not_found=NotFound, mode="insert", copy=_same
@@ -355,6 +361,7 @@ class _Table:
         self.spec = spec
         self.rows: dict[Hashable, Any] = {}
         self.index: dict[str, dict[Hashable, Hashable]] = {u.what: {} for u in spec.uniques}
+        self.groups: dict[str, dict[Hashable, set[Hashable]]] = {g: {} for g in spec.groups}
 
     def owner(self, what: str, value: Hashable) -> Hashable | None:
         """The key of the committed row holding ``value`` under rule ``what``, if any."""
@@ -363,6 +370,8 @@ class _Table:
     def put(self, key: Hashable, row: Any) -> None:
         self.remove(key)
         self.rows[key] = row
+        for group, value_of in self.spec.groups.items():
+            self.groups[group].setdefault(value_of(row), set()).add(key)
         for unique in self.spec.uniques:
             value = unique.value(row)
             if value is not None:
@@ -372,6 +381,11 @@ class _Table:
         old = self.rows.pop(key, None)
         if old is None:
             return
+        for group, value_of in self.spec.groups.items():
+            members = self.groups[group][value_of(old)]
+            members.discard(key)
+            if not members:
+                del self.groups[group][value_of(old)]
         for unique in self.spec.uniques:
             value = unique.value(old)
             # Another row may already have taken this value in the same commit (a swap).
@@ -699,6 +713,19 @@ class InMemoryUnitOfWork:
             raise spec.not_found(key)
         return spec.copy(row)
 
+    def _group_rows(self, spec: _Spec[Any], group: str, value: Hashable) -> list[Any]:
+        """The visible rows whose ``group`` is ``value``, from the index, not a scan."""
+        value_of = spec.groups[group]
+        with self._storage._lock:
+            table = self._storage._tables[spec.name]
+            rows = {k: table.rows[k] for k in table.groups[group].get(value, ())}
+        for key, write in self._staged.get(spec.name, {}).items():
+            if write.row is not None and value_of(write.row) == value:
+                rows[key] = write.row
+            else:
+                rows.pop(key, None)
+        return list(rows.values())
+
     def _list(
         self,
         operation: str,
@@ -707,11 +734,12 @@ class InMemoryUnitOfWork:
         order: Callable[[_T], Any],
         *,
         newest_first: bool = False,
+        group: tuple[str, Hashable] | None = None,
     ) -> list[_T]:
+        """Rows ``keep`` accepts, sorted; ``group`` (name, value) narrows them by an index."""
         self._begin(operation)
-        rows = sorted(
-            (r for r in self._visible_rows(spec) if keep(r)), key=order, reverse=newest_first
-        )
+        source = self._visible_rows(spec) if group is None else self._group_rows(spec, *group)
+        rows = sorted((r for r in source if keep(r)), key=order, reverse=newest_first)
         return [spec.copy(r) for r in rows]
 
     def _insert(self, operation: str, spec: _Spec[_T], record: _T) -> None:
@@ -1090,6 +1118,7 @@ class _Dossiers(_Repository):
             lambda d: d.owner_id == owner_id,
             _oldest_first,
             newest_first=True,
+            group=("owner_id", owner_id),
         )
 
     def list_by_agency(
@@ -1150,6 +1179,7 @@ class _Payments(_Repository):
             _PAYMENTS,
             lambda p: p.dossier_id == dossier_id,
             _oldest_first,
+            group=("dossier_id", dossier_id),
         )
 
 
@@ -1199,7 +1229,11 @@ class _Sync(_Repository):
     def last_for(self, dossier_id: str) -> SyncEntry | None:
         """The dossier's entry with the highest sequence, as this unit of work sees it."""
         found = self._uow._list(
-            "sync.last_for", _SYNC, lambda e: e.dossier_id == dossier_id, lambda e: e.sequence
+            "sync.last_for",
+            _SYNC,
+            lambda e: e.dossier_id == dossier_id,
+            lambda e: e.sequence,
+            group=("dossier_id", dossier_id),
         )
         return found[-1] if found else None
 
@@ -1222,8 +1256,10 @@ class _Sync(_Repository):
         return self._uow._list(
             "sync.list",
             _SYNC,
-            lambda e: (state is None or e.state is state)
-            and (dossier_id is None or e.dossier_id == dossier_id),
+            lambda e: (
+                (state is None or e.state is state)
+                and (dossier_id is None or e.dossier_id == dossier_id)
+            ),
             lambda e: (e.created_at, e.sequence, e.id),
         )
 

@@ -10,6 +10,7 @@ from onestop.ports.edges import (
     PaymentRedirect,
     TokenSigner,
 )
+from onestop.ports.national import NationalPortal
 from onestop.ports.storage import (
     AccountRepository,
     CatalogRepository,
@@ -19,6 +20,7 @@ from onestop.ports.storage import (
     OfficerRepository,
     PaymentRepository,
     Storage,
+    SyncOutbox,
     TokenLedger,
     UnitOfWork,
 )
@@ -33,12 +35,14 @@ __all__ = [
     "GatewayCallback",
     "MailOutbox",
     "MailTransport",
+    "NationalPortal",
     "OfficerRepository",
     "PasswordHasher",
     "PaymentGateway",
     "PaymentRedirect",
     "PaymentRepository",
     "Storage",
+    "SyncOutbox",
     "TokenLedger",
     "TokenSigner",
     "UnitOfWork",

@@ -17,6 +17,7 @@ from _demo import CATALOG, PDF, submit_with_files, verified_citizen
 from onestop import bootstrap
 from onestop.adapters import FakePaymentGateway, InMemoryMailTransport, ManualClock
 from onestop.domain import VN_TZ
+from onestop.errors import OnestopError
 
 AGENCY = "000.00.03.H34"
 PROCEDURE = "1.001612"  # Đăng ký kinh doanh hộ kinh doanh: 3 working days
@@ -44,6 +45,16 @@ def main(argv: list[str] | None = None) -> int:
 
         queue = portal.desk.queue(officer.id, page=1)
         print(f"Officer {officer.full_name} sees {queue.total} dossier(s) awaiting action")
+
+        # An officer of another agency is refused; the host shows the citizen-facing message.
+        outsider = portal.desk.register_officer(
+            "000.00.05.H34", "Phạm Văn D", "pham.van.d@kontum.gov.vn"
+        )
+        try:
+            portal.desk.receive(outsider.id, dossier.id)
+        except OnestopError as refused:
+            print(f"Officer of another agency: {refused.code} ({refused.http_status})")
+            print(f"  {refused.message('vi')}")
 
         clock.set(local(22, 10))
         due = portal.desk.receive(officer.id, dossier.id).due_date

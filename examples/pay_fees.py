@@ -21,6 +21,7 @@ from onestop import Portal, bootstrap
 from onestop.adapters import FakePaymentGateway, InMemoryMailTransport, ManualClock
 from onestop.application import PaymentStatusView
 from onestop.domain import VN_TZ, format_vnd
+from onestop.errors import OnestopError
 
 PROCEDURE = "1.001066"  # Đăng ký thay đổi nội dung đăng ký kinh doanh: 150.000 VND
 
@@ -71,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  Callback ({source}): {result.status.value}")
         forged = dict(paid, amount="1")
         print(f"  Forged callback: {portal.payments.handle_callback(forged).status.value}")
+        try:  # paying again: nothing is due, and the citizen is told so in Vietnamese
+            pay_once(portal, citizen.id, dossier.id)
+        except OnestopError as refused:
+            print(f"  Lần 3: {refused.message('vi')}")
         status = portal.payments.status(citizen.id, dossier.id)
         show(status)
         confirmed = [p for p in status.payments if p.state.value == "confirmed"]

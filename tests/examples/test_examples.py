@@ -36,6 +36,8 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     ),
     "officer_desk.py": (
         "Submitted 000.00.03.H34-220622-0001",
+        "Officer of another agency: permission.denied (403)",
+        "Bạn không có quyền xem hoặc thực hiện thao tác này.",
         "appointment date (Giấy hẹn trả kết quả): Monday 27/06/2022",
         "Supplement requested",
         "appointment moves to Wednesday 29/06/2022",
@@ -49,6 +51,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "Callback (IPN): confirmed",
         "Callback (return redirect): already_confirmed",
         "Forged callback: invalid_signature",
+        "Lần 3: Hồ sơ không có khoản phí, lệ phí nào cần thanh toán.",
         "đã nộp 150.000 VND, còn 0 VND (paid)",
         "Payments on record: 2, confirmed: 1",
         "Xác nhận thanh toán phí, lệ phí hồ sơ",

@@ -76,6 +76,7 @@ class ApplicantChanges(ProfileChanges, total=False):
 
     email: str
 
+
 _EDITABLE_FILES = (DossierStatus.DRAFT, DossierStatus.SUPPLEMENT_REQUESTED)
 
 

@@ -13,12 +13,14 @@ import io
 import logging
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import onestop.domain
 from onestop.application.dispatcher import MailDispatcher
 from onestop.application.pagination import MAX_PAGE, Page
 from onestop.application.security_log import SECURITY_LOGGER
@@ -687,6 +689,10 @@ SERVICE_CALLS: dict[str, Build] = {
     "catalog.load_json_text": lambda k: (
         k.portal.catalog.load_json_text,
         {"document": k.portal.catalog.dump_json().decode()},
+    ),
+    "catalog.extend_synonyms": lambda k: (
+        k.portal.catalog.extend_synonyms,
+        {"path": Path(onestop.domain.__file__).parent / "synonyms-vi.txt"},
     ),
     "catalog.search": lambda k: (
         k.portal.catalog.search,

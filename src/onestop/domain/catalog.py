@@ -176,6 +176,8 @@ def _bare_media_type(media_type: str) -> str:
 
 
 def _agency_codes(values: Iterable[AgencyCode]) -> tuple[AgencyCode, ...]:
+    if not isinstance(values, list | tuple | set | frozenset):
+        raise InvalidCatalog("agency.former_codes", "must be a list of agency ids", values)
     return tuple(values)
 
 

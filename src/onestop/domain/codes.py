@@ -115,7 +115,7 @@ def _level_checker(level: int, digits: int) -> Callable[[object, object, int], N
 
 
 def _check_style(_instance: object, _attribute: object, value: object) -> None:
-    if value not in _STYLES:
+    if not isinstance(value, str) or value not in _STYLES:
         raise errors.InvalidAgencyCode(
             "agency_code.style", "must be 'fixed' or 'left_to_right'", value
         )
@@ -197,6 +197,10 @@ class AgencyCode:
         cls, level1: str, units: tuple[str, ...] = (), style: AgencyStyle = "left_to_right"
     ) -> AgencyCode:
         """The id of the unit reached from ``level1`` through ``units`` (left to right)."""
+        if not isinstance(units, tuple | list):
+            raise errors.InvalidAgencyCode(
+                "agency_code.units", "must be a list of units below level 1", units
+            )
         _check_tail(None, None, tuple(units))
         levels = _fixed_levels(tuple(units))
         if levels is None:
@@ -501,6 +505,8 @@ class CodeScheme:
 
     def write_agency(self, agency: AgencyCode) -> str:
         """The agency as this scheme writes it; InvalidDossierCode if it cannot."""
+        if not isinstance(agency, AgencyCode):
+            raise errors.InvalidDossierCode("dossier_code.agency", "must be an AgencyCode", agency)
         if self.agency_style == "any":
             return str(agency)
         try:
@@ -784,6 +790,10 @@ class DossierCode:
         The national portal refuses codes whose prefix lacks the province's id: a host that
         sends codes there asks for this check (InvalidDossierCode otherwise).
         """
+        if province is not None and not isinstance(province, str):
+            raise errors.InvalidDossierCode(
+                "province", "must be a province id such as H34, or None", province
+            )
         level1 = self.agency.level1
         if self.agency.kind != "province" or (province is not None and level1 != province):
             wanted = province or "a province id (H and two digits)"

@@ -107,6 +107,12 @@ def _version(_: object, attribute: attrs.Attribute[int], value: int) -> None:
         raise InvalidInput("payment.version", "must be a whole number, 0 or more", value)
 
 
+def _refunds(values: object) -> tuple[Refund, ...]:
+    if not isinstance(values, list | tuple) or not all(isinstance(r, Refund) for r in values):
+        raise InvalidInput("payment.refunds", "must be a list of refunds", values)
+    return tuple(values)
+
+
 @attrs.define(eq=False)
 class Payment:
     """One attempt to pay ``amount`` VND for dossier ``dossier_id`` through ``gateway``.
@@ -134,7 +140,7 @@ class Payment:
     requested_bank_code: str | None = attrs.field(default=None, validator=_optional_text)
     #: Why the payment is under review (REVIEW), kept after it is resolved.
     review_reason: str | None = attrs.field(default=None, validator=_optional_text)
-    refunds: tuple[Refund, ...] = attrs.field(default=(), converter=tuple)
+    refunds: tuple[Refund, ...] = attrs.field(default=(), converter=_refunds)
     #: A payment abandoned locally (replaced) that the gateway was since asked about.
     gateway_checked: bool = attrs.field(default=False, validator=attrs.validators.instance_of(bool))
 

@@ -25,7 +25,18 @@ from onestop.domain.statuses import DossierStatus
 from tests.fuzz.harness import Call, arguments_for, call_safely
 from tests.unit.conftest import BUDGET, CATALOG_JSON, HKD, PDF, WARD, PortalKit, make_kit
 
-SERVICES = ("accounts", "catalog", "dossiers", "desk", "payments", "dispatcher")
+SERVICES = (
+    "accounts",
+    "catalog",
+    "dossiers",
+    "desk",
+    "payments",
+    "dispatcher",
+    "files",
+    "audit",
+    "sync",
+    "indicators",
+)
 PASSWORD = "mật-khẩu-an-toàn-2026"
 #: Calls per entry point; raise it for a long local run (ONESTOP_FUZZ_EXAMPLES=2000).
 # Deprecated entry points are fuzzed too, on purpose: their warnings are expected here.
@@ -99,6 +110,14 @@ def _prepare() -> tuple[PortalKit, dict[str, st.SearchStrategy[Any]]]:
             "stop": st.just(stopped),
             "interval": st.just(0.01),
             "params": st.just({"txn_ref": "x"}),
+            "older_than": st.just(dt.timedelta(hours=24)),
+            "start": st.just(dt.date(2022, 6, 1)),
+            "end": st.just(dt.date(2022, 6, 30)),
+            "dossier_code": st.just(str(submitted.code)),
+            "checkpoint": st.just("0" * 64),
+            "payment_id": st.just("payment-1"),
+            "by": st.just(officer.id),
+            "amount": st.integers(1, 200_000),
         }
     )
     _kit = kit

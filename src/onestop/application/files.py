@@ -93,6 +93,11 @@ class CollectionReport:
     kept_young: int
 
 
+#: The longest grace period: older files than this are kept anyway (and a cutoff before the
+#: year 1 cannot be computed).
+MAX_GRACE = dt.timedelta(days=3660)
+
+
 @checked_methods
 class FileService:
     """Housekeeping of the file store; a host runs it on a schedule (daily is plenty)."""
@@ -113,6 +118,8 @@ class FileService:
                 f"must be at least {MIN_GRACE}, so that an attach in progress keeps its file",
                 older_than,
             )
+        if older_than > MAX_GRACE:
+            raise InvalidInput("older_than", f"must be at most {MAX_GRACE.days} days", older_than)
         ctx = self._ctx
         candidates = list(ctx.file_store.keys_older_than(older_than))
         referenced: set[str] = set()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.sync import channel
 from onestop.domain.codes import AgencyCode, local_day
@@ -71,6 +72,7 @@ def facts_of(
     )
 
 
+@checked_methods
 class IndicatorService:
     """The indicators of an agency (with its sub-agencies or not) over a period."""
 

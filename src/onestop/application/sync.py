@@ -32,6 +32,7 @@ from typing import Any
 
 import attrs
 
+from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.domain.accounts import Account, AccountKind
 from onestop.domain.codes import VN_TZ
@@ -346,6 +347,7 @@ class _Outcome:
     error: str | None = None
 
 
+@checked_methods
 class SyncDispatcher:
     """Sends the sync outbox to ``portal``: at least once, in order per dossier."""
 
@@ -560,6 +562,7 @@ class SyncStatus:
         return sum(n for s, n in self.counts.items() if s is not SyncState.SENT)
 
 
+@checked_methods
 class SyncService:
     """``portal.sync``: the sync outbox's state, and a retry of what needs attention."""
 

@@ -45,6 +45,7 @@ from onestop.errors import (
 from onestop.ports.edges import PaymentRedirect
 from onestop.testing import builders
 from onestop.testing.contracts.edges import PaymentGatewayContract, hostile_callbacks
+from onestop.testing.vnpay_server import VnpayMerchantServer
 
 SECRET = "SANDBOXTESTSECRETNOTREAL0123456789"  # obviously fake, sandbox-style
 TMN = "DEMO0001"
@@ -685,10 +686,28 @@ _RESPONSE_CODES = {
 
 
 class TestVnpayGatewayContract(PaymentGatewayContract[VnpayGateway]):
-    """The PaymentGateway contract suite; callbacks made as VNPay's sandbox would send them."""
+    """The PaymentGateway contract suite; callbacks made as VNPay's sandbox would send them,
+    queries and refunds answered by a VNPay-like merchant API on loopback."""
+
+    @pytest.fixture(autouse=True)
+    def _merchant_api(self) -> Iterator[None]:
+        with VnpayMerchantServer(tmn_code=TMN, hash_secret=SECRET) as server:
+            self.merchant = server
+            yield
 
     def make_gateway(self) -> VnpayGateway:
-        return VnpayGateway(tmn_code=TMN, hash_secret=SECRET, payment_url=SANDBOX_URL)
+        return VnpayGateway(
+            tmn_code=TMN,
+            hash_secret=SECRET,
+            payment_url=SANDBOX_URL,
+            api_url=self.merchant.api_url,
+        )
+
+    def pay_at_gateway(
+        self, gateway: VnpayGateway, payment: Payment, redirect: PaymentRedirect
+    ) -> bool:
+        self.merchant.checkout(redirect.url)  # paid; its IPN is never delivered
+        return True
 
     def make_callback(
         self,

@@ -30,6 +30,7 @@ from onestop.errors import (
     InvalidToken,
     OnestopError,
 )
+from tests.strategies.hostile import Unprintable
 from tests.unit.test_accounts_service import (
     EMAIL,
     FULL_NAME,
@@ -40,22 +41,6 @@ from tests.unit.test_accounts_service import (
 
 UNKNOWN = "someone.else@example.vn"
 HOSTILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-
-
-class Unprintable:
-    """An object whose ``repr``, ``str``, equality and hash all raise."""
-
-    def __repr__(self) -> str:
-        raise RuntimeError("repr refused")
-
-    def __str__(self) -> str:
-        raise RuntimeError("str refused")
-
-    def __eq__(self, other: object) -> bool:
-        raise RuntimeError("eq refused")
-
-    def __hash__(self) -> int:
-        raise RuntimeError("hash refused")
 
 
 #: Values no ``str`` argument accepts: each is refused by the argument check, first.

@@ -41,7 +41,7 @@ from onestop.errors import (
     show_value,
 )
 from onestop.testing import builders
-from tests.strategies.hostile import hostile_values
+from tests.strategies.hostile import Unprintable, hostile_values
 from tests.unit.conftest import BUILD, HKD, PDF, WARD, PortalKit, make_kit, vn
 
 # The applicant block of builders.account(): what proves the applicant in public tracking.
@@ -49,22 +49,6 @@ ID_NUMBER = "062090001234"
 PHONE = "0912345678"
 #: The first code the ward gives on the kit's first day.
 FIRST_CODE = f"{WARD}-220622-0001"
-
-
-class Unprintable:
-    """An object whose ``repr``, ``str``, equality and hash all raise."""
-
-    def __repr__(self) -> str:
-        raise RuntimeError("repr refused")
-
-    def __str__(self) -> str:
-        raise RuntimeError("str refused")
-
-    def __eq__(self, other: object) -> bool:
-        raise RuntimeError("eq refused")
-
-    def __hash__(self) -> int:
-        raise RuntimeError("hash refused")
 
 
 def hostile_texts() -> st.SearchStrategy[str]:

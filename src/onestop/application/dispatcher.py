@@ -18,6 +18,7 @@ import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
+from onestop.application.retries import backoff_delay
 from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.errors import ConcurrentUpdate, InvalidInput, MailPermanentFailure, NotFound
@@ -211,12 +212,9 @@ class MailDispatcher:
 
     def _delay(self, attempts: int) -> dt.timedelta:
         """Wait ``backoff``, then ``factor`` times longer after each further failure, capped."""
-        cap = self._max_backoff.total_seconds()
-        try:
-            seconds = self._backoff.total_seconds() * self._backoff_factor ** max(attempts - 1, 0)
-        except OverflowError:
-            seconds = cap
-        return dt.timedelta(seconds=min(seconds, cap))
+        return backoff_delay(
+            attempts, base=self._backoff, factor=self._backoff_factor, cap=self._max_backoff
+        )
 
 
 def _describe(error: BaseException) -> str:

@@ -34,6 +34,7 @@ import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
+from onestop.application.retries import backoff_delay
 from onestop.domain.accounts import Account, AccountKind
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry
@@ -537,13 +538,13 @@ class SyncDispatcher:
 
     def _delay(self, attempts: int) -> dt.timedelta:
         """Exponential backoff, capped, with up to half of it taken off at random (jitter)."""
-        cap = self._max_backoff.total_seconds()
-        try:
-            seconds = self._backoff.total_seconds() * self._factor ** max(attempts - 1, 0)
-        except OverflowError:
-            seconds = cap
-        seconds = min(seconds, cap)
-        return dt.timedelta(seconds=seconds * (1.0 - 0.5 * self._jitter()))
+        return backoff_delay(
+            attempts,
+            base=self._backoff,
+            factor=self._factor,
+            cap=self._max_backoff,
+            jitter=self._jitter(),
+        )
 
 
 # --- what an operator sees and does -------------------------------------------------------

@@ -25,6 +25,7 @@ require_module("alembic")
 
 from click.testing import CliRunner, Result  # noqa: E402
 
+from onestop import bootstrap  # noqa: E402
 from onestop.adapters.sql import migrations  # noqa: E402
 from onestop.cli.catalog import catalog  # noqa: E402
 from onestop.cli.configuration import config  # noqa: E402
@@ -311,6 +312,30 @@ def test_catalog_load_of_a_broken_file_loads_nothing(sqlite_url: str, tmp_path: 
     assert result.output.startswith("onestop: error: ")
     assert len(result.output.strip().splitlines()) == 1
     assert json.loads(run(catalog, "export").stdout_bytes)["agencies"] == []
+
+
+def test_catalog_load_shows_a_progress_bar_on_a_terminal_only(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a terminal the bar reaches every entry; in a pipe nothing but the summary."""
+    quiet = run(catalog, "load", str(SAMPLE_CATALOG))
+    assert quiet.exit_code == 0 and "loading" not in quiet.output
+    monkeypatch.setattr("onestop.cli.catalog.on_a_terminal", lambda: True)
+    shown = run(catalog, "load", str(SAMPLE_CATALOG))
+    assert shown.exit_code == 0, shown.output
+    assert "loading" in shown.output
+    assert shown.output.strip().endswith("4 agencies, 4 fields, 4 procedures")
+
+
+def test_load_json_reports_progress_up_to_every_entry() -> None:
+    seen: list[tuple[int, int]] = []
+    with bootstrap(environ={}) as portal:
+        report = portal.catalog.load_json(
+            SAMPLE_CATALOG, progress=lambda done, total: seen.append((done, total))
+        )
+    total = report.agencies + report.fields + report.procedures
+    assert seen and seen[-1] == (total, total)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
 
 
 def test_catalog_load_of_a_missing_file_is_a_usage_error(sqlite_url: str) -> None:

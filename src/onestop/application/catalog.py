@@ -229,8 +229,16 @@ class CatalogService:
 
     # --- files ----------------------------------------------------------------------------
 
-    def load_json(self, path: str | os.PathLike[str] | bytes) -> CatalogLoadReport:
+    def load_json(
+        self,
+        path: str | os.PathLike[str] | bytes,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> CatalogLoadReport:
         """Put every entry of the catalog file at ``path``, or none.
+
+        ``progress(done, total)``, if given, is called as entries are stored (a command shows
+        a progress bar with it); the entries are committed together at the end.
 
         Entries replace those with the same key. Each procedure's agency and field must be in
         the file or in the catalog already. InvalidCatalog lists every problem by JSON path.
@@ -244,10 +252,12 @@ class CatalogService:
                 DeprecationWarning,
                 stacklevel=3,  # past checked_methods' wrapper
             )
-            return self._load(bytes(path))
-        return self._load(_read_path(path))
+            return self._load(bytes(path), progress)
+        return self._load(_read_path(path), progress)
 
-    def load_json_text(self, document: str | bytes) -> CatalogLoadReport:
+    def load_json_text(
+        self, document: str | bytes, *, progress: Callable[[int, int], None] | None = None
+    ) -> CatalogLoadReport:
         """:meth:`load_json` for the catalog's JSON itself: text, or bytes in UTF-8."""
         if isinstance(document, str):
             try:
@@ -256,22 +266,36 @@ class CatalogService:
                 raise InvalidCatalog(
                     "catalog", "must be valid Unicode text (it holds a lone surrogate)"
                 ) from e
-        return self._load(bytes(document))
+        return self._load(bytes(document), progress)
 
-    def _load(self, content: bytes) -> CatalogLoadReport:
+    def _load(
+        self, content: bytes, progress: Callable[[int, int], None] | None = None
+    ) -> CatalogLoadReport:
         data = parse_json(
             content, max_size=MAX_CATALOG_FILE_SIZE, error=InvalidCatalog, field="catalog"
         )
         catalog = _structure(data)
+        total = len(catalog.agencies) + len(catalog.fields) + len(catalog.procedures)
+        done = 0
+
+        def stored() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None and (done % 50 == 0 or done == total):
+                progress(done, total)
+
         with self._ctx.storage.unit_of_work() as uow:
             _raise_problems(_cross_reference_problems(catalog, uow))
             # Codes sort a unit before the units under it, so parents go in first.
             for agency in sorted(catalog.agencies, key=lambda a: a.code):
                 uow.catalog.put_agency(agency)
+                stored()
             for field in catalog.fields:
                 uow.catalog.put_field(field)
+                stored()
             for procedure in catalog.procedures:
                 uow.catalog.put_procedure(procedure)
+                stored()
             record_admin_action(
                 uow,
                 self._ctx,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from onestop.cli._support import open_portal, reports_errors
+from onestop.cli._support import on_a_terminal, open_portal, reports_errors
 
 __all__ = ["catalog"]
 
@@ -27,7 +27,16 @@ def load(file: Path) -> None:
     every problem is listed by its JSON path.
     """
     with open_portal() as portal:
-        report = portal.catalog.load_json(file)
+        if not on_a_terminal():
+            report = portal.catalog.load_json(file)
+        else:
+            with click.progressbar(length=1, label="loading", file=sys.stderr) as bar:
+
+                def advance(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                report = portal.catalog.load_json(file, progress=advance)
     click.echo(
         f"loaded {file}: {report.agencies} agencies, {report.fields} fields, "
         f"{report.procedures} procedures"

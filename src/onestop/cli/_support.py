@@ -154,3 +154,46 @@ def open_portal(*, sends_mail: bool = False, asks_gateway: bool = False) -> Iter
         yield portal
     finally:
         portal.close()
+
+
+def run_worker(
+    what: str,
+    dispatch_once: Callable[[], Any],
+    describe: Callable[[Any], str],
+    interval: float,
+) -> None:
+    """Call ``dispatch_once`` until SIGTERM or Ctrl-C, waiting ``interval`` when idle.
+
+    A worker outlives a database restart: an OnestopError is reported in one line and the
+    next round tries again. Each round that handled something prints ``describe(report)``.
+    """
+    import signal
+    import threading
+    import time
+    from types import FrameType
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        del frame
+        click.echo(f"onestop: {signal.Signals(signum).name}: stopping", err=True)
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, request_stop)
+    click.echo(f"{what} every {interval:g} s when idle; Ctrl-C stops", err=True)
+    try:
+        while not stop.is_set():
+            try:
+                report = dispatch_once()
+            except OnestopError as e:
+                click.echo(f"onestop: error: {one_line(str(e))}; retrying", err=True)
+                stop.wait(interval)
+                continue
+            if report.handled:
+                click.echo(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {describe(report)}")
+            else:
+                stop.wait(interval)
+    except KeyboardInterrupt:
+        click.echo("onestop: interrupted: stopping", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

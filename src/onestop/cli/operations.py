@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-import threading
-import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any, TypeAlias
 
 import attrs
 import click
 
 from onestop.application.dispatcher import DispatchReport
-from onestop.cli._support import fail, on_a_terminal, one_line, open_portal, reports_errors
+from onestop.cli._support import (
+    fail,
+    on_a_terminal,
+    open_portal,
+    reports_errors,
+    run_worker,
+)
 from onestop.config import Config
 from onestop.domain import VN_TZ, DossierCode, format_vnd
 from onestop.domain.mail import OutboxState
-from onestop.errors import InvalidDossierCode, OnestopError
+from onestop.errors import InvalidDossierCode
 
 __all__ = ["dossier", "mail", "payments"]
 
@@ -86,34 +88,12 @@ def _send_backlog(dispatch_once: _Dispatch, due: int) -> DispatchReport:
 
 
 def _loop(dispatch_once: _Dispatch, interval: float) -> None:
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        del frame
-        click.echo(f"onestop: {signal.Signals(signum).name}: stopping", err=True)
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, request_stop)
-    click.echo(f"sending mail every {interval:g} s when idle; Ctrl-C stops", err=True)
-    try:
-        while not stop.is_set():
-            try:
-                report = dispatch_once()
-            except OnestopError as e:  # the database restarts; a worker outlives that
-                click.echo(f"onestop: error: {one_line(str(e))}; retrying", err=True)
-                report = DispatchReport()
-            if report.handled:
-                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-                click.echo(
-                    f"{stamp} sent {report.sent}, to retry {report.retried}, "
-                    f"given up {report.failed}"
-                )
-            else:
-                stop.wait(interval)
-    except KeyboardInterrupt:
-        click.echo("onestop: interrupted: stopping", err=True)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    run_worker(
+        "sending mail",
+        dispatch_once,
+        lambda r: f"sent {r.sent}, to retry {r.retried}, given up {r.failed}",
+        interval,
+    )
 
 
 class _Quiet:

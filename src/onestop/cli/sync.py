@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-import time
-from types import FrameType
-
 import click
 
-from onestop.application.sync import SyncDispatcher, SyncDispatchReport
-from onestop.cli._support import fail, one_line, open_portal, reports_errors
+from onestop.application.sync import SyncDispatcher
+from onestop.cli._support import fail, one_line, open_portal, reports_errors, run_worker
 from onestop.domain import VN_TZ
 from onestop.domain.sync import SyncState
-from onestop.errors import OnestopError
 
 __all__ = ["sync"]
 
@@ -93,31 +87,9 @@ def dispatch(mode: str, interval: float) -> None:
 
 
 def _loop(dispatcher: SyncDispatcher, interval: float) -> None:
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        del frame
-        click.echo(f"onestop: {signal.Signals(signum).name}: stopping", err=True)
-        stop.set()
-
-    previous = signal.signal(signal.SIGTERM, request_stop)
-    click.echo(f"syncing every {interval:g} s when idle; Ctrl-C stops", err=True)
-    try:
-        while not stop.is_set():
-            try:
-                report = dispatcher.dispatch_once()
-            except OnestopError as e:  # the database restarts; a worker outlives that
-                click.echo(f"onestop: error: {one_line(str(e))}; retrying", err=True)
-                report = SyncDispatchReport()
-            if report.handled:
-                stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-                click.echo(
-                    f"{stamp} sent {report.sent}, to retry {report.retried}, "
-                    f"need attention {report.needs_attention}"
-                )
-            else:
-                stop.wait(interval)
-    except KeyboardInterrupt:
-        click.echo("onestop: interrupted: stopping", err=True)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    run_worker(
+        "syncing",
+        dispatcher.dispatch_once,
+        lambda r: f"sent {r.sent}, to retry {r.retried}, need attention {r.needs_attention}",
+        interval,
+    )

@@ -1,0 +1,450 @@
+"""The repositories of an :class:`~onestop.adapters.memory.InMemoryUnitOfWork`.
+
+Private: each repository is a thin view that checks its arguments and hands the work to
+the unit of work's staging helpers (``_get``, ``_list``, ``_insert``, ``_update``, ...),
+which :mod:`onestop.adapters.memory` implements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from onestop.adapters._memory_tables import (
+    _ACCOUNTS,
+    _AGENCIES,
+    _AUDIT,
+    _DOSSIERS,
+    _FIELDS,
+    _OFFICERS,
+    _OUTBOX,
+    _PAYMENTS,
+    _PROCEDURES,
+    _SYNC,
+    _oldest_first,
+)
+from onestop.adapters._search_index import SearchIndex
+from onestop.domain.accounts import Account, Officer
+from onestop.domain.audit import AuditRecord, dossier_stream, history_records
+from onestop.domain.catalog import Agency, Field, Procedure
+from onestop.domain.codes import AgencyCode, DossierCode
+from onestop.domain.dossier import Dossier
+from onestop.domain.mail import OutboxEntry, OutboxState
+from onestop.domain.payments import Payment
+from onestop.domain.search import SearchHits, SearchPlan
+from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncEntry, SyncState
+from onestop.errors import AgencyNotFound, DossierNotFound, InvalidInput, TransitionNotAllowed
+from onestop.ports.storage import AuditTrail
+
+if TYPE_CHECKING:
+    from onestop.adapters.memory import InMemoryUnitOfWork
+
+
+class _Repository:
+    def __init__(self, uow: InMemoryUnitOfWork) -> None:
+        self._uow = uow
+
+
+class _Accounts(_Repository):
+    def add(self, account: Account) -> None:
+        """Store a new account; a taken id or email raises DuplicateError."""
+        self._uow._insert("accounts.add", _ACCOUNTS, account)
+
+    def get(self, account_id: str) -> Account:
+        """The account, or AccountNotFound."""
+        return self._uow._get("accounts.get", _ACCOUNTS, account_id)
+
+    def find_by_email(self, email: str) -> Account | None:
+        """The account registered with this (normalised) email, if any."""
+        self._uow._begin("accounts.find_by_email")
+        return self._uow._find_unique(_ACCOUNTS, "account.email", email)
+
+    def update(self, account: Account) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("accounts.update", _ACCOUNTS, account)
+
+
+class _Officers(_Repository):
+    def add(self, officer: Officer) -> None:
+        """Store a new officer; a taken id or email raises DuplicateError."""
+        self._uow._insert("officers.add", _OFFICERS, officer)
+
+    def get(self, officer_id: str) -> Officer:
+        """The officer, or OfficerNotFound."""
+        return self._uow._get("officers.get", _OFFICERS, officer_id)
+
+    def list_by_agency(self, agency: AgencyCode) -> Sequence[Officer]:
+        """The officers of one agency, by id."""
+        return self._uow._list(
+            "officers.list_by_agency", _OFFICERS, lambda o: o.agency == agency, lambda o: o.id
+        )
+
+    def find_by_email(self, email: str) -> Officer | None:
+        """The officer with this (normalised) email, if any."""
+        self._uow._begin("officers.find_by_email")
+        return self._uow._find_unique(_OFFICERS, "officer.email", email)
+
+    def find_by_external_subject(self, subject: str) -> Officer | None:
+        """The officer single sign-on knows by ``subject``, if any."""
+        self._uow._begin("officers.find_by_external_subject")
+        return self._uow._find_unique(_OFFICERS, "officer.external_subject", subject)
+
+    def update(self, officer: Officer) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("officers.update", _OFFICERS, officer)
+
+    def list_all(self) -> Sequence[Officer]:
+        """Every officer, by agency then id."""
+        return self._uow._list(
+            "officers.list_all", _OFFICERS, lambda o: True, lambda o: (str(o.agency), o.id)
+        )
+
+
+class _Catalog(_Repository):
+    def put_agency(self, agency: Agency) -> None:
+        """Insert or replace an agency (keyed by its code)."""
+        self._uow._upsert("catalog.put_agency", _AGENCIES, agency)
+
+    def put_field(self, field: Field) -> None:
+        """Insert or replace a field (keyed by its id)."""
+        self._uow._upsert("catalog.put_field", _FIELDS, field)
+
+    def put_procedure(self, procedure: Procedure) -> None:
+        """Insert or replace a procedure (keyed by its code); its agency must exist."""
+        self._uow._begin("catalog.put_procedure")
+        if self._uow._visible(_AGENCIES, procedure.agency) is None:
+            raise AgencyNotFound(str(procedure.agency))
+        self._uow._upsert("catalog.put_procedure", _PROCEDURES, procedure)
+
+    def get_agency(self, code: AgencyCode) -> Agency:
+        """The agency, or AgencyNotFound; an id it had before (``former_codes``) finds it too."""
+        try:
+            return self._uow._get("catalog.get_agency", _AGENCIES, code)
+        except AgencyNotFound:
+            renamed = [a for a in self.list_agencies() if a.known_as(code)]
+            if not renamed:
+                raise
+            return renamed[0]
+
+    def get_field(self, field_id: str) -> Field:
+        """The field, or FieldNotFound."""
+        return self._uow._get("catalog.get_field", _FIELDS, field_id)
+
+    def get_procedure(self, code: str) -> Procedure:
+        """The procedure, or ProcedureNotFound."""
+        return self._uow._get("catalog.get_procedure", _PROCEDURES, code)
+
+    def list_agencies(self) -> Sequence[Agency]:
+        """Every agency, ordered by code."""
+        return self._uow._list("catalog.list_agencies", _AGENCIES, _everything, lambda a: a.code)
+
+    def list_fields(self) -> Sequence[Field]:
+        """Every field, ordered by id."""
+        return self._uow._list("catalog.list_fields", _FIELDS, _everything, lambda f: f.id)
+
+    def list_procedures(
+        self, *, agency: AgencyCode | None = None, field: str | None = None
+    ) -> Sequence[Procedure]:
+        """Procedures, optionally of one agency and/or field, ordered by code."""
+
+        def keep(p: Procedure) -> bool:
+            return (agency is None or p.agency == agency) and (field is None or p.field == field)
+
+        return self._uow._list("catalog.list_procedures", _PROCEDURES, keep, lambda p: p.code)
+
+    def search(
+        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+    ) -> SearchHits:
+        """Candidates from the inverted index (a scan if this unit of work changed the catalog)."""
+        uow = self._uow
+        uow._begin("catalog.search")
+        staged = uow._staged
+        if any(staged.get(spec.name) for spec in (_AGENCIES, _FIELDS, _PROCEDURES)):
+            index = SearchIndex.of(
+                uow._visible_rows(_PROCEDURES),
+                uow._visible_rows(_AGENCIES),
+                uow._visible_rows(_FIELDS),
+            )
+            return index.search(plan, agency=agency, field=field)
+        storage = uow._storage
+        with storage._lock:
+            return storage._committed_search_index().search(plan, agency=agency, field=field)
+
+
+def _everything(_: object) -> bool:
+    return True
+
+
+class _Dossiers(_Repository):
+    def add(self, dossier: Dossier) -> None:
+        """Store a new dossier (draft or submitted).
+
+        A taken id, code, or (owner, idempotency key) raises DuplicateError.
+        """
+        self._uow._insert("dossiers.add", _DOSSIERS, dossier)
+        _record_history(self._uow.audit, dossier)
+
+    def get(self, dossier_id: str) -> Dossier:
+        """The dossier, or DossierNotFound."""
+        return self._uow._get("dossiers.get", _DOSSIERS, dossier_id)
+
+    def get_by_code(self, code: DossierCode) -> Dossier:
+        """The dossier with this code, or DossierNotFound."""
+        self._uow._begin("dossiers.get_by_code")
+        found = self._uow._find_unique(_DOSSIERS, "dossier.code", code)
+        if found is None:
+            raise DossierNotFound(str(code))
+        return found
+
+    def find_by_idempotency_key(self, owner_id: str, key: str) -> Dossier | None:
+        """The dossier this owner submitted with this key, if any."""
+        self._uow._begin("dossiers.find_by_idempotency_key")
+        return self._uow._find_unique(_DOSSIERS, "dossier.idempotency_key", (owner_id, key))
+
+    def update(self, dossier: Dossier) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``.
+
+        The code, and the (owner, idempotency key) pair, stay unique (DuplicateError).
+        """
+        self._uow._update("dossiers.update", _DOSSIERS, dossier)
+        _record_history(self._uow.audit, dossier)
+
+    def delete_draft(self, dossier_id: str) -> None:
+        """Remove a draft; a submitted dossier is a legal record and is never deleted."""
+        self._uow._begin("dossiers.delete_draft")
+        current: Dossier | None = self._uow._visible(_DOSSIERS, dossier_id)
+        if current is None:
+            raise DossierNotFound(dossier_id)
+        if current.status is not DossierStatus.DRAFT:
+            raise TransitionNotAllowed("delete", current.status.value, ("draft",))
+        self._uow._delete(_DOSSIERS, dossier_id)
+
+    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id)."""
+        return self._uow._list(
+            "dossiers.list_by_owner",
+            _DOSSIERS,
+            lambda d: d.owner_id == owner_id,
+            _oldest_first,
+            newest_first=True,
+            group=("owner_id", owner_id),
+        )
+
+    def list_by_agency(
+        self,
+        agency: AgencyCode,
+        *,
+        statuses: frozenset[DossierStatus] | None = None,
+    ) -> Sequence[Dossier]:
+        """One agency's submitted dossiers (never drafts), oldest submission first."""
+
+        def keep(d: Dossier) -> bool:
+            return (
+                d.status is not DossierStatus.DRAFT
+                and d.procedure.agency == agency
+                and (statuses is None or d.status in statuses)
+            )
+
+        def submission(d: Dossier) -> tuple[dt.datetime, str]:
+            # Every non-draft has been submitted; created_at only keeps the type checker calm.
+            return (d.submitted_at or d.created_at, d.id)
+
+        return self._uow._list("dossiers.list_by_agency", _DOSSIERS, keep, submission)
+
+    def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` any dossier (a draft included) has a file attached under."""
+        self._uow._begin("dossiers.referenced_file_keys")
+        wanted = set(keys)
+        return {
+            a.file.key
+            for d in self._uow._visible_rows(_DOSSIERS)
+            for a in d.attachments
+            if a.file.key in wanted
+        }
+
+
+class _Payments(_Repository):
+    def add(self, payment: Payment) -> None:
+        """Store a new payment; a taken id or (gateway, txn_ref) raises DuplicateError."""
+        self._uow._insert("payments.add", _PAYMENTS, payment)
+
+    def get(self, payment_id: str) -> Payment:
+        """The payment, or PaymentNotFound."""
+        return self._uow._get("payments.get", _PAYMENTS, payment_id)
+
+    def find_by_txn_ref(self, gateway: str, txn_ref: str) -> Payment | None:
+        """The payment a gateway knows by ``txn_ref``, if any."""
+        self._uow._begin("payments.find_by_txn_ref")
+        return self._uow._find_unique(_PAYMENTS, "payment.txn_ref", (gateway, txn_ref))
+
+    def update(self, payment: Payment) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("payments.update", _PAYMENTS, payment)
+
+    def list_by_dossier(self, dossier_id: str) -> Sequence[Payment]:
+        """A dossier's payments, oldest first."""
+        return self._uow._list(
+            "payments.list_by_dossier",
+            _PAYMENTS,
+            lambda p: p.dossier_id == dossier_id,
+            _oldest_first,
+            group=("dossier_id", dossier_id),
+        )
+
+
+class _Outbox(_Repository):
+    def add(self, entry: OutboxEntry) -> None:
+        """Queue a message; a taken id raises DuplicateError."""
+        self._uow._insert("outbox.add", _OUTBOX, entry)
+
+    def get(self, entry_id: str) -> OutboxEntry:
+        """The entry, or NotFound."""
+        return self._uow._get("outbox.get", _OUTBOX, entry_id)
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[OutboxEntry]:
+        """Claim up to ``limit`` due entries for ``worker``, oldest first.
+
+        Two units of work claiming at once never get the same entry: an entry another
+        (uncommitted) unit of work is claiming is skipped, not waited for.
+        """
+        return self._uow._claim_due(worker, now, lease, limit)
+
+    def update(self, entry: OutboxEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("outbox.update", _OUTBOX, entry)
+        # An updated row is locked until the transaction ends, so claimers skip it.
+        self._uow._lock_outbox_entry(entry.id)
+
+    def list(self, *, state: OutboxState | None = None) -> Sequence[OutboxEntry]:
+        """Entries, optionally in one state, oldest first."""
+        return self._uow._list(
+            "outbox.list", _OUTBOX, lambda e: state is None or e.state is state, _oldest_first
+        )
+
+
+class _Sync(_Repository):
+    def add(self, entry: SyncEntry) -> None:
+        """Queue an entry; a taken id or (dossier, sequence) raises DuplicateError."""
+        if not isinstance(entry, SyncEntry):
+            raise InvalidInput("entry", "must be a SyncEntry", entry)
+        self._uow._insert("sync.add", _SYNC, entry)
+
+    def get(self, entry_id: str) -> SyncEntry:
+        """The entry, or NotFound."""
+        return self._uow._get("sync.get", _SYNC, entry_id)
+
+    def last_for(self, dossier_id: str) -> SyncEntry | None:
+        """The dossier's entry with the highest sequence, as this unit of work sees it."""
+        found = self._uow._list(
+            "sync.last_for",
+            _SYNC,
+            lambda e: e.dossier_id == dossier_id,
+            lambda e: e.sequence,
+            group=("dossier_id", dossier_id),
+        )
+        return found[-1] if found else None
+
+    def claim_due(
+        self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
+    ) -> Sequence[SyncEntry]:
+        """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
+        return self._uow._claim_sync(worker, now, lease, limit)
+
+    def update(self, entry: SyncEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._update("sync.update", _SYNC, entry)
+        with self._uow._storage._lock:
+            self._uow._storage._outbox_locks.setdefault(("sync", entry.id), self._uow)
+
+    def list(
+        self, *, state: SyncState | None = None, dossier_id: str | None = None
+    ) -> Sequence[SyncEntry]:
+        """Entries, optionally in one state and/or of one dossier, oldest first."""
+        return self._uow._list(
+            "sync.list",
+            _SYNC,
+            lambda e: (
+                (state is None or e.state is state)
+                and (dossier_id is None or e.dossier_id == dossier_id)
+            ),
+            lambda e: (e.created_at, e.sequence, e.id),
+        )
+
+    def sent_dossier_ids(self, dossier_ids: Iterable[str]) -> set[str]:
+        """Which of ``dossier_ids`` have an entry the national portal acknowledged."""
+        wanted = set(dossier_ids)
+        self._uow._begin("sync.sent_dossier_ids")
+        return {
+            e.dossier_id
+            for e in self._uow._visible_rows(_SYNC)
+            if e.dossier_id in wanted and e.state is SyncState.SENT
+        }
+
+
+class _Codes(_Repository):
+    def next(self, agency: AgencyCode, day: dt.date, *, maximum: int) -> int:
+        """The next sequence number of ``agency`` on local ``day``, from 1.
+
+        Taken inside the unit of work: a rollback gives the number back, so numbers are
+        gap-free; concurrent units of work never get the same number (a second one waits
+        for the first to end). Past ``maximum`` raises CodeSequenceExhausted.
+        """
+        return self._uow._next_number(agency, day, maximum)
+
+    def peek(self, agency: AgencyCode, day: dt.date) -> int:
+        """The last number given (0 if none), as committed, or as this unit of work took it."""
+        return self._uow._peek_number(agency, day)
+
+
+class _Tokens(_Repository):
+    def consume(self, token_id: str, *, now: dt.datetime) -> None:
+        """Record that a single-use token was used; a second use raises DuplicateError.
+
+        A second use while the first one's unit of work is still open waits for it to end.
+        """
+        self._uow._consume_token(token_id, now)
+
+
+class _Audit(_Repository):
+    def head(self, stream: str) -> AuditRecord | None:
+        """The last record of ``stream`` (highest position), as this unit of work sees it."""
+        uow = self._uow
+        uow._begin("audit.head")
+        # Streams are append-only from position 1: probe upwards, from the committed count.
+        with uow._storage._lock:
+            position = uow._storage._audit_heads.get(stream, 0)
+        head: AuditRecord | None = uow._visible(_AUDIT, (stream, position)) if position else None
+        while True:
+            following: AuditRecord | None = uow._visible(_AUDIT, (stream, position + 1))
+            if following is None:
+                return head
+            head, position = following, position + 1
+
+    def append(self, record: AuditRecord) -> None:
+        """Store a record; a position its stream already holds raises DuplicateError."""
+        if not isinstance(record, AuditRecord):
+            raise InvalidInput("record", "must be an AuditRecord", record)
+        self._uow._insert("audit.append", _AUDIT, record)
+
+    def list(self, stream: str) -> Sequence[AuditRecord]:
+        """The records of one stream, by position."""
+        return self._uow._list(
+            "audit.list", _AUDIT, lambda r: r.stream == stream, lambda r: r.position
+        )
+
+    def streams(self) -> Sequence[str]:
+        """Every stream that holds a record, sorted."""
+        self._uow._begin("audit.streams")
+        return sorted({r.stream for r in self._uow._visible_rows(_AUDIT)})
+
+
+def _record_history(trail: AuditTrail, dossier: Dossier) -> None:
+    """Chain the history entries a submitted dossier gained into its audit stream."""
+    if dossier.status is DossierStatus.DRAFT:
+        return
+    for record in history_records(dossier, trail.head(dossier_stream(dossier.id))):
+        trail.append(record)

@@ -1,0 +1,270 @@
+"""The SQL storage's dossier and payment repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from onestop.adapters.sql import schema as t
+from onestop.adapters.sql._repositories import _Repository
+from onestop.adapters.sql._rows import _Children, _dossier_row, _load, _payment_row, _Row
+from onestop.adapters.sql._statements import (
+    _CHILD_TABLES,
+    _DELETE_CHILDREN,
+    _DELETE_DRAFT,
+    _DOSSIER_BY_CODE,
+    _DOSSIER_BY_ID,
+    _DOSSIER_BY_KEY,
+    _DOSSIER_STATE,
+    _DOSSIERS_OF_AGENCY,
+    _DOSSIERS_OF_AGENCY_IN,
+    _DOSSIERS_OF_OWNER,
+    _FILE_KEYS_IN_USE,
+    _INSERT,
+    _PAYMENT_BY_ID,
+    _PAYMENT_BY_TXN,
+    _PAYMENTS_OF_DOSSIER,
+)
+from onestop.domain.audit import dossier_stream, history_records
+from onestop.domain.codes import AgencyCode, DossierCode
+from onestop.domain.dossier import Dossier
+from onestop.domain.payments import Payment
+from onestop.domain.statuses import DossierStatus
+from onestop.errors import (
+    ConcurrentUpdate,
+    DossierNotFound,
+    PaymentNotFound,
+    TransitionNotAllowed,
+)
+
+if TYPE_CHECKING:
+    from onestop.ports.storage import (
+        AuditTrail,
+    )
+
+
+def _dossier_values(dossier: Dossier) -> dict[str, object]:
+    idempotency = (
+        None if dossier.idempotency_key is None else (dossier.owner_id, dossier.idempotency_key)
+    )
+    return {
+        "dossier.id": dossier.id,
+        "dossier.code": dossier.code,
+        "dossier.idempotency_key": idempotency,
+    }
+
+
+class _Dossiers(_Repository):
+    def add(self, dossier: Dossier) -> None:
+        """Store a new dossier (draft or submitted).
+
+        A taken id, code, or (owner, idempotency key) raises DuplicateError.
+        """
+        uow = self._uow
+        connection = uow._write("dossiers.add")
+        uow._execute(
+            connection,
+            "dossiers.add",
+            _INSERT[t.dossiers.name],
+            _dossier_row(dossier, dossier.version),
+            values=_dossier_values(dossier),
+        )
+        uow._children.pop(dossier.id, None)
+        uow._write_children(connection, dossier, None)
+        uow._children[dossier.id] = _Children.of(dossier, dossier.version)
+        _record_history(uow.audit, dossier)
+
+    def get(self, dossier_id: str) -> Dossier:
+        """The dossier, or DossierNotFound."""
+        found = self._uow._one(
+            "dossiers.get",
+            _DOSSIER_BY_ID,
+            {"p_id": dossier_id},
+            self._uow._load_dossier,
+        )
+        if found is None:
+            raise DossierNotFound(dossier_id)
+        return found
+
+    def get_by_code(self, code: DossierCode) -> Dossier:
+        """The dossier with this code, or DossierNotFound."""
+        found = self._uow._one(
+            "dossiers.get_by_code",
+            _DOSSIER_BY_CODE,
+            {"p_code_agency": code.agency.key, "p_code_day": code.day, "p_code_seq": code.seq},
+            self._uow._load_dossier,
+        )
+        if found is None or found.code != code:  # a code differing in its system part
+            raise DossierNotFound(str(code))
+        return found
+
+    def find_by_idempotency_key(self, owner_id: str, key: str) -> Dossier | None:
+        """The dossier this owner submitted with this key, if any."""
+        return self._uow._one(
+            "dossiers.find_by_idempotency_key",
+            _DOSSIER_BY_KEY,
+            {"p_owner_id": owner_id, "p_idempotency_key": key},
+            self._uow._load_dossier,
+        )
+
+    def update(self, dossier: Dossier) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``.
+
+        The code, and the (owner, idempotency key) pair, stay unique (DuplicateError).
+        """
+        uow = self._uow
+        before = dossier.version
+        uow._versioned_update(
+            "dossiers.update",
+            "dossier",
+            t.dossiers,
+            dossier,
+            _dossier_row(dossier, before + 1),
+            DossierNotFound,
+            values=_dossier_values(dossier),
+        )
+        assert uow._connection is not None
+        uow._write_children(uow._connection, dossier, before)
+        dossier.version = before + 1
+        uow._children[dossier.id] = _Children.of(dossier, dossier.version)
+        _record_history(uow.audit, dossier)
+
+    def delete_draft(self, dossier_id: str) -> None:
+        """Remove a draft; a submitted dossier is a legal record and is never deleted."""
+        uow = self._uow
+        connection = uow._begin("dossiers.delete_draft")
+        current = uow._execute(
+            connection, "dossiers.delete_draft", _DOSSIER_STATE, {"p_id": dossier_id}
+        ).first()
+        if current is None:
+            raise DossierNotFound(dossier_id)
+        if current["status"] != DossierStatus.DRAFT.value:
+            raise TransitionNotAllowed("delete", current["status"], ("draft",))
+        uow._start_writing(connection)
+        for table in _CHILD_TABLES:
+            uow._execute(
+                connection,
+                "dossiers.delete_draft",
+                _DELETE_CHILDREN[table.name],
+                {"p_dossier_id": dossier_id},
+            )
+        result = uow._execute(
+            connection,
+            "dossiers.delete_draft",
+            _DELETE_DRAFT,
+            {"p_id": dossier_id, "p_version": current["version"]},
+        )
+        uow._children.pop(dossier_id, None)
+        if result.rowcount != 1:
+            raise ConcurrentUpdate("dossier", dossier_id)
+
+    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id)."""
+        return self._uow._all(
+            "dossiers.list_by_owner",
+            _DOSSIERS_OF_OWNER,
+            {"p_owner_id": owner_id},
+            self._uow._load_dossier,
+        )
+
+    def list_by_agency(
+        self,
+        agency: AgencyCode,
+        *,
+        statuses: frozenset[DossierStatus] | None = None,
+    ) -> Sequence[Dossier]:
+        """One agency's submitted dossiers (never drafts), oldest submission first."""
+        params: dict[str, Any] = {"p_agency": agency.key}
+        load = self._uow._load_dossier
+        if statuses is None:
+            return self._uow._all("dossiers.list_by_agency", _DOSSIERS_OF_AGENCY, params, load)
+        params["p_statuses"] = sorted(s.value for s in statuses)
+        return self._uow._all(
+            "dossiers.list_by_agency", _DOSSIERS_OF_AGENCY_IN, params, load, built=True
+        )
+
+    def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` any dossier (a draft included) has a file attached under."""
+        wanted = sorted(set(keys))
+        if not wanted:
+            return set()
+        found = self._uow._all(
+            "dossiers.referenced_file_keys",
+            _FILE_KEYS_IN_USE,
+            {"p_keys": wanted},
+            lambda row: str(row["file_key"]),
+            built=True,
+        )
+        return set(found)
+
+
+def _payment(row: _Row) -> Payment:
+    return _load(Payment, row["doc"], version=row["version"])
+
+
+class _Payments(_Repository):
+    def add(self, payment: Payment) -> None:
+        """Store a new payment; a taken id or (gateway, txn_ref) raises DuplicateError."""
+        uow = self._uow
+        connection = uow._write("payments.add")
+        uow._execute(
+            connection,
+            "payments.add",
+            _INSERT[t.payments.name],
+            _payment_row(payment, payment.version),
+            values={
+                "payment.id": payment.id,
+                "payment.txn_ref": (payment.gateway, payment.txn_ref),
+            },
+        )
+
+    def get(self, payment_id: str) -> Payment:
+        """The payment, or PaymentNotFound."""
+        found = self._uow._one(
+            "payments.get",
+            _PAYMENT_BY_ID,
+            {"p_id": payment_id},
+            self._uow._loader(t.payments, _payment),
+        )
+        if found is None:
+            raise PaymentNotFound(payment_id)
+        return found
+
+    def find_by_txn_ref(self, gateway: str, txn_ref: str) -> Payment | None:
+        """The payment a gateway knows by ``txn_ref``, if any."""
+        return self._uow._one(
+            "payments.find_by_txn_ref",
+            _PAYMENT_BY_TXN,
+            {"p_gateway": gateway, "p_txn_ref": txn_ref},
+            self._uow._loader(t.payments, _payment),
+        )
+
+    def update(self, payment: Payment) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._uow._versioned_update(
+            "payments.update",
+            "payment",
+            t.payments,
+            payment,
+            _payment_row(payment, payment.version + 1),
+            PaymentNotFound,
+            values={"payment.txn_ref": (payment.gateway, payment.txn_ref)},
+        )
+        payment.version += 1
+
+    def list_by_dossier(self, dossier_id: str) -> Sequence[Payment]:
+        """A dossier's payments, oldest first."""
+        return self._uow._all(
+            "payments.list_by_dossier",
+            _PAYMENTS_OF_DOSSIER,
+            {"p_dossier_id": dossier_id},
+            _payment,
+        )
+
+
+def _record_history(trail: AuditTrail, dossier: Dossier) -> None:
+    """Chain the history entries a submitted dossier gained into its audit stream."""
+    if dossier.status is DossierStatus.DRAFT:
+        return
+    for record in history_records(dossier, trail.head(dossier_stream(dossier.id))):
+        trail.append(record)

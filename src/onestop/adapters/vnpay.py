@@ -33,8 +33,6 @@ import datetime as dt
 import hashlib
 import hmac
 import ipaddress
-import itertools
-import json
 import logging
 import os
 import re
@@ -47,8 +45,22 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 from onestop.adapters._callbacks import text_parameters
+from onestop.adapters._vnpay_merchant_api import (
+    _NOT_FOUND,
+    _QUERY_REQUEST,
+    _QUERY_RESPONSE,
+    _REFUND_REQUEST,
+    _REFUND_RESPONSE,
+    _REFUND_STATUSES,
+    _UNFINISHED_STATUS,
+    pipe_hash,
+    post,
+)
+from onestop.adapters._vnpay_merchant_api import (
+    request_id as _request_id,
+)
 from onestop.application.payments import CallbackResult, CallbackStatus
-from onestop.application.security_log import log_security_event, mask
+from onestop.application.security_log import mask
 from onestop.domain.codes import VN_TZ, require_aware
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
@@ -137,34 +149,9 @@ _CANCELLED_CODES: Final = frozenset({"11", "24"})
 #: or 07: money may have moved, so an officer reviews the payment.
 _REVIEW_CODES: Final = frozenset({"07"})
 _REVIEW_STATUSES: Final = frozenset({"04", "07"})
-#: Statuses of a querydr answer: the payer has not finished (01), refund states (05, 06, 09).
-_UNFINISHED_STATUS: Final = "01"
-_REFUND_STATUSES: Final = frozenset({"05", "06", "09"})
-_NOT_FOUND: Final = "91"
 _BANK_CODE: Final = re.compile(r"[A-Z0-9_]{2,20}")
 #: Where VNPay's samples in other languages encode differently from quote_plus.
 _UNSIGNABLE: Final = frozenset("~*!'()")
-_QUERY_REQUEST: Final = (
-    "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TxnRef",
-    "vnp_TransactionDate", "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo",
-)  # fmt: skip
-_QUERY_RESPONSE: Final = (
-    "vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
-    "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
-    "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo", "vnp_PromotionCode",
-    "vnp_PromotionAmount",
-)  # fmt: skip
-_REFUND_REQUEST: Final = (
-    "vnp_RequestId", "vnp_Version", "vnp_Command", "vnp_TmnCode", "vnp_TransactionType",
-    "vnp_TxnRef", "vnp_Amount", "vnp_TransactionNo", "vnp_TransactionDate", "vnp_CreateBy",
-    "vnp_CreateDate", "vnp_IpAddr", "vnp_OrderInfo",
-)  # fmt: skip
-_REFUND_RESPONSE: Final = (
-    "vnp_ResponseId", "vnp_Command", "vnp_ResponseCode", "vnp_Message", "vnp_TmnCode",
-    "vnp_TxnRef", "vnp_Amount", "vnp_BankCode", "vnp_PayDate", "vnp_TransactionNo",
-    "vnp_TransactionType", "vnp_TransactionStatus", "vnp_OrderInfo",
-)  # fmt: skip
-_REQUEST_IDS: Final = itertools.count(1)
 
 
 def check_signable(value: str, what: str) -> str:
@@ -180,12 +167,6 @@ def check_signable(value: str, what: str) -> str:
             "leave these characters out (or percent-encode them yourself)"
         )
     return value
-
-
-def pipe_hash(secret: bytes, params: Mapping[str, object], fields: tuple[str, ...]) -> str:
-    """HMAC-SHA512 (hex) of the ``fields`` of ``params`` joined by ``|`` (missing: empty)."""
-    data = "|".join(str(params.get(field, "") or "") for field in fields)
-    return hmac.new(secret, data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
 def signing_data(params: Mapping[str, str]) -> str:
@@ -422,7 +403,7 @@ class VnpayGateway:
         """
         require_aware(now, "now")
         request = {
-            "vnp_RequestId": _request_id(now),
+            "vnp_RequestId": _request_id(_vn_date(now)),
             "vnp_Version": _VERSION,
             "vnp_Command": "querydr",
             "vnp_TmnCode": self.tmn_code,
@@ -504,59 +485,16 @@ class VnpayGateway:
         self, request: Mapping[str, str], signed: tuple[str, ...], payment: Payment
     ) -> dict[str, str]:
         """POST ``request`` to the merchant API; the verified response, as text values."""
-        if self.api_url is None:
-            raise PaymentGatewayError(
-                "no VNPay merchant API: pass api_url= or set ONESTOP_VNPAY_API_URL"
-            )
-        http = urllib.request.Request(
-            self.api_url,
-            data=json.dumps(request).encode("utf-8"),
-            headers={"Content-Type": "application/json"},
-            method="POST",
+        return post(
+            request,
+            signed,
+            api_url=self.api_url,
+            timeout=self.timeout,
+            secret=self._secret,
+            gateway=self.name,
+            tmn_code=self.tmn_code,
+            txn_ref=payment.txn_ref,
         )
-        command = request["vnp_Command"]
-        try:
-            with urllib.request.urlopen(http, timeout=self.timeout) as answer:
-                body = answer.read(1_000_000)
-        except (OSError, ValueError) as e:  # URLError, HTTPError, timeouts, a refused socket
-            raise PaymentGatewayError(f"VNPay's merchant API could not be reached: {e}") from e
-        try:
-            raw = json.loads(body)
-        except ValueError as e:
-            raise PaymentGatewayError(f"VNPay's {command} answer is not JSON") from e
-        if not isinstance(raw, dict):
-            raise PaymentGatewayError(f"VNPay's {command} answer is not a JSON object")
-        response = {
-            str(k): "" if v is None else str(v)
-            for k, v in raw.items()
-            if isinstance(v, str | int | None) and not isinstance(v, bool)
-        }
-        given = response.get(_HASH, "").lower()
-        expected = pipe_hash(self._secret, response, signed)
-        if not hmac.compare_digest(given.encode("utf-8"), expected.encode("ascii")):
-            log_security_event(
-                "payment.response_forged",
-                f"a VNPay {command} answer was refused: its signature does not verify",
-                gateway=self.name,
-                txn_ref=mask(payment.txn_ref),
-            )
-            raise PaymentGatewayError(f"VNPay's {command} answer does not verify (forged?)")
-        for field in signed:
-            response.setdefault(field, "")
-        mismatched = [
-            field
-            for field, value in (
-                ("vnp_Command", command),
-                ("vnp_TmnCode", self.tmn_code),
-                ("vnp_TxnRef", payment.txn_ref),
-            )
-            if response[field] != value
-        ]
-        if mismatched:
-            raise PaymentGatewayError(
-                f"VNPay's {command} answer is about another payment ({', '.join(mismatched)})"
-            )
-        return response
 
     def ipn_reply(self, result: CallbackResult | None) -> dict[str, str]:
         """The JSON body VNPay expects in answer to an IPN (None: it could not be handled).
@@ -693,11 +631,6 @@ def _pay_date(text: str) -> dt.datetime | None:
 
 def _vn_date(instant: dt.datetime) -> str:
     return instant.astimezone(VN_TZ).strftime(_DATE_FORMAT)
-
-
-def _request_id(now: dt.datetime) -> str:
-    # Unique per request and process: VNPay refuses a RequestId it saw recently.
-    return f"{_vn_date(now)}{os.getpid() % 10_000:04d}{next(_REQUEST_IDS) % 100_000:05d}"
 
 
 def _plain_order_info(text: str, fallback_ref: str) -> str:

@@ -12,9 +12,16 @@ from hypothesis import strategies as st
 
 from onestop.application.sync import SyncDispatcher, queue_dossier_sync
 from onestop.domain import VN_TZ
+from onestop.domain.dossier import Actor
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState, national_timestamp
-from onestop.errors import InvalidInput, NationalPortalRejected, StorageError, TransitionNotAllowed
+from onestop.errors import (
+    ConcurrentUpdate,
+    InvalidInput,
+    NationalPortalRejected,
+    StorageError,
+    TransitionNotAllowed,
+)
 from tests.sync_support import World, local, make_world, submit, whole_life
 
 STAMP = re.compile(r"^\d{14}$")
@@ -294,3 +301,24 @@ def test_a_refusal_needs_attention_at_once_and_holds_back_only_its_dossier(world
     world.portal.sync.retry()
     dispatcher(world, recorder).dispatch_until_idle()
     assert all(e.state is SyncState.SENT for e in entries(world))
+
+
+def test_a_change_racing_another_on_the_same_dossier_is_a_concurrent_update(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two officers read the dossier, the first commits its entry; the second finds the
+    entry's sequence taken: ConcurrentUpdate, as the versioned update on SQL says."""
+    dossier = submit(world)
+    context = world.portal.context
+    with context.storage.unit_of_work() as uow:
+        stale = uow.dossiers.get(dossier.id)
+        taken = uow.sync.last_for(dossier.id)
+        monkeypatch.setattr(uow.sync, "last_for", lambda _id: taken)  # read before the commit
+        world.portal.desk.receive(world.officer.id, dossier.id)  # commits sequence 2
+        stale.receive(
+            officer=Actor.officer(world.officer.id),
+            now=world.clock.now(),
+            calendar=context.calendar,
+        )
+        with pytest.raises(ConcurrentUpdate):
+            queue_dossier_sync(uow, context, stale)

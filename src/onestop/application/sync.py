@@ -44,6 +44,7 @@ from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import MAX_PROGRESS_BATCH, SyncEntry, SyncState, national_timestamp
 from onestop.errors import (
     ConcurrentUpdate,
+    DuplicateError,
     InvalidInput,
     NationalPortalRejected,
     NotFound,
@@ -314,7 +315,12 @@ def queue_dossier_sync(uow: UnitOfWork, ctx: AppContext, dossier: Dossier) -> Sy
         progress=tuple(progress_rows(dossier, new)),
         history_upto=len(dossier.history),
     )
-    uow.sync.add(entry)
+    try:
+        uow.sync.add(entry)
+    except DuplicateError as e:
+        # The dossier's next sequence number was taken by a change committed since this unit
+        # of work read the dossier: the same conflict its versioned update will report.
+        raise ConcurrentUpdate("dossier", dossier.id) from e
     return entry
 
 

@@ -16,9 +16,11 @@ from typing import Final, Literal
 
 import attrs
 
+from onestop.domain._working_minutes import MinuteIndex
 from onestop.domain.calendar import WorkingCalendar
-from onestop.domain.codes import VN_TZ, local_time
-from onestop.errors import InvalidCalendar
+from onestop.domain.inputs import require_datetime
+from onestop.domain.vn_time import VN_TZ, local_time
+from onestop.errors import InvalidCalendar, InvalidInput
 
 __all__ = [
     "DEFAULT_SESSIONS",
@@ -123,48 +125,124 @@ class TimeLimit:
 
 @attrs.frozen
 class DeadlinePolicy:
-    """A procedure's deadline rules: its time limit, optional cutoff and supplement rule."""
+    """A procedure's deadline rules: its time limit, optional cutoff and supplement rule
+    (None: the portal's, :attr:`Deadlines.supplement`)."""
 
     limit: TimeLimit
     cutoff: dt.time | None = None
-    supplement: SupplementRule = "exclude_wait"
+    supplement: SupplementRule | None = None
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.limit, TimeLimit):
+            raise InvalidCalendar("limit", "must be a TimeLimit", self.limit)
         if self.cutoff is not None and (
             not isinstance(self.cutoff, dt.time) or self.cutoff.tzinfo is not None
         ):
             raise InvalidCalendar("cutoff", "must be a local time without tzinfo", self.cutoff)
-        if self.supplement not in ("restart", "exclude_wait"):
+        if self.supplement not in (None, "restart", "exclude_wait"):
             raise InvalidCalendar(
-                "supplement", "must be 'restart' or 'exclude_wait'", self.supplement
+                "supplement", "must be 'restart', 'exclude_wait' or None", self.supplement
             )
 
+    @classmethod
+    def in_days(
+        cls,
+        days: int,
+        *,
+        cutoff: dt.time | None = None,
+        supplement: SupplementRule | None = None,
+    ) -> DeadlinePolicy:
+        """A limit of ``days`` working days."""
+        return cls(TimeLimit(days, "days"), cutoff, supplement)
 
-def _whole_minute(instant: dt.datetime) -> dt.datetime:
+    @classmethod
+    def in_hours(
+        cls,
+        hours: int,
+        *,
+        cutoff: dt.time | None = None,
+        supplement: SupplementRule | None = None,
+    ) -> DeadlinePolicy:
+        """A limit of ``hours`` working hours."""
+        return cls(TimeLimit(hours, "hours"), cutoff, supplement)
+
+
+def _whole_minute(instant: dt.datetime, field: str) -> dt.datetime:
     """``instant`` in local time, rounded up to a whole minute: a part-minute does not count."""
-    local = local_time(instant)
-    floor = local.replace(second=0, microsecond=0)
-    return floor if floor == local else floor + dt.timedelta(minutes=1)
+    require_datetime(instant, field)
+    try:
+        local = local_time(instant)
+        floor = local.replace(second=0, microsecond=0)
+        return floor if floor == local else floor + dt.timedelta(minutes=1)
+    except (InvalidInput, OverflowError):
+        raise InvalidCalendar(
+            field, "must fall within the years 1 to 9999 in Vietnam's local time", instant
+        ) from None
+
+
+def _day_minute(local: dt.datetime) -> tuple[dt.date, int]:
+    return local.date(), local.hour * 60 + local.minute
 
 
 def _at(day: dt.date, minute: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=VN_TZ) + dt.timedelta(minutes=minute)
 
 
+def _policy(value: object) -> DeadlinePolicy:
+    if not isinstance(value, DeadlinePolicy):
+        raise InvalidCalendar("policy", "must be a DeadlinePolicy", value)
+    return value
+
+
+def _to_calendar(value: object) -> WorkingCalendar:
+    if not isinstance(value, WorkingCalendar):
+        raise InvalidCalendar("calendar", "must be a WorkingCalendar", value)
+    return value
+
+
+def _to_hours(value: object) -> OfficeHours:
+    if not isinstance(value, OfficeHours):
+        raise InvalidCalendar("hours", "must be OfficeHours", value)
+    return value
+
+
+def _to_rule(value: object) -> SupplementRule:
+    if value not in ("restart", "exclude_wait"):
+        raise InvalidCalendar("supplement", "must be 'restart' or 'exclude_wait'", value)
+    return value
+
+
 @attrs.frozen
 class Deadlines:
-    """Due instants under a calendar and office hours (all results in Vietnam's local time)."""
+    """The portal's deadline arithmetic: its working calendar, its office hours and the
+    supplement rule of procedures that do not choose one (results in Vietnam's local time).
 
-    calendar: WorkingCalendar = attrs.field(factory=WorkingCalendar)
-    hours: OfficeHours = attrs.field(factory=OfficeHours)
+    Every call takes about the same time for 1 working day or 30, for 1 working hour or 2000:
+    working days are counted by the calendar's index, working minutes by a cumulative index
+    per year (built on first use), both searched by bisection.
+    """
+
+    calendar: WorkingCalendar = attrs.field(factory=WorkingCalendar, converter=_to_calendar)
+    hours: OfficeHours = attrs.field(factory=OfficeHours, converter=_to_hours)
+    supplement: SupplementRule = attrs.field(default="exclude_wait", converter=_to_rule)
+    _minutes: MinuteIndex = attrs.field(init=False, eq=False, hash=False, repr=False)
+
+    @_minutes.default
+    def _minute_index(self) -> MinuteIndex:
+        return MinuteIndex(lambda day: self.hours.on(self.calendar, day))
+
+    def rule_for(self, policy: DeadlinePolicy) -> SupplementRule:
+        """The supplement rule ``policy`` follows: its own, else the portal's."""
+        return _policy(policy).supplement or self.supplement
 
     def counting_starts(
         self, received_at: dt.datetime, cutoff: dt.time | None = None
     ) -> dt.datetime:
         """The first working moment that counts: ``received_at`` if the office is working
         then and it is before ``cutoff``; else the start of the next session that does."""
-        local = _whole_minute(received_at)
-        day, minute = local.date(), local.hour * 60 + local.minute
+        if cutoff is not None and (not isinstance(cutoff, dt.time) or cutoff.tzinfo is not None):
+            raise InvalidCalendar("cutoff", "must be a local time without tzinfo", cutoff)
+        day, minute = _day_minute(_whole_minute(received_at, "received_at"))
         if cutoff is not None and minute >= _minutes(cutoff):
             return self._first_moment_after(day)
         for start, end in self.hours.on(self.calendar, day):
@@ -182,43 +260,31 @@ class Deadlines:
     def due(self, received_at: dt.datetime, policy: DeadlinePolicy) -> dt.datetime:
         """When the result is due: the end of the last working minute (hours) or the end of
         the last session of the due date (days, as :meth:`WorkingCalendar.due_date`)."""
+        _policy(policy)
         if policy.limit.unit == "days":
+            _whole_minute(received_at, "received_at")
             day = self.calendar.due_date(received_at, policy.limit.amount, policy.cutoff)
-            sessions = self.hours.on(self.calendar, day)
-            return _at(day, sessions[-1][1] if sessions else 24 * 60)
+            return self.due_on(day)
         start = self.counting_starts(received_at, policy.cutoff)
         return self.add_working_minutes(start, policy.limit.amount * 60)
 
     def add_working_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime:
-        """The instant at which ``minutes`` working minutes after ``start`` have passed."""
-        local = _whole_minute(start)
-        day = local.date()
-        minute = local.hour * 60 + local.minute
-        left = minutes
-        while True:
-            for begin, end in self.hours.on(self.calendar, day):
-                begin = max(begin, minute)
-                if begin >= end:
-                    continue
-                if left <= end - begin:
-                    return _at(day, begin + left)
-                left -= end - begin
-            day, minute = self.calendar.next_working_day(day), 0
+        """The instant at which ``minutes`` working minutes after ``start`` have passed (with
+        0, the first working moment at or after ``start``)."""
+        local = _whole_minute(start, "start")
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise InvalidCalendar("minutes", "must be a whole number of minutes", minutes)
+        if not 0 <= minutes <= MAX_WORKING_HOURS * 60:
+            raise InvalidCalendar(
+                "minutes", f"must be from 0 to {MAX_WORKING_HOURS * 60} working minutes", minutes
+            )
+        return _at(*self._minutes.add(*_day_minute(local), minutes))
 
     def working_minutes_between(self, start: dt.datetime, end: dt.datetime) -> int:
         """Working minutes in [start, end), both read to the next whole minute."""
-        a, b = _whole_minute(start), _whole_minute(end)
-        if b <= a:
-            return 0
-        total = 0
-        day = a.date()
-        while day <= b.date():
-            lo = a.hour * 60 + a.minute if day == a.date() else 0
-            hi = b.hour * 60 + b.minute if day == b.date() else 24 * 60
-            for begin, finish in self.hours.on(self.calendar, day):
-                total += max(0, min(finish, hi) - max(begin, lo))
-            day = self.calendar.next_working_day(day)
-        return total
+        a = _day_minute(_whole_minute(start, "start"))
+        b = _day_minute(_whole_minute(end, "end"))
+        return self._minutes.between(a, b)
 
     def after_supplement(
         self,
@@ -230,21 +296,41 @@ class Deadlines:
         """The new due instant once the complete dossier arrives at ``complete_at``.
 
         ``restart``: the full limit again from the complete dossier. ``exclude_wait``: the old
-        due instant moved by the working time from the request to the complete dossier.
+        due instant moved by the working time from the request to the complete dossier (in
+        working days for a limit in days: the working days d with asked < d <= complete).
         """
-        if policy.supplement == "restart":
+        if self.rule_for(policy) == "restart":
+            _whole_minute(due, "due")
+            _whole_minute(asked_at, "asked_at")
             return self.due(complete_at, policy)
-        waited = self.working_minutes_between(asked_at, complete_at)
+        return self.after_wait(policy, due, asked_at, complete_at)
+
+    def after_wait(
+        self,
+        policy: DeadlinePolicy,
+        due: dt.datetime,
+        stopped_at: dt.datetime,
+        resumed_at: dt.datetime,
+    ) -> dt.datetime:
+        """The due instant moved by the working time the clock stood still (a pause, a wait
+        for payment, a supplement under ``exclude_wait``)."""
+        _policy(policy)
+        due_local = _whole_minute(due, "due")
         if policy.limit.unit == "days":
-            days = self.calendar.working_days_between(
-                local_time(asked_at).date(), local_time(complete_at).date()
-            )
-            return self.due_on(self.calendar.extend(local_time(due).date(), days))
+            asked = _whole_minute(stopped_at, "stopped_at").date()
+            complete = _whole_minute(resumed_at, "resumed_at").date()
+            days = self.calendar.working_days_between(asked, complete)
+            return self.due_on(self.calendar.extend(due_local.date(), days))
+        waited = self.working_minutes_between(stopped_at, resumed_at)
         if waited == 0:
-            return due
-        return self.add_working_minutes(due, waited)
+            return due_local
+        return self.add_working_minutes(due_local, min(waited, MAX_WORKING_HOURS * 60))
 
     def due_on(self, day: dt.date) -> dt.datetime:
-        """The end of the last session of ``day``."""
+        """The end of the last session of ``day`` (its midnight if the office does not work)."""
+        if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+            raise InvalidCalendar("day", "must be a date (not a datetime)", day)
         sessions = self.hours.on(self.calendar, day)
+        if day == dt.date.max:
+            return _at(day, sessions[-1][1] if sessions else 0)
         return _at(day, sessions[-1][1] if sessions else 24 * 60)

@@ -41,13 +41,30 @@ Hierarchy::
     │   ├── InvalidCredentials               unknown email or wrong password: one error for both
     │   ├── AccountNotVerified
     │   ├── AccountLocked                    .until says when it opens again
-    │   └── InvalidToken                     bad signature, wrong purpose, expired or used
-    │       ├── TokenExpired
-    │       └── TokenAlreadyUsed
+    │   ├── InvalidToken                     bad signature, wrong purpose, expired or used
+    │   │   ├── TokenExpired
+    │   │   └── TokenAlreadyUsed
+    │   └── NationalLoginError               logging in with the national identity (VNeID) failed
+    │       ├── NationalLoginStateMismatch   the callback's state is not the kept one, or replayed
+    │       ├── NationalLoginSessionExpired  the kept login session is too old
+    │       ├── NationalLoginRefused         the provider answered with an error (access_denied)
+    │       ├── InsufficientAssurance        a level of assurance below the one required
+    │       └── IdTokenInvalid               an ID token that is malformed or misses a claim
+    │           ├── IdTokenNonceMismatch
+    │           ├── IdTokenExpired
+    │           ├── IdTokenNotYetValid       iat or nbf in the future, past the clock skew
+    │           ├── IdTokenWrongAudience
+    │           ├── IdTokenWrongIssuer
+    │           ├── IdTokenUnknownKey        signed with a key the provider does not publish
+    │           └── IdTokenBadSignature
     ├── PermissionDenied                     another agency's dossier, someone else's dossier
     ├── ConflictError
     │   ├── DuplicateError                   a unique rule (email, code, idempotency key)
-    │   └── ConcurrentUpdate                 the row changed since it was read (version)
+    │   ├── ConcurrentUpdate                 the row changed since it was read (version)
+    │   ├── NationalIdentityAlreadyLinked    the national subject belongs to another account
+    │   ├── NationalIdNumberConflict         the id number vouched for is not the account's
+    │   ├── NationalIdentityNotLinked        unlinking an account that has no national identity
+    │   └── NationalLinkRequired             its email has an account: prove its password, link
     ├── StorageError                         the storage failed (driver, disk, connection)
     │   └── UnitOfWorkError                  the unit of work was misused (closed, nested)
     ├── PaymentError
@@ -63,6 +80,7 @@ Hierarchy::
     ├── NationalPortalError                  the national public service portal (sync)
     │   ├── NationalPortalUnavailable        no answer (refused, dropped, timeout, 5xx): retry
     │   └── NationalPortalRejected           an answer with an error_code other than 0
+    ├── IdentityProviderUnavailable          the national identity provider did not answer
     └── ConfigurationError                   bad settings (URL, secret, scheme)
 """
 
@@ -114,6 +132,16 @@ __all__ = [
     "FileNotFoundInStore",
     "FileStoreError",
     "HomeServiceNotOffered",
+    "IdTokenBadSignature",
+    "IdTokenExpired",
+    "IdTokenInvalid",
+    "IdTokenNonceMismatch",
+    "IdTokenNotYetValid",
+    "IdTokenUnknownKey",
+    "IdTokenWrongAudience",
+    "IdTokenWrongIssuer",
+    "IdentityProviderUnavailable",
+    "InsufficientAssurance",
     "InvalidAgencyCode",
     "InvalidAttachment",
     "InvalidCalendar",
@@ -130,6 +158,14 @@ __all__ = [
     "MailTemporaryFailure",
     "MissingComponents",
     "NaiveDatetime",
+    "NationalIdNumberConflict",
+    "NationalIdentityAlreadyLinked",
+    "NationalIdentityNotLinked",
+    "NationalLinkRequired",
+    "NationalLoginError",
+    "NationalLoginRefused",
+    "NationalLoginSessionExpired",
+    "NationalLoginStateMismatch",
     "NationalPortalError",
     "NationalPortalRejected",
     "NationalPortalUnavailable",
@@ -576,6 +612,150 @@ class TokenAlreadyUsed(InvalidToken):
         super().__init__("the link has already been used; links work once")
 
 
+class NationalLoginError(AuthenticationError):
+    """Logging in with the national identity (VNeID, the national portal's sign-on) failed."""
+
+    code = "national_login.failed"
+    http_status = 401
+
+    def __init__(self, reason: str = "the login with the national identity failed") -> None:
+        super().__init__(reason)
+
+
+class NationalLoginStateMismatch(NationalLoginError):
+    """The callback's ``state`` is not the one kept in the session, or was used already."""
+
+    code = "national_login.state_mismatch"
+    http_status = 400
+
+    def __init__(self, reason: str = "the callback's state is not this session's") -> None:
+        super().__init__(reason)
+
+
+class NationalLoginSessionExpired(NationalLoginError):
+    """The login session kept by the host is older than it may be: start again."""
+
+    code = "national_login.session_expired"
+    http_status = 410
+
+    def __init__(self) -> None:
+        super().__init__("the login session has expired; start the login again")
+
+
+class NationalLoginRefused(NationalLoginError):
+    """The identity provider answered with an error (the citizen declined, a used code)."""
+
+    code = "national_login.refused"
+    http_status = 401
+
+    def __init__(self, provider_error: str = "access_denied") -> None:
+        self.provider_error = str(provider_error)[:80]
+        super().__init__(f"the identity provider refused: {show_value(self.provider_error)}")
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"provider_error": self.provider_error}
+
+
+class InsufficientAssurance(NationalLoginError):
+    """The identity was proved at a lower level of assurance than the portal requires."""
+
+    code = "national_login.insufficient_assurance"
+    http_status = 403
+
+    def __init__(self, level: int | None, required: int) -> None:
+        self.level = level
+        self.required = required
+        super().__init__(f"level of assurance {level} given, {required} required")
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        found: dict[str, object] = {"required": self.required}
+        if self.level is not None:
+            found["level"] = self.level
+        return found
+
+
+class IdTokenInvalid(NationalLoginError):
+    """The ID token cannot be read, or misses a claim it must carry."""
+
+    code = "national_login.id_token_invalid"
+    http_status = 401
+
+    def __init__(self, reason: str = "the ID token is not valid") -> None:
+        super().__init__(reason)
+
+
+class IdTokenNonceMismatch(IdTokenInvalid):
+    """The ID token's ``nonce`` is not the one this login sent."""
+
+    code = "national_login.nonce_mismatch"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token's nonce is not this login's")
+
+
+class IdTokenExpired(IdTokenInvalid):
+    """The ID token expired (past the allowed clock skew)."""
+
+    code = "national_login.token_expired"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token has expired")
+
+
+class IdTokenNotYetValid(IdTokenInvalid):
+    """The ID token was issued (``iat``) or is valid from (``nbf``) later than now plus skew."""
+
+    code = "national_login.token_not_yet_valid"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token is not valid yet (iat or nbf in the future)")
+
+
+class IdTokenWrongAudience(IdTokenInvalid):
+    """The ID token was issued to another client (``aud`` or ``azp``)."""
+
+    code = "national_login.wrong_audience"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token was issued to another client")
+
+
+class IdTokenWrongIssuer(IdTokenInvalid):
+    """The ID token's ``iss`` is not the configured provider."""
+
+    code = "national_login.wrong_issuer"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token was issued by another provider")
+
+
+class IdTokenUnknownKey(IdTokenInvalid):
+    """The ID token names a key (``kid``) the provider does not publish, even after a refresh."""
+
+    code = "national_login.unknown_key"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token is signed with a key the provider does not publish")
+
+
+class IdTokenBadSignature(IdTokenInvalid):
+    """The ID token's signature does not verify with the provider's key."""
+
+    code = "national_login.bad_signature"
+    http_status = 401
+
+    def __init__(self) -> None:
+        super().__init__("the ID token's signature does not verify")
+
+
 class PermissionDenied(OnestopError):
     """The actor may not see or act on this record."""
 
@@ -640,6 +820,49 @@ class ConcurrentUpdate(ConflictError):
     @property
     def params(self) -> Mapping[str, object]:
         return {"what": self.what}
+
+
+class NationalIdentityAlreadyLinked(ConflictError):
+    """The national subject is linked to another account already."""
+
+    code = "national_identity.already_linked"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("this national identity is linked to another account")
+
+
+class NationalIdNumberConflict(ConflictError):
+    """The id number the national identity vouches for is not the one the account holds."""
+
+    code = "national_identity.id_number_conflict"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("the national identity vouches for another id number than the account's")
+
+
+class NationalIdentityNotLinked(ConflictError):
+    """The account has no national identity to unlink."""
+
+    code = "national_identity.not_linked"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__("this account has no national identity linked")
+
+
+class NationalLinkRequired(ConflictError):
+    """The national identity's email has an account already: log in to it and link it."""
+
+    code = "national_identity.link_required"
+    http_status = 409
+
+    def __init__(self) -> None:
+        super().__init__(
+            "an account with this email exists: log in with its password and link the "
+            "national identity to it"
+        )
 
 
 class StorageError(OnestopError):
@@ -786,6 +1009,16 @@ class NationalPortalRejected(NationalPortalError):
     @property
     def params(self) -> Mapping[str, object]:
         return {"service": self.service, "error_code": self.error_code}
+
+
+class IdentityProviderUnavailable(OnestopError):
+    """The national identity provider did not answer (refused, timed out, a 5xx, garbage)."""
+
+    code = "national_login.provider_unavailable"
+    http_status = 503
+
+    def __init__(self, reason: str = "the identity provider did not answer") -> None:
+        super().__init__(reason)
 
 
 class ConfigurationError(OnestopError, ValueError):

@@ -72,6 +72,8 @@ SAMPLES: dict[type[OnestopError], OnestopError] = {
         "000.00.03.H34", dt.date(2026, 3, 2), 9999
     ),
     errors.AgencyNotFound: errors.AgencyNotFound(AgencyCode.parse("000.00.03.H34")),
+    errors.InsufficientAssurance: errors.InsufficientAssurance(1, 2),
+    errors.NationalLoginRefused: errors.NationalLoginRefused("access_denied"),
     errors.AccountLocked: errors.AccountLocked(dt.datetime(2026, 3, 2, 2, 30, tzinfo=dt.UTC)),
     errors.DuplicateError: errors.DuplicateError("account.email", "a@example.vn"),
     errors.ConcurrentUpdate: errors.ConcurrentUpdate("dossier", "d-1"),

@@ -44,9 +44,11 @@ __all__ = [
     "MailTemplates",
     "RenderedMail",
     "check_locale",
+    "compile_template",
     "load_mail_templates",
     "placeholders",
     "render",
+    "template_environment",
 ]
 
 #: The languages every template is written in; the first is the default.
@@ -214,7 +216,13 @@ def _packaged() -> MailTemplates:
     return _load(None)
 
 
-def _environment(directory: Path | None) -> jinja2.Environment:
+def template_environment(directory: Path | None) -> jinja2.Environment:
+    """The Jinja2 environment every packaged template is loaded through.
+
+    The host's ``directory`` first (when given), then the package's ``templates``; HTML
+    autoescaped, ``StrictUndefined``, the ``nl2br`` filter. Mail and the printable forms
+    (:mod:`onestop.forms`) share it, so a host overrides both the same way.
+    """
     loaders: list[jinja2.BaseLoader] = []
     if directory is not None:
         loaders.append(jinja2.FileSystemLoader(directory, encoding="utf-8"))
@@ -238,12 +246,8 @@ def _nl2br(value: str) -> Markup:
 
 
 def _load(directory: Path | None) -> MailTemplates:
-    if directory is not None and not directory.is_dir():
-        raise ConfigurationError(
-            f"the mail template directory {str(directory)!r} does not exist or is not a "
-            "directory; give the directory that holds mail/vi/... and mail/en/..."
-        )
-    environment = _environment(directory)
+    check_template_dir(directory)
+    environment = template_environment(directory)
     compiled: dict[tuple[str, str], _Compiled] = {}
     overridden: list[str] = []
     for template in TEMPLATES.values():
@@ -258,6 +262,15 @@ def _load(directory: Path | None) -> MailTemplates:
     return MailTemplates(directory, tuple(sorted(overridden)), compiled)
 
 
+def check_template_dir(directory: Path | None) -> None:
+    """ConfigurationError unless ``directory`` is None or an existing directory."""
+    if directory is not None and not directory.is_dir():
+        raise ConfigurationError(
+            f"the mail template directory {str(directory)!r} does not exist or is not a "
+            "directory; give the directory that holds mail/vi/..., mail/en/... and forms/..."
+        )
+
+
 def _exists(environment: jinja2.Environment, path: str) -> bool:
     try:
         _source(environment, path)
@@ -268,7 +281,7 @@ def _exists(environment: jinja2.Environment, path: str) -> bool:
 
 def _source(environment: jinja2.Environment, path: str) -> tuple[str, str | None]:
     loader = environment.loader
-    assert loader is not None  # always a ChoiceLoader, see _environment
+    assert loader is not None  # always a ChoiceLoader, see template_environment
     source, filename, _ = loader.get_source(environment, path)
     return source, filename
 
@@ -285,12 +298,39 @@ def _compile(
 
     ``shows_essentials``: the file must show the message's essential values.
     """
+    compiled, by_host = compile_template(
+        environment,
+        path,
+        template.placeholders | GLOBALS,
+        essential=template.essential if shows_essentials else frozenset(),
+        kind="mail template",
+        owner=f"the message {template.name!r}",
+    )
+    if by_host:
+        overridden.append(path)
+    return compiled
+
+
+def compile_template(
+    environment: jinja2.Environment,
+    path: str,
+    allowed: frozenset[str],
+    *,
+    essential: frozenset[str] = frozenset(),
+    kind: str,
+    owner: str,
+) -> tuple[jinja2.Template, bool]:
+    """Compile the template at ``path`` and check the names it uses; True if the host's file.
+
+    TemplateError (naming the file) when it is missing, does not compile, uses a name not
+    in ``allowed`` or never shows one of ``essential``; ``kind`` ("mail template") and
+    ``owner`` ("the message 'received'") word that error.
+    """
     try:
         source, filename = _source(environment, path)
     except jinja2.TemplateNotFound:
         raise TemplateError(
-            f"mail template {path!r} is missing; the package ships one, so the installation "
-            "is incomplete"
+            f"{kind} {path!r} is missing; the package ships one, so the installation is incomplete"
         ) from None
     shown = filename or path
     try:
@@ -298,24 +338,20 @@ def _compile(
         compiled = environment.get_template(path)
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
-            f"mail template {shown} does not compile (line {e.lineno}): {e.message}"
+            f"{kind} {shown} does not compile (line {e.lineno}): {e.message}"
         ) from e
-    unknown = used - template.placeholders - GLOBALS
+    unknown = used - allowed
     if unknown:
         raise TemplateError(
-            f"mail template {shown} uses {', '.join(sorted(unknown))}, which the "
-            f"message {template.name!r} is not given; it may use "
-            f"{', '.join(sorted(template.placeholders | GLOBALS))}"
+            f"{kind} {shown} uses {', '.join(sorted(unknown))}, which {owner} is not "
+            f"given; it may use {', '.join(sorted(allowed))}"
         )
-    left_out = template.essential - used
-    if shows_essentials and left_out:
+    left_out = essential - used
+    if left_out:
         raise TemplateError(
-            f"mail template {shown} never shows {', '.join(sorted(left_out))}: the message "
-            f"{template.name!r} is sent for it"
+            f"{kind} {shown} never shows {', '.join(sorted(left_out))}: {owner} is made for it"
         )
-    if filename is not None and not _is_packaged(filename):
-        overridden.append(path)
-    return compiled
+    return compiled, filename is not None and not _is_packaged(filename)
 
 
 @functools.cache

@@ -27,6 +27,9 @@ Hierarchy::
     │   ├── HomeServiceNotOffered            pick-up/delivery the procedure does not offer
     │   └── WeakPassword
     ├── TransitionNotAllowed                 a dossier action its current status forbids
+    ├── RescheduleRefused                    an apology and new date the rules refuse
+    │   ├── ApologyTooLate                   past the last working day it may be sent
+    │   └── AlreadyRescheduled               a dossier gets a new date only once
     ├── CodeSequenceExhausted                an agency ran out of numbers for the day
     ├── NotFound (LookupError)
     │   ├── AccountNotFound
@@ -64,7 +67,8 @@ Hierarchy::
     │   ├── NationalIdentityAlreadyLinked    the national subject belongs to another account
     │   ├── NationalIdNumberConflict         the id number vouched for is not the account's
     │   ├── NationalIdentityNotLinked        unlinking an account that has no national identity
-    │   └── NationalLinkRequired             its email has an account: prove its password, link
+    │   ├── NationalLinkRequired             its email has an account: prove its password, link
+    │   └── AlreadyRated                     a dossier is rated once
     ├── StorageError                         the storage failed (driver, disk, connection)
     │   └── UnitOfWorkError                  the unit of work was misused (closed, nested)
     ├── PaymentError
@@ -72,6 +76,7 @@ Hierarchy::
     │   ├── PaymentSignatureInvalid
     │   ├── PaymentAmountMismatch
     │   └── PaymentGatewayError
+    │       └── RefundRefused                the gateway refused a refund for good
     ├── MailError
     │   ├── MailTemporaryFailure             worth a retry (server down, 4xx)
     │   ├── MailPermanentFailure             not worth a retry (5xx, bad address)
@@ -119,6 +124,9 @@ __all__ = [
     "AccountNotFound",
     "AccountNotVerified",
     "AgencyNotFound",
+    "AlreadyRated",
+    "AlreadyRescheduled",
+    "ApologyTooLate",
     "AttachmentContentMismatch",
     "AttachmentTooLarge",
     "AuthenticationError",
@@ -180,6 +188,8 @@ __all__ = [
     "PaymentSignatureInvalid",
     "PermissionDenied",
     "ProcedureNotFound",
+    "RefundRefused",
+    "RescheduleRefused",
     "StorageError",
     "TemplateError",
     "TokenAlreadyUsed",
@@ -431,6 +441,56 @@ class TransitionNotAllowed(OnestopError):
     @property
     def params(self) -> Mapping[str, object]:
         return {"action": self.action, "status": self.status, "allowed_from": self.allowed_from}
+
+
+class RescheduleRefused(OnestopError):
+    """An apology and new date (phiếu xin lỗi và hẹn lại) that the deadline rules refuse."""
+
+    code = "dossier.reschedule_refused"
+    http_status = 409
+
+
+class ApologyTooLate(RescheduleRefused):
+    """The apology and new date come after the last working day they may be sent on."""
+
+    code = "dossier.apology_too_late"
+    http_status = 409
+
+    def __init__(self, due_date: _dt.date, latest: _dt.date | None) -> None:
+        self.due_date = due_date
+        self.latest = latest
+        when = (
+            f"at the latest on {latest.isoformat()}"
+            if latest is not None
+            else "before the due date"
+        )
+        super().__init__(
+            f"an apology and new date must be sent {when} (the dossier is due on "
+            f"{due_date.isoformat()}); after that, return the result as soon as it is ready"
+        )
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"due_date": self.due_date, "latest": self.latest}
+
+
+class AlreadyRescheduled(RescheduleRefused):
+    """A dossier's due date was already moved by an apology: the new date is set once."""
+
+    code = "dossier.already_rescheduled"
+    http_status = 409
+
+    def __init__(self, dossier_id: str, due_date: _dt.date | None) -> None:
+        self.dossier_id = dossier_id
+        self.due_date = due_date
+        super().__init__(
+            f"dossier {dossier_id!r} already has a new date after an apology "
+            f"({due_date.isoformat() if due_date else 'none'}); it may be set only once"
+        )
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"due_date": self.due_date}
 
 
 class CodeSequenceExhausted(OnestopError):
@@ -822,6 +882,17 @@ class ConcurrentUpdate(ConflictError):
         return {"what": self.what}
 
 
+class AlreadyRated(ConflictError):
+    """The applicant has already rated this dossier; a dossier is rated once."""
+
+    code = "dossier.already_rated"
+    http_status = 409
+
+    def __init__(self, dossier_id: str) -> None:
+        self.dossier_id = dossier_id
+        super().__init__(f"dossier {show_value(dossier_id)} has already been rated")
+
+
 class NationalIdentityAlreadyLinked(ConflictError):
     """The national subject is linked to another account already."""
 
@@ -927,6 +998,28 @@ class PaymentGatewayError(PaymentError):
 
     code = "payment.gateway_failed"
     http_status = 502
+
+
+class RefundRefused(PaymentGatewayError):
+    """The gateway refused a refund for good (VNPay: transaction not found, amount too
+    large, refund not allowed): nothing went back, and sending the same request again
+    cannot change that. ``gateway_code`` and ``gateway_message`` are what it answered.
+    """
+
+    code = "payment.refund_refused"
+    http_status = 422
+
+    def __init__(self, gateway_code: str, gateway_message: str) -> None:
+        self.gateway_code = str(gateway_code)
+        self.gateway_message = str(gateway_message)
+        super().__init__(
+            f"the gateway refused the refund ({show_value(self.gateway_code)}: "
+            f"{show_value(self.gateway_message, 300)})"
+        )
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        return {"gateway_code": self.gateway_code, "gateway_message": self.gateway_message}
 
 
 # --- mail and files ------------------------------------------------------------------------

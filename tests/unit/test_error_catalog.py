@@ -71,6 +71,8 @@ SAMPLES: dict[type[OnestopError], OnestopError] = {
     errors.CodeSequenceExhausted: errors.CodeSequenceExhausted(
         "000.00.03.H34", dt.date(2026, 3, 2), 9999
     ),
+    errors.ApologyTooLate: errors.ApologyTooLate(dt.date(2026, 3, 6), dt.date(2026, 3, 5)),
+    errors.AlreadyRescheduled: errors.AlreadyRescheduled("d-1", dt.date(2026, 3, 13)),
     errors.AgencyNotFound: errors.AgencyNotFound(AgencyCode.parse("000.00.03.H34")),
     errors.InsufficientAssurance: errors.InsufficientAssurance(1, 2),
     errors.NationalLoginRefused: errors.NationalLoginRefused("access_denied"),
@@ -78,6 +80,7 @@ SAMPLES: dict[type[OnestopError], OnestopError] = {
     errors.DuplicateError: errors.DuplicateError("account.email", "a@example.vn"),
     errors.ConcurrentUpdate: errors.ConcurrentUpdate("dossier", "d-1"),
     errors.PaymentAmountMismatch: errors.PaymentAmountMismatch(150_000, 15_000),
+    errors.RefundRefused: errors.RefundRefused("91", "Transaction not found"),
     errors.NationalPortalRejected: errors.NationalPortalRejected(
         "-1", "Hồ sơ 000.00.03.H34-260302-0001 đã tồn tại", "DongBoHoSoMC"
     ),

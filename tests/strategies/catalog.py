@@ -108,12 +108,15 @@ def procedures(draw: st.DrawFn, online: bool | None = True) -> Procedure:
     ``online`` fixes whether the procedure can be filed online (None: either).
     """
     ids = draw(st.lists(slugs(), max_size=5, unique=True))
+    hours = draw(st.none() | st.integers(1, 80))
     return Procedure(
         code=draw(procedure_codes()),
         name=draw(procedure_names()),
         agency=draw(agency_codes()),
         field=draw(slugs()),
-        working_days=draw(st.integers(0, 60)),
+        working_days=None if hours else draw(st.integers(0, 60)),
+        working_hours=hours,
+        supplement_rule=draw(st.sampled_from([None, "restart", "exclude_wait"])),
         components=tuple(draw(components(id=i)) for i in ids),
         fees=tuple(draw(st.lists(fee_items(), max_size=4))),
         fees_due=draw(st.sampled_from(FeesDue)),

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from onestop import errors
 from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.statuses import DossierStatus
@@ -381,23 +382,50 @@ def test_overdue_lists_the_agencys_late_running_dossiers(kit: PortalKit) -> None
 
 
 def test_apology_with_a_new_appointment_date(kit: PortalKit) -> None:
+    """Sent before the due date, the apology gives the procedure's time limit again from
+    the due date, mails the applicant and keeps the old date in the due-date history."""
     officer_id, dossier = processing(kit)  # due Mon 27/06
-    kit.clock.set(vn(2022, 6, 28, 9))  # Tuesday: late
-    assert [d.id for d in kit.portal.desk.overdue(officer_id)] == [dossier.id]
+    kit.clock.set(vn(2022, 6, 24, 9))  # Friday: the working day before, the last one allowed
     new_date = kit.portal.desk.send_apology(
         officer_id, dossier.id, reason="Hồ sơ cần xác minh"
     ).due_date
-    # By default: the procedure's 3 working days from today (later than the due date).
-    assert new_date == dt.date(2022, 7, 1)
+    # By default: the procedure's 3 working days from the current due date.
+    assert new_date == dt.date(2022, 6, 30)
     stored = kit.portal.desk.get(officer_id, dossier.id)
     assert stored.due_date == new_date
     assert stored.history[-1].action == "rescheduled"
-    assert kit.portal.desk.overdue(officer_id) == []
+    assert [c.due_date for c in stored.due_dates] == [dt.date(2022, 6, 27), new_date]
+    assert [c.reason.value for c in stored.due_dates] == ["receipt", "apology"]
+    assert stored.due_dates[-1].by.id == officer_id
     with kit.storage.unit_of_work() as uow:
         last = sorted(uow.outbox.list(), key=lambda e: e.created_at)[-1].message
     assert last.template == "apology"
-    assert "01/07/2022" in last.text
+    assert "30/06/2022" in last.text
     assert "27/06/2022" in last.text
+
+
+def test_an_apology_on_the_due_date_is_too_late(kit: PortalKit) -> None:
+    """The rule: at the latest the working day before the due date (Settings)."""
+    officer_id, dossier = processing(kit)  # due Mon 27/06; Fri 24/06 is the last day
+    kit.clock.set(vn(2022, 6, 27, 8))
+    before = kit.snapshot()
+    with pytest.raises(errors.ApologyTooLate) as caught:
+        kit.portal.desk.send_apology(officer_id, dossier.id, reason="Quá tải")
+    assert caught.value.params == {
+        "due_date": dt.date(2022, 6, 27),
+        "latest": dt.date(2022, 6, 24),
+    }
+    assert kit.snapshot() == before
+
+
+def test_a_new_date_is_given_only_once(kit: PortalKit) -> None:
+    """A second apology for the same dossier is refused, whatever its date."""
+    officer_id, dossier = processing(kit)
+    kit.portal.desk.send_apology(officer_id, dossier.id, reason="Quá tải")
+    with pytest.raises(errors.AlreadyRescheduled):
+        kit.portal.desk.send_apology(
+            officer_id, dossier.id, reason="Lần nữa", new_due_date=dt.date(2022, 8, 1)
+        )
 
 
 def test_apology_with_a_chosen_date_must_move_it_later(kit: PortalKit) -> None:

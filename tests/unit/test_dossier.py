@@ -26,6 +26,7 @@ from onestop.domain.files import FileRef
 from onestop.domain.money import FeeItem, FeeKind
 from onestop.domain.statuses import TERMINAL_STATUSES, DossierStatus
 from onestop.errors import (
+    ApologyTooLate,
     HomeServiceNotOffered,
     InvalidAttachment,
     InvalidInput,
@@ -291,15 +292,18 @@ def test_nothing_to_pay_cannot_be_requested() -> None:
 
 
 def test_overdue_is_derived_and_rescheduling_apologises() -> None:
-    """Past the due date the dossier is overdue; a new date with an apology fixes that."""
+    """Past the due date the dossier is overdue; a new date sent in time moves it."""
     d = submitted()
-    d.receive(officer=OFFICER, now=later(1), calendar=CAL)
+    d.receive(officer=OFFICER, now=later(1), calendar=CAL)  # due Monday 27/06
     assert not d.is_overdue(later(24))
     late = dt.datetime(2022, 6, 28, 3, tzinfo=UTC)
     assert d.is_overdue(late)
+    with pytest.raises(ApologyTooLate):  # the due date has passed
+        d.reschedule(officer=OFFICER, now=late, new_due_date=dt.date(2022, 7, 1), reason="x")
+    in_time = dt.datetime(2022, 6, 24, 3, tzinfo=UTC)  # Friday, the working day before
     with pytest.raises(InvalidInput, match="new_due_date"):
-        d.reschedule(officer=OFFICER, now=late, new_due_date=dt.date(2022, 6, 27), reason="x")
-    d.reschedule(officer=OFFICER, now=late, new_due_date=dt.date(2022, 7, 1), reason="Chậm")
+        d.reschedule(officer=OFFICER, now=in_time, new_due_date=dt.date(2022, 6, 27), reason="x")
+    d.reschedule(officer=OFFICER, now=in_time, new_due_date=dt.date(2022, 7, 1), reason="Chậm")
     assert not d.is_overdue(late)
     assert isinstance(d.pull_events()[-1], ev.DossierRescheduled)
 

@@ -655,6 +655,15 @@ SERVICE_CALLS: dict[str, Build] = {
         k.portal.desk.overdue,
         {"officer_id": _in_status(k, "received")[1], "page": 1},
     ),
+    "desk.due_soon": lambda k: (
+        k.portal.desk.due_soon,
+        {
+            "officer_id": _in_status(k, "received")[1],
+            "within": dt.timedelta(days=7),
+            "page": 1,
+            "page_size": 5,
+        },
+    ),
     "desk.receive": _desk("awaiting", "receive", note="Đủ"),
     "desk.refuse_reception": _desk("awaiting", "refuse_reception", reason="Sai thủ tục"),
     "desk.request_supplement": _desk("received", "request_supplement", note="Bổ sung"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import uuid
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from onestop.application.templates import (
 from onestop.domain.accounts import DEFAULT_LOCK_FOR, DEFAULT_MAX_FAILED_LOGINS
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import SCHEME_2018, CodeScheme
+from onestop.domain.deadlines import Deadlines, OfficeHours, SupplementRule
 from onestop.domain.schemes import FormerScheme, SchemeHistory
 from onestop.ports.edges import (
     Clock,
@@ -80,6 +82,21 @@ class Settings:
     tracking_url: str = attrs.field(
         default=attrs.Factory(lambda self: _under(self.base_url, "track"), takes_self=True)
     )
+    #: The office's working hours (07:00-11:30 and 13:30-17:00, Monday to Friday by default;
+    #: ``OfficeHours(by_weekday={5: ((time(7), time(11, 30)),)})`` with a calendar whose
+    #: weekend is ``{6}`` for Saturday mornings): limits in working hours count them.
+    office_hours: OfficeHours = attrs.field(factory=OfficeHours)
+    #: What a supplement does to the due date of a procedure that does not say:
+    #: "exclude_wait" (it moves by the working time spent waiting) or "restart".
+    supplement_rule: SupplementRule = attrs.field(
+        default="exclude_wait", validator=attrs.validators.in_(("restart", "exclude_wait"))
+    )
+    #: The apology and new date may be sent at the latest this many working days before the
+    #: due date (1: the working day before; 0: on the due date itself, before it ends).
+    apology_days_before: int = attrs.field(
+        default=1,
+        validator=[attrs.validators.instance_of(int), attrs.validators.in_(range(31))],
+    )
     #: A directory of the host's mail templates (``mail/vi/received.txt``, ...): each file
     #: there replaces the packaged one; None uses the packaged templates only.
     template_dir: str | os.PathLike[str] | None = None
@@ -88,6 +105,12 @@ class Settings:
     def code_schemes(self) -> SchemeHistory:
         """The current code scheme and the former ones: what tracking and the desk read."""
         return SchemeHistory(self.code_scheme, self.former_code_schemes)
+
+
+@functools.lru_cache(maxsize=8)
+def _deadlines(calendar: WorkingCalendar, hours: OfficeHours, rule: SupplementRule) -> Deadlines:
+    # Kept, so the per-year index of working minutes is built once per portal, not per call.
+    return Deadlines(calendar, hours, rule)
 
 
 def _under(base_url: str, path: str) -> str:
@@ -121,3 +144,9 @@ class AppContext:
             lambda self: load_mail_templates(self.settings.template_dir), takes_self=True
         )
     )
+
+    @property
+    def deadlines(self) -> Deadlines:
+        """The portal's deadline arithmetic: its calendar, office hours and supplement rule."""
+        settings = self.settings
+        return _deadlines(self.calendar, settings.office_hours, settings.supplement_rule)

@@ -25,13 +25,15 @@ from onestop.application.arguments import checked_methods
 from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
 from onestop.application.downloads import FileDownload, open_attached
+from onestop.application.due_dates import DEFAULT_DUE_SOON, default_new_date, dossiers_due_soon
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
-from onestop.domain.codes import AgencyCode, local_day
+from onestop.domain.codes import AgencyCode
+from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.identity import normalize_email
 from onestop.domain.inputs import is_valid_unicode, require_text
@@ -516,6 +518,20 @@ class OfficerDesk:
         late = [d for d in dossiers if d.is_overdue(now)]
         return self._paged(late, page, page_size, "OfficerDesk.overdue")
 
+    def due_soon(
+        self,
+        officer_id: str,
+        *,
+        within: TimeLimit | dt.timedelta = DEFAULT_DUE_SOON,
+        page: int = 1,
+        page_size: int | None = None,
+    ) -> Page[Dossier]:
+        """The agency's running dossiers due within ``within`` from now (a TimeLimit in
+        working days or hours, or a timedelta; one working day by default), soonest first,
+        to act or apologise in time. One page (from 1, ``page_size`` up to
+        ``Settings.max_page_size``)."""
+        return dossiers_due_soon(self._ctx, officer_id, within, page, page_size)
+
     def _paged(
         self, found: list[Dossier], page: int | None, page_size: int | None, method: str
     ) -> Page[Dossier] | list[Dossier]:
@@ -575,9 +591,10 @@ class OfficerDesk:
     def receive(self, officer_id: str, dossier_id: str, *, note: str = "") -> Dossier:
         """Receive the dossier; returns it, its ``due_date`` the appointment date.
 
-        The appointment is counted in working days, with the procedure's cutoff applied.
+        The appointment follows the procedure's deadline policy (working days, or working
+        hours with ``due_at`` the due instant), with its cutoff applied.
         """
-        calendar = self._ctx.calendar
+        calendar = self._ctx.deadlines
         return self._change(
             officer_id,
             dossier_id,
@@ -629,8 +646,8 @@ class OfficerDesk:
         )
 
     def resume(self, officer_id: str, dossier_id: str) -> Dossier:
-        """Restart the clock; the due date moves by the working days spent paused."""
-        calendar = self._ctx.calendar
+        """Restart the clock; the due date moves by the working time spent paused."""
+        calendar = self._ctx.deadlines
         return self._change(
             officer_id,
             dossier_id,
@@ -703,19 +720,24 @@ class OfficerDesk:
     ) -> Dossier:
         """Reschedule with an apology letter mailed to the applicant; returns the dossier.
 
-        By default the new date is the procedure's processing time in working days (at
-        least one) counted from today, or from the current due date if that is later.
+        Allowed once per dossier (AlreadyRescheduled), and at the latest
+        ``Settings.apology_days_before`` working days before the due date (ApologyTooLate).
+        By default the new date is the procedure's time limit again (at least one working
+        day) counted from the current due date.
         """
-        calendar = self._ctx.calendar
+        office = self._ctx.deadlines
+        days_before = self._ctx.settings.apology_days_before
 
         def act(d: Dossier, officer: Actor, now: dt.datetime) -> Dossier:
-            new_date = new_due_date
-            if new_date is None:
-                start = local_day(now)
-                if d.due_date is not None and d.due_date > start:
-                    start = d.due_date
-                new_date = calendar.add_working_days(start, max(d.procedure.working_days, 1))
-            d.reschedule(officer=officer, now=now, new_due_date=new_date, reason=reason)
+            new_date = default_new_date(office, d, now) if new_due_date is None else new_due_date
+            d.reschedule(
+                officer=officer,
+                now=now,
+                new_due_date=new_date,
+                reason=reason,
+                calendar=office,
+                days_before=days_before,
+            )
             return d
 
         return self._act(

@@ -339,7 +339,7 @@ class DossierService:
             dossier.resubmit(
                 actor=Actor.applicant(account.id, dossier.applicant.full_name),
                 now=ctx.clock.now(),
-                calendar=ctx.calendar,
+                calendar=ctx.deadlines,
                 note=note,
             )
             uow.dossiers.update(dossier)

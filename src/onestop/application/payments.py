@@ -373,7 +373,7 @@ class PaymentService:
             dossier = uow.dossiers.get(payment.dossier_id)
             try:
                 dossier.record_payment(
-                    payment_id=payment.id, amount=payment.amount, now=now, calendar=ctx.calendar
+                    payment_id=payment.id, amount=payment.amount, now=now, calendar=ctx.deadlines
                 )
             except (TransitionNotAllowed, InvalidMoney):
                 # The money was taken, but the dossier closed (withdrawn, stopped) or was

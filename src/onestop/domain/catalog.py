@@ -19,6 +19,7 @@ import attrs
 
 from onestop.domain.calendar import MAX_WORKING_DAYS
 from onestop.domain.codes import AgencyCode
+from onestop.domain.deadlines import MAX_WORKING_HOURS, DeadlinePolicy, SupplementRule, TimeLimit
 from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.money import FeeItem, FeeLine, total
 from onestop.errors import (
@@ -320,11 +321,33 @@ def _procedure_code(_: object, attribute: attrs.Attribute[str], value: str) -> N
         )
 
 
-def _working_days(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+def _working_days(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is None:
+        return
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_WORKING_DAYS:
         raise InvalidCatalog(
             "procedure.working_days",
             f"must be a whole number of working days from 0 to {MAX_WORKING_DAYS}",
+            value,
+        )
+
+
+def _working_hours(_: object, attribute: attrs.Attribute[int | None], value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_WORKING_HOURS:
+        raise InvalidCatalog(
+            "procedure.working_hours",
+            f"must be a whole number of working hours from 1 to {MAX_WORKING_HOURS}",
+            value,
+        )
+
+
+def _supplement_rule(_: object, attribute: object, value: object) -> None:
+    if value not in (None, "restart", "exclude_wait"):
+        raise InvalidCatalog(
+            "procedure.supplement_rule",
+            "must be 'restart', 'exclude_wait' or null (the portal's rule)",
             value,
         )
 
@@ -351,16 +374,20 @@ def _cutoff(_: object, attribute: object, value: dt.time | None) -> None:
 class Procedure:
     """An administrative procedure (thủ tục hành chính) as the catalog offers it.
 
-    ``working_days`` is the processing time (thời hạn giải quyết), 0 for the same day;
-    a dossier received after ``cutoff`` (local time) counts from the next working day,
-    ``None`` meaning no cutoff.
+    The processing time (thời hạn giải quyết) is ``working_days`` (0 for the same day) or,
+    for a procedure that promises hours, ``working_hours`` with ``working_days=None``; a
+    dossier received after ``cutoff`` (local time) counts from the next working day, ``None``
+    meaning no cutoff. ``supplement_rule`` says what a supplement does to the due date:
+    ``"restart"`` (the whole limit again from the complete dossier), ``"exclude_wait"`` (the
+    due date moves by the working time spent waiting) or ``None``, the portal's rule
+    (``Settings.supplement_rule``). :attr:`deadline` gathers them as a DeadlinePolicy.
     """
 
     code: str = attrs.field(validator=_procedure_code)
     name: str = attrs.field(validator=_text)
     agency: AgencyCode = attrs.field(validator=_agency_code)
     field: str = attrs.field(validator=_slug)
-    working_days: int = attrs.field(validator=_working_days)
+    working_days: int | None = attrs.field(validator=_working_days)
     components: tuple[Component, ...] = attrs.field(converter=_components)
     fees: tuple[FeeItem, ...] = attrs.field(default=(), converter=_fees)
     fees_due: FeesDue = attrs.field(default=FeesDue.AT_SUBMISSION, validator=_fees_due)
@@ -369,8 +396,16 @@ class Procedure:
     cutoff: dt.time | None = attrs.field(default=DEFAULT_CUTOFF, validator=_cutoff)
     description: str = attrs.field(default="", validator=_optional_text)
     online: bool = attrs.field(default=True, validator=_flag)
+    working_hours: int | None = attrs.field(default=None, validator=_working_hours)
+    supplement_rule: SupplementRule | None = attrs.field(default=None, validator=_supplement_rule)
 
     def __attrs_post_init__(self) -> None:
+        if (self.working_days is None) == (self.working_hours is None):
+            raise InvalidCatalog(
+                "procedure.working_days",
+                "give the time limit once: working_days, or working_hours with working_days null",
+                self.working_days,
+            )
         if not all(isinstance(c, Component) for c in self.components):
             raise InvalidCatalog("procedure.components", "must all be Component values")
         if not all(isinstance(f, FeeItem) for f in self.fees):
@@ -382,6 +417,18 @@ class Procedure:
                     "procedure.components", "component ids must be unique", component.id
                 )
             seen.add(component.id)
+
+    @property
+    def time_limit(self) -> TimeLimit:
+        """The processing time, in working days or working hours."""
+        if self.working_hours is not None:
+            return TimeLimit(self.working_hours, "hours")
+        return TimeLimit(self.working_days or 0, "days")
+
+    @property
+    def deadline(self) -> DeadlinePolicy:
+        """The procedure's deadline policy: time limit, cutoff and supplement rule."""
+        return DeadlinePolicy(self.time_limit, self.cutoff, self.supplement_rule)
 
     def component(self, id: str) -> Component:
         """The component with this id; InvalidInput if the procedure has none."""

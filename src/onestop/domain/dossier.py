@@ -27,126 +27,63 @@ Transitions (action: from -> to)::
 from __future__ import annotations
 
 import datetime as dt
-import enum
-import re
 from collections.abc import Iterable
-from typing import Any, TypeVar
 
 import attrs
 
 from onestop.domain import events as ev
+from onestop.domain._dossier_deadlines import DeadlineSteps, deadlines_for
+from onestop.domain._dossier_drafting import DraftSteps
 from onestop.domain.accounts import Applicant
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.catalog import Procedure
 from onestop.domain.codes import DossierCode, local_day
-from onestop.domain.files import FileRef
-from onestop.domain.identity import check_text
-from onestop.domain.inputs import require_bool, require_date, require_datetime, require_text
+from onestop.domain.deadlines import Deadlines
+from onestop.domain.dossier_parts import (
+    MAX_NOTE_LENGTH,
+    Actor,
+    ActorKind,
+    Attachment,
+    Decision,
+    DueDateChange,
+    DueDateReason,
+    HistoryEntry,
+    PaymentStatus,
+    note_text,
+    require_actor,
+    require_instance,
+)
+from onestop.domain.inputs import require_bool, require_datetime, require_text
 from onestop.domain.money import FeeLine, total
-from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
+from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
-    HomeServiceNotOffered,
     InvalidInput,
     InvalidMoney,
     MissingComponents,
     PaymentNotRequired,
     PermissionDenied,
     TransitionNotAllowed,
-    show_value,
 )
 
 __all__ = [
+    "MAX_NOTE_LENGTH",
     "Actor",
     "ActorKind",
     "Attachment",
     "Decision",
     "Dossier",
+    "DueDateChange",
+    "DueDateReason",
     "HistoryEntry",
     "PaymentStatus",
 ]
 
+# The one rule for every free text (notes, reasons), under its former private name.
+_text = note_text
+_actor = require_actor
+_require = require_instance
+
 S = DossierStatus
-
-
-class ActorKind(enum.Enum):
-    """Who acts on a dossier."""
-
-    APPLICANT = "applicant"
-    OFFICER = "officer"
-    SYSTEM = "system"
-
-
-def _actor_kind(_: object, attribute: attrs.Attribute[ActorKind], value: ActorKind) -> None:
-    if not isinstance(value, ActorKind):
-        raise InvalidInput(
-            "actor.kind", "must be an ActorKind (applicant, officer or system)", value
-        )
-
-
-def _actor_text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    require_text(value, f"actor.{attribute.name}")
-
-
-@attrs.frozen
-class Actor:
-    """One person (or the system) acting on a dossier; ``name`` is shown in the history."""
-
-    kind: ActorKind = attrs.field(validator=_actor_kind)
-    id: str = attrs.field(validator=_actor_text)
-    name: str = attrs.field(default="", validator=_actor_text)
-
-    @classmethod
-    def applicant(cls, account_id: str, name: str = "") -> Actor:
-        return cls(ActorKind.APPLICANT, account_id, name)
-
-    @classmethod
-    def officer(cls, officer_id: str, name: str = "") -> Actor:
-        return cls(ActorKind.OFFICER, officer_id, name)
-
-    @classmethod
-    def system(cls, name: str = "onestop") -> Actor:
-        return cls(ActorKind.SYSTEM, "system", name)
-
-
-@attrs.frozen
-class HistoryEntry:
-    """One recorded step of the progress history (tiến độ xử lý)."""
-
-    at: dt.datetime
-    actor: Actor
-    action: str
-    from_status: DossierStatus | None
-    to_status: DossierStatus
-    note: str = ""
-
-
-@attrs.frozen
-class Attachment:
-    """A file attached to one component of the dossier."""
-
-    component_id: str
-    file: FileRef
-
-
-@attrs.frozen
-class Decision:
-    """The outcome of processing: approved, or refused with reasons."""
-
-    approved: bool
-    reasons: str
-    at: dt.datetime
-    officer_id: str
-    #: The leader (lãnh đạo) whose name is on the decision; "" in records made before.
-    signed_by: str = ""
-
-
-class PaymentStatus(enum.Enum):
-    """Whether the dossier's fees are paid (0 VND needs no payment)."""
-
-    NOT_REQUIRED = "not_required"
-    UNPAID = "unpaid"
-    PARTLY_PAID = "partly_paid"
-    PAID = "paid"
 
 
 _SUBMITTED_UNDECIDED = frozenset(
@@ -160,60 +97,8 @@ _SUBMITTED_UNDECIDED = frozenset(
 )
 
 
-#: Longest note or reason an officer or applicant may write on a step.
-MAX_NOTE_LENGTH = 4000
-
-# Notes may span lines, but no other control character (NUL breaks PostgreSQL text, escape
-# sequences a terminal) and no bidirectional embedding, override or isolate: those reorder
-# what the applicant reads ("\u202efdp.exe" shows as "exe.pdf").
-_FORBIDDEN_IN_NOTES = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-
-_T = TypeVar("_T")
-
-
-def _text(value: object, field: str, *, required: bool) -> str:
-    """A note or reason: text, stripped, at most MAX_NOTE_LENGTH, no hidden controls."""
-    text = require_text(value, field)
-    if len(text) > 4 * MAX_NOTE_LENGTH:  # refused before stripping a megabyte
-        raise InvalidInput(field, f"must be at most {MAX_NOTE_LENGTH} characters", value)
-    text = text.strip()
-    if required and not text:
-        raise InvalidInput(field, "must not be empty")
-    if len(text) > MAX_NOTE_LENGTH:
-        raise InvalidInput(field, f"must be at most {MAX_NOTE_LENGTH} characters", value)
-    if _FORBIDDEN_IN_NOTES.search(text):
-        raise InvalidInput(
-            field,
-            "must not contain control characters (other than line breaks and tabs) or "
-            "bidirectional controls",
-            value,
-        )
-    return text
-
-
-def _require(value: Any, cls: type[_T], field: str, example: str) -> _T:
-    """``value`` if it is a ``cls``; InvalidInput naming ``field`` otherwise (not TypeError)."""
-    if not isinstance(value, cls):
-        kind = "None" if value is None else type(value).__name__
-        raise InvalidInput(field, f"must be a {cls.__name__} ({example}), not {kind}", value)
-    return value
-
-
-def _address(value: str, field: str) -> str:
-    """A home pick-up or delivery address, checked like the applicant's own address."""
-    return check_text(value, field, max_length=500)
-
-
-def _actor(value: Any, field: str) -> Actor:
-    return _require(value, Actor, field, "Actor.officer(id, name) or Actor.applicant(id, name)")
-
-
-def _calendar(value: Any) -> WorkingCalendar:
-    return _require(value, WorkingCalendar, "calendar", "the portal's WorkingCalendar")
-
-
 @attrs.define(eq=False)
-class Dossier:
+class Dossier(DraftSteps, DeadlineSteps):
     """A dossier (hồ sơ) submitted by an applicant for one procedure.
 
     The procedure is kept as a snapshot taken when the draft started, so a later change of
@@ -230,6 +115,10 @@ class Dossier:
     submitted_at: dt.datetime | None = None
     received_at: dt.datetime | None = None
     due_date: dt.date | None = None
+    #: The due instant, for a procedure whose limit is in working hours (None otherwise).
+    due_at: dt.datetime | None = None
+    #: Every due date the dossier had, oldest first: set at receipt, moved, rescheduled.
+    due_dates: tuple[DueDateChange, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     home_pickup_address: str | None = None
     home_delivery_address: str | None = None
@@ -314,30 +203,6 @@ class Dossier:
         """True while the statutory clock is stopped (pause or supplement during processing)."""
         return self.paused_since is not None
 
-    def files_for(self, component_id: str) -> tuple[FileRef, ...]:
-        """The files attached to one component, in the order they were attached."""
-        require_text(component_id, "component_id")
-        return tuple(a.file for a in self.attachments if a.component_id == component_id)
-
-    def missing_components(self) -> tuple[str, ...]:
-        """Ids of the mandatory components that still have no file."""
-        attached = {a.component_id for a in self.attachments}
-        return tuple(
-            c.id for c in self.procedure.components if c.mandatory and c.id not in attached
-        )
-
-    def _component_names(self, ids: tuple[str, ...]) -> tuple[str, ...]:
-        """The names of the components ``ids``, in the same order, for a citizen's message."""
-        names = {c.id: c.name for c in self.procedure.components}
-        return tuple(names.get(i, i) for i in ids)
-
-    def is_overdue(self, now: dt.datetime) -> bool:
-        """True when the due date has passed and the clock is running (not a status)."""
-        require_datetime(now, "now")
-        if self.due_date is None or self.status not in ACTIVE_STATUSES or self.is_paused:
-            return False
-        return local_day(now) > self.due_date
-
     def pull_events(self) -> list[ev.DomainEvent]:
         """The events recorded since the last pull, oldest first; clears them."""
         pulled, self._events = self._events, []
@@ -347,7 +212,7 @@ class Dossier:
         """The events recorded since the last pull, without clearing them."""
         return tuple(self._events)
 
-    # --- draft editing ------------------------------------------------------------------
+    # --- transitions --------------------------------------------------------------------
 
     def _require(self, action: str, *allowed: DossierStatus) -> None:
         if self.status not in allowed:
@@ -356,80 +221,6 @@ class Dossier:
     def _require_owner(self, actor: Actor) -> None:
         if actor.kind is not ActorKind.APPLICANT or actor.id != self.owner_id:
             raise PermissionDenied("only the applicant who owns the dossier may do this")
-
-    def update_applicant(self, applicant: Applicant) -> None:
-        """Replace the applicant block (only while a draft)."""
-        _require(applicant, Applicant, "applicant", "Applicant.create(...)")
-        self._require("edit", S.DRAFT)
-        self.applicant = applicant
-
-    def attach(self, component_id: str, file: FileRef) -> None:
-        """Attach a file to a component, checking its media type and size against it."""
-        require_text(component_id, "component_id")
-        _require(file, FileRef, "file", "what the file store returned")
-        self._require("attach a file to", S.DRAFT, S.SUPPLEMENT_REQUESTED)
-        component = self.procedure.component(component_id)
-        component.check_file(file.media_type, file.size)
-        if any(a.component_id == component_id and a.file.key == file.key for a in self.attachments):
-            return  # the same stored file twice on one component adds nothing
-        self.attachments = (*self.attachments, Attachment(component_id, file))
-
-    def detach(self, component_id: str, file_key: str) -> None:
-        """Remove one attached file from a component."""
-        require_text(component_id, "component_id")
-        require_text(file_key, "file_key")
-        self._require("remove a file from", S.DRAFT, S.SUPPLEMENT_REQUESTED)
-        kept = tuple(
-            a
-            for a in self.attachments
-            if not (a.component_id == component_id and a.file.key == file_key)
-        )
-        if len(kept) == len(self.attachments):
-            raise InvalidInput(
-                "attachment",
-                f"no file {show_value(file_key)} is attached to component "
-                f"{show_value(component_id)}",
-            )
-        self.attachments = kept
-
-    def choose_home_pickup(self, address: str | None) -> None:
-        """Ask for the paper dossier to be picked up at ``address`` (None: no pick-up)."""
-        if address is not None:
-            require_text(address, "home_pickup.address")
-        self._require("change home pick-up of", S.DRAFT)
-        if address is None:
-            self.home_pickup_address = None
-            return
-        if not self.procedure.home_pickup:
-            raise HomeServiceNotOffered(
-                "home_pickup", "this procedure does not offer pick-up at home", self.procedure.code
-            )
-        self.home_pickup_address = _address(address, "home_pickup.address")
-
-    def choose_home_delivery(self, address: str | None) -> None:
-        """Ask for the result to be delivered at ``address`` (None: collect it at the office)."""
-        if address is not None:
-            require_text(address, "home_delivery.address")
-        self._require("change home delivery of", S.DRAFT)
-        if address is None:
-            self.home_delivery_address = None
-            return
-        if not self.procedure.home_delivery:
-            raise HomeServiceNotOffered(
-                "home_delivery",
-                "this procedure does not offer delivery of the result at home",
-                self.procedure.code,
-            )
-        self.home_delivery_address = _address(address, "home_delivery.address")
-
-    def check_submittable(self) -> None:
-        """Raise what would stop :meth:`submit`, without changing anything."""
-        self._require("submit", S.DRAFT)
-        missing = self.missing_components()
-        if missing:
-            raise MissingComponents(missing, self._component_names(missing))
-
-    # --- transitions --------------------------------------------------------------------
 
     def _check_now(self, now: dt.datetime) -> None:
         require_datetime(now, "now")
@@ -484,32 +275,6 @@ class Dossier:
             event=ev.DossierSubmitted(now, self.id, str(code)),
         )
 
-    def receive(
-        self,
-        *,
-        officer: Actor,
-        now: dt.datetime,
-        calendar: WorkingCalendar,
-        note: str = "",
-    ) -> dt.date:
-        """Receive the dossier and set the appointment date from the working calendar."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        _calendar(calendar)
-        self._require("receive", S.AWAITING_RECEPTION)
-        due = calendar.due_date(now, self.procedure.working_days, self.procedure.cutoff)
-        self._move(
-            now=now,
-            actor=officer,
-            action="received",
-            to=S.RECEIVED,
-            note=note or f"Hẹn trả kết quả ngày {due:%d/%m/%Y}",
-            event=ev.DossierReceived(now, self.id, due),
-        )
-        self.received_at = now
-        self.due_date = due
-        return due
-
     def refuse_reception(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Refuse to receive the dossier; the reason is required and shown to the applicant."""
         _actor(officer, "officer")
@@ -549,19 +314,23 @@ class Dossier:
         *,
         actor: Actor,
         now: dt.datetime,
-        calendar: WorkingCalendar,
+        calendar: Deadlines | WorkingCalendar,
         note: str = "",
     ) -> None:
-        """Send the supplemented dossier back; the due date moves by the days spent waiting."""
+        """Send the supplemented dossier back; the due date follows the procedure's
+        supplement rule (``restart``: the whole limit from now; ``exclude_wait``: it moves by
+        the working time spent waiting)."""
         _actor(actor, "actor")
         require_datetime(now, "now")
-        _calendar(calendar)
+        office = deadlines_for(calendar)
         self._require("resubmit", S.SUPPLEMENT_REQUESTED)
         self._require_owner(actor)
         missing = self.missing_components()
         if missing:
             raise MissingComponents(missing, self._component_names(missing))
         back_to = self.resume_status or S.AWAITING_RECEPTION
+        self._check_now(now)
+        due = self._due_after_wait(now, office, DueDateReason.SUPPLEMENT)
         self._move(
             now=now,
             actor=actor,
@@ -571,7 +340,7 @@ class Dossier:
             event=ev.DossierResubmitted(now, self.id),
         )
         self.resume_status = None
-        self._restart_clock(now, calendar)
+        self._restart_clock(now, due, actor, DueDateReason.SUPPLEMENT)
 
     def start_processing(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the received dossier to processing."""
@@ -605,33 +374,6 @@ class Dossier:
         )
         self.paused_since = now
 
-    def resume(self, *, officer: Actor, now: dt.datetime, calendar: WorkingCalendar) -> None:
-        """Restart the clock; the due date moves by the working days spent paused."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        _calendar(calendar)
-        self._require("resume", S.PROCESSING)
-        if self.paused_since is None:
-            raise TransitionNotAllowed("resume", "processing (not paused)")
-        self._check_now(now)
-        self._restart_clock(now, calendar)
-        self._move(
-            now=now,
-            actor=officer,
-            action="resumed",
-            to=S.PROCESSING,
-            note=f"Hẹn trả kết quả ngày {self.due_date:%d/%m/%Y}" if self.due_date else "",
-            event=ev.ProcessingResumed(now, self.id, self.due_date),
-        )
-
-    def _restart_clock(self, now: dt.datetime, calendar: WorkingCalendar) -> None:
-        if self.paused_since is None:
-            return
-        waited = calendar.working_days_between(local_day(self.paused_since), local_day(now))
-        if self.due_date is not None and waited > 0:
-            self.due_date = calendar.extend(self.due_date, waited)
-        self.paused_since = None
-
     def request_payment(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Ask the applicant to pay what is due (nghĩa vụ tài chính); the clock stops."""
         _actor(officer, "officer")
@@ -658,7 +400,7 @@ class Dossier:
         payment_id: str,
         amount: int,
         now: dt.datetime,
-        calendar: WorkingCalendar,
+        calendar: Deadlines | WorkingCalendar,
     ) -> bool:
         """Count a confirmed payment once; returns False when it was already counted.
 
@@ -666,7 +408,7 @@ class Dossier:
         """
         require_text(payment_id, "payment_id")
         require_datetime(now, "now")
-        _calendar(calendar)
+        office = deadlines_for(calendar)
         if payment_id in self.payment_ids:
             return False
         if self.status is S.DRAFT or self.status.is_terminal:
@@ -678,6 +420,8 @@ class Dossier:
             raise InvalidMoney(
                 "amount", f"must not exceed the amount due ({self.amount_due} VND)", amount
             )
+        completes = self.status is S.PAYMENT_REQUESTED and amount == self.amount_due
+        due = self._due_after_wait(now, office, DueDateReason.PAYMENT) if completes else None
         self.paid_amount += amount
         self.payment_ids = (*self.payment_ids, payment_id)
         self._events.append(ev.PaymentRecorded(now, self.id, payment_id, amount))
@@ -690,7 +434,7 @@ class Dossier:
                 to=back_to,
             )
             self.resume_status = None
-            self._restart_clock(now, calendar)
+            self._restart_clock(now, due, Actor.system(), DueDateReason.PAYMENT)
         return True
 
     def decide(
@@ -784,43 +528,6 @@ class Dossier:
             event=ev.ProcessingStopped(now, self.id, reason),
         )
         self.paused_since = None
-
-    def reschedule(
-        self,
-        *,
-        officer: Actor,
-        now: dt.datetime,
-        new_due_date: dt.date,
-        reason: str,
-    ) -> None:
-        """Set a new appointment date with an apology (Phiếu xin lỗi và hẹn lại ngày trả)."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        require_date(new_due_date, "new_due_date")
-        self._require(
-            "reschedule",
-            S.RECEIVED,
-            S.PROCESSING,
-            S.SUPPLEMENT_REQUESTED,
-            S.PAYMENT_REQUESTED,
-        )
-        reason = _text(reason, "reason", required=True)
-        if new_due_date <= local_day(now):
-            raise InvalidInput("new_due_date", "must be after today", new_due_date)
-        if self.due_date is not None and new_due_date <= self.due_date:
-            raise InvalidInput(
-                "new_due_date", f"must be after the current due date {self.due_date}", new_due_date
-            )
-        old = self.due_date
-        self._move(
-            now=now,
-            actor=officer,
-            action="rescheduled",
-            to=self.status,
-            note=f"{reason} — Hẹn lại ngày {new_due_date:%d/%m/%Y}",
-            event=ev.DossierRescheduled(now, self.id, old, new_due_date, reason),
-        )
-        self.due_date = new_due_date
 
 
 def history_actions(history: Iterable[HistoryEntry]) -> list[str]:

@@ -18,8 +18,9 @@ from typing import Final
 
 from onestop.domain.accounts import Account, Applicant, Officer
 from onestop.domain.calendar import WorkingCalendar
-from onestop.domain.catalog import Agency, Component, FeesDue, Field, Procedure
+from onestop.domain.catalog import DEFAULT_CUTOFF, Agency, Component, FeesDue, Field, Procedure
 from onestop.domain.codes import SCHEME_2018, VN_TZ, AgencyCode, CodeScheme, DossierCode
+from onestop.domain.deadlines import SupplementRule
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.files import FileRef
 from onestop.domain.mail import MailMessage, OutboxEntry
@@ -101,14 +102,20 @@ def procedure(
     agency: AgencyCode = AGENCY,
     field: str = FIELD_ID,
     name: str = "Đăng ký thành lập doanh nghiệp tư nhân",
-    working_days: int = 3,
+    working_days: int | None = 3,
     components: Iterable[Component] | None = None,
     fees: Iterable[FeeItem] | None = None,
     fees_due: FeesDue = FeesDue.AT_SUBMISSION,
     home_pickup: bool = True,
     home_delivery: bool = True,
+    working_hours: int | None = None,
+    cutoff: dt.time | None = DEFAULT_CUTOFF,
+    supplement_rule: SupplementRule | None = None,
 ) -> Procedure:
-    """A procedure (thủ tục hành chính) with two components and a 50.000 VND charge."""
+    """A procedure (thủ tục hành chính) with two components and a 50.000 VND charge.
+
+    ``working_hours`` gives a limit in working hours instead of days (``working_days``
+    is then ignored)."""
     if components is None:
         components = (
             component(),
@@ -121,7 +128,10 @@ def procedure(
         name=name,
         agency=agency,
         field=field,
-        working_days=working_days,
+        working_days=None if working_hours is not None else working_days,
+        working_hours=working_hours,
+        cutoff=cutoff,
+        supplement_rule=supplement_rule,
         components=tuple(components),
         fees=tuple(fees),
         fees_due=fees_due,

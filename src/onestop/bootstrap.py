@@ -34,6 +34,7 @@ from onestop.application.desk import OfficerDesk
 from onestop.application.dispatcher import MailDispatcher
 from onestop.application.dossiers import DossierService
 from onestop.application.files import FileService
+from onestop.application.forms import FormService
 from onestop.application.indicators import IndicatorService
 from onestop.application.payments import PaymentService
 from onestop.application.sync import SyncDispatcher, SyncService
@@ -77,6 +78,10 @@ class Portal:
     #: Service indicators per agency and period (Decision 766/QĐ-TTg).
     indicators: IndicatorService = attrs.field(
         default=attrs.Factory(lambda portal: IndicatorService(portal.context), takes_self=True)
+    )
+    #: The printable forms of a dossier (receipt, supplement request, ...), PDF or HTML.
+    forms: FormService = attrs.field(
+        default=attrs.Factory(lambda portal: FormService(portal.context), takes_self=True)
     )
     #: Where the sync dispatcher sends to; None when no national portal is configured.
     national_portal: NationalPortal | None = None

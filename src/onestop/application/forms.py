@@ -1,0 +1,107 @@
+"""Printing the one-stop office's forms for an officer (``portal.forms``).
+
+Each method gives one form of a dossier of the officer's agency, as PDF or HTML, as a
+:class:`~onestop.forms.FormDocument` (bytes, media type, file name, response headers). The
+officer is checked as for reading the dossier (:meth:`OfficerDesk.get
+<onestop.application.desk.OfficerDesk.get>`): active, of the dossier's agency, the dossier
+submitted; PermissionDenied or DossierNotFound otherwise. A form the dossier has no step for
+(a refusal form for a received dossier) is TransitionNotAllowed.
+
+The templates are loaded and checked when the service is built (so at ``bootstrap``), the
+host's files in ``Settings.template_dir`` first, as for mail. Making a PDF needs the
+``forms`` extra (fpdf2, segno); without it ConfigurationError says what to install.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from onestop.application.arguments import checked_methods
+from onestop.application.context import AppContext
+from onestop.application.desk import OfficerDesk
+from onestop.errors import AgencyNotFound
+from onestop.forms import (
+    AgencyLines,
+    FormDocument,
+    FormTemplates,
+    check_format,
+    form_spec,
+    form_values,
+    issued_at,
+    load_form_templates,
+)
+
+__all__ = ["FormService"]
+
+Format = Literal["pdf", "html"]
+
+
+@checked_methods
+class FormService:
+    """The printable forms of a dossier, for the officers of its agency."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self._ctx = ctx
+        self._desk = OfficerDesk(ctx)
+        self.templates: FormTemplates = load_form_templates(ctx.settings.template_dir)
+
+    def document(
+        self, officer_id: str, dossier_id: str, form: str, *, format: Format = "pdf"
+    ) -> FormDocument:
+        """The form called ``form`` (a name in :data:`onestop.forms.FORMS`) of a dossier."""
+        spec = form_spec(form)
+        chosen = check_format(format)
+        dossier = self._desk.get(officer_id, dossier_id)
+        ctx = self._ctx
+        with ctx.storage.unit_of_work() as uow:
+            officer = uow.officers.get(officer_id)
+            agency = uow.catalog.get_agency(dossier.procedure.agency)
+            parent_name = ""
+            if agency.parent is not None:
+                try:
+                    parent_name = uow.catalog.get_agency(agency.parent).name
+                except AgencyNotFound:
+                    parent_name = ""
+        now = ctx.clock.now()
+        values = form_values(
+            spec.name,
+            dossier,
+            agency=AgencyLines(agency.name, parent_name),
+            officer_name=officer.full_name,
+            now=now,
+            portal_name=ctx.settings.portal_name,
+            portal_url=ctx.settings.base_url,
+            qr_kind="svg" if chosen == "html" else "png",
+        )
+        dated = issued_at(spec.name, dossier, now)
+        return self.templates.render(spec.name, values, format=chosen, created_at=dated)
+
+    def receipt(self, officer_id: str, dossier_id: str, *, format: Format = "pdf") -> FormDocument:
+        """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, with the QR code (Circular 01/2023)."""
+        return self.document(officer_id, dossier_id, "receipt", format=format)
+
+    def supplement_request(
+        self, officer_id: str, dossier_id: str, *, format: Format = "pdf"
+    ) -> FormDocument:
+        """Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ: the latest supplement request."""
+        return self.document(officer_id, dossier_id, "supplement_request", format=format)
+
+    def refusal(self, officer_id: str, dossier_id: str, *, format: Format = "pdf") -> FormDocument:
+        """Phiếu từ chối tiếp nhận giải quyết hồ sơ, with the reason."""
+        return self.document(officer_id, dossier_id, "refusal", format=format)
+
+    def apology(self, officer_id: str, dossier_id: str, *, format: Format = "pdf") -> FormDocument:
+        """Phiếu xin lỗi và hẹn lại ngày trả kết quả: the latest apology and its new date."""
+        return self.document(officer_id, dossier_id, "apology", format=format)
+
+    def stop_notice(
+        self, officer_id: str, dossier_id: str, *, format: Format = "pdf"
+    ) -> FormDocument:
+        """Thông báo dừng xử lý hồ sơ, with the reason."""
+        return self.document(officer_id, dossier_id, "stop_notice", format=format)
+
+    def control_sheet(
+        self, officer_id: str, dossier_id: str, *, format: Format = "pdf"
+    ) -> FormDocument:
+        """Phiếu kiểm soát quá trình giải quyết hồ sơ: every step so far, on time or late."""
+        return self.document(officer_id, dossier_id, "control_sheet", format=format)

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import ast
 import os
+import re
+import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -91,8 +94,19 @@ EXPECTED: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Examples that serve until stopped: started, asked for their home page, then stopped.
+SERVERS: dict[str, tuple[str, ...]] = {
+    "web_portal.py": ('<html lang="vi">', "Đăng ký", "Đăng nhập", "Cổng dịch vụ công"),
+}
+
+
 def example_scripts() -> list[str]:
     return sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
+
+
+def script_examples() -> list[str]:
+    """The examples that run to the end by themselves."""
+    return [name for name in example_scripts() if name not in SERVERS]
 
 
 def run_example(
@@ -124,8 +138,8 @@ def assert_in_order(output: str, expected: tuple[str, ...]) -> None:
 def test_every_example_is_checked() -> None:
     scripts = example_scripts()
     assert "submit_online.py" in scripts
-    missing = [name for name in scripts if name not in EXPECTED]
-    assert not missing, f"add the expected output of {missing} to EXPECTED"
+    missing = [name for name in scripts if name not in EXPECTED and name not in SERVERS]
+    assert not missing, f"add the expected output of {missing} to EXPECTED (or SERVERS)"
 
 
 @pytest.mark.parametrize("name", example_scripts())
@@ -135,7 +149,7 @@ def test_example_defines_main(name: str) -> None:
     assert "main" in functions, f"{name} has no main()"
 
 
-@pytest.mark.parametrize("name", example_scripts())
+@pytest.mark.parametrize("name", script_examples())
 def test_example_runs(name: str) -> None:
     result = run_example(name)
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
@@ -161,3 +175,36 @@ def test_submit_online_twice_on_sqlite_continues_the_sequence(tmp_path: Path) ->
         assert int(two[-4:]) == int(one[-4:]) + 1
     else:  # the runs straddled local midnight: a new day starts a new sequence
         assert two.endswith("-0001")
+
+
+@pytest.mark.parametrize("name", sorted(SERVERS))
+def test_server_example_starts_answers_and_stops(name: str, tmp_path: Path) -> None:
+    """A server example starts on a free port, serves its home page, and stops on SIGTERM."""
+    require_module("flask")
+    require_module("flask_wtf")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ONESTOP_")}
+    environ["PYTHONIOENCODING"] = "utf-8"
+    database = f"sqlite:///{tmp_path / 'portal.db'}"
+    server = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / name), "--port", "0", "--database", database],
+        cwd=tmp_path,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        encoding="utf-8",
+    )
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()  # printed once it is ready to serve
+        found = re.search(r"http://127\.0\.0\.1:\d+/", first)
+        assert found, f"no URL in {first!r}"
+        with urllib.request.urlopen(found.group(0), timeout=30) as answer:
+            assert answer.status == 200
+            page = answer.read().decode("utf-8")
+        assert_in_order(page, SERVERS[name])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert "Stopped." in output

@@ -1,0 +1,165 @@
+"""The officer's desk: log in, the queue, a dossier with its files, and the actions on it.
+
+Each action is one call on ``portal.desk`` (receive, refuse reception, request a supplement,
+start processing, decide, return the result); the library checks the officer's agency and
+roles and the dossier's status, and its refusal is shown next to the form it concerns.
+Receiving shows the receipt (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) with the appointment
+date the library counted in working days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+
+from onestop.domain.statuses import DossierStatus
+from onestop.errors import OnestopError
+
+from .support import field_errors, form_text, officer_required, portal
+
+bp = Blueprint("officer", __name__, url_prefix="/officer")
+
+#: The actions of the dossier page: label, and the call with the posted note.
+ACTIONS: dict[str, tuple[str, Callable[[str, str, str], object]]] = {
+    "receive": (
+        "Tiếp nhận hồ sơ",
+        lambda officer, dossier, note: portal().desk.receive(officer, dossier, note=note),
+    ),
+    "refuse_reception": (
+        "Từ chối tiếp nhận",
+        lambda officer, dossier, note: portal().desk.refuse_reception(officer, dossier, note),
+    ),
+    "request_supplement": (
+        "Yêu cầu bổ sung hồ sơ",
+        lambda officer, dossier, note: portal().desk.request_supplement(officer, dossier, note),
+    ),
+    "start_processing": (
+        "Chuyển xử lý",
+        lambda officer, dossier, note: portal().desk.start_processing(officer, dossier, note),
+    ),
+    "approve": (
+        "Duyệt: chấp thuận",
+        lambda officer, dossier, note: portal().desk.decide(officer, dossier, approved=True),
+    ),
+    "refuse": (
+        "Duyệt: từ chối",
+        lambda officer, dossier, note: portal().desk.decide(
+            officer, dossier, approved=False, reasons=note
+        ),
+    ),
+    "return_result": (
+        "Trả kết quả",
+        lambda officer, dossier, note: portal().desk.return_result(officer, dossier, note),
+    ),
+}
+
+#: Which actions the page offers in each status (the library has the last word).
+OFFERED: dict[DossierStatus, tuple[str, ...]] = {
+    DossierStatus.AWAITING_RECEPTION: ("receive", "request_supplement", "refuse_reception"),
+    DossierStatus.RECEIVED: ("start_processing", "request_supplement"),
+    DossierStatus.PROCESSING: ("approve", "refuse", "request_supplement"),
+    DossierStatus.PAYMENT_REQUESTED: ("approve", "refuse"),
+    DossierStatus.DECIDED: ("return_result",),
+}
+#: The actions whose note is required, and what the note is called there.
+NOTE_LABELS = {
+    "refuse_reception": "Lý do từ chối tiếp nhận",
+    "request_supplement": "Nội dung yêu cầu bổ sung",
+    "refuse": "Lý do từ chối",
+}
+
+
+def _officer_id() -> str:
+    officer_id: str = session["officer_id"]  # officer_required checked it
+    return officer_id
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    """Đăng nhập cán bộ."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        try:
+            officer = portal().desk.log_in(form_text("email"), request.form.get("password", ""))
+        except OnestopError as error:
+            errors = field_errors(error, default="password")
+        else:
+            session.clear()
+            session["officer_id"] = officer.id
+            session["officer_name"] = officer.full_name
+            return redirect(url_for(".queue"))
+    return render_template("officer_login.html", errors=errors, form=request.form), (
+        401 if errors else 200
+    )
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    session.clear()
+    return redirect(url_for(".login"))
+
+
+@bp.route("/")
+@officer_required
+def queue() -> ResponseReturnValue:
+    """Hồ sơ của đơn vị: oldest first, awaiting an action or not."""
+    page_number = request.args.get("page", "1")
+    page = portal().desk.queue(_officer_id(), page=int(page_number) if page_number.isdigit() else 1)
+    return render_template("officer_queue.html", page=page)
+
+
+@bp.route("/dossiers/<dossier_id>")
+@officer_required
+def dossier(dossier_id: str) -> ResponseReturnValue:
+    """A dossier of the officer's agency: applicant, files, progress, the actions it allows."""
+    return _dossier_page(dossier_id, errors={})
+
+
+def _dossier_page(dossier_id: str, errors: dict[str, str]) -> ResponseReturnValue:
+    view = portal().desk.view(_officer_id(), dossier_id)
+    return render_template(
+        "officer_dossier.html",
+        view=view,
+        dossier_id=dossier_id,
+        actions=[(name, ACTIONS[name][0]) for name in OFFERED.get(view.status, ())],
+        note_labels=NOTE_LABELS,
+        errors=errors,
+        file_url=lambda key: url_for(".file", dossier_id=dossier_id, file_key=key),
+    ), (422 if errors else 200)
+
+
+@bp.post("/dossiers/<dossier_id>/<action>")
+@officer_required
+def act(dossier_id: str, action: str) -> ResponseReturnValue:
+    """One action on the dossier; its refusal is shown next to the action's form."""
+    if action not in ACTIONS:
+        return _dossier_page(dossier_id, {"form": "Thao tác không hợp lệ."})
+    label, call = ACTIONS[action]
+    try:
+        call(_officer_id(), dossier_id, form_text("note"))
+    except OnestopError as error:
+        return _dossier_page(dossier_id, {action: error.message("vi")})
+    flash(f"Đã thực hiện: {label}.", "success")
+    if action == "receive":
+        return redirect(url_for(".receipt", dossier_id=dossier_id))
+    return redirect(url_for(".dossier", dossier_id=dossier_id))
+
+
+@bp.route("/dossiers/<dossier_id>/receipt")
+@officer_required
+def receipt(dossier_id: str) -> ResponseReturnValue:
+    """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, to print and hand over."""
+    view = portal().desk.view(_officer_id(), dossier_id)
+    return render_template(
+        "receipt.html", view=view, dossier_id=dossier_id, officer=session.get("officer_name")
+    )
+
+
+@bp.route("/dossiers/<dossier_id>/files/<file_key>")
+@officer_required
+def file(dossier_id: str, file_key: str) -> ResponseReturnValue:
+    """A file of the dossier, opened in the browser (PDF and images)."""
+    download = portal().desk.open_file(_officer_id(), dossier_id, file_key, disposition="inline")
+    return Response(download, headers=download.headers)

@@ -14,6 +14,8 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from onestop.application.context import Settings
 from onestop.bootstrap import bootstrap
@@ -25,7 +27,7 @@ from onestop.errors import (
     TemplateError,
     TransitionNotAllowed,
 )
-from onestop.forms import FORMS, parse_payload
+from onestop.forms import FORMS, ReceiptQr, parse_payload
 from onestop.forms._pdf import FONT_FILES
 from tests.support import require_module, require_program
 from tests.unit.conftest import BUILD, HKD, WARD, PortalKit, vn
@@ -267,6 +269,64 @@ def test_a_form_document_gives_its_response_headers(kit: PortalKit) -> None:
     assert headers["Content-Type"] == "application/pdf"
     assert headers["Content-Length"] == str(len(document.content))
     assert headers["Content-Disposition"].startswith('inline; filename="giay-tiep-nhan-ho-so-')
+
+
+# --- the QR payload ---------------------------------------------------------------------------
+
+texts = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+instants = st.datetimes(
+    min_value=dt.datetime(2000, 1, 1),
+    max_value=dt.datetime(2100, 1, 1),
+    timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=7))]),
+).map(lambda d: d.replace(microsecond=0))
+receipts = st.builds(
+    ReceiptQr,
+    dossier_code=texts,
+    procedure_code=texts,
+    id_number=texts,
+    document_name=texts,
+    system_name=texts,
+    issued_at=instants,
+    appointment=st.none() | st.dates(),
+)
+
+
+@given(receipts)
+def test_the_qr_payload_reads_back_as_written(qr: ReceiptQr) -> None:
+    again = parse_payload(qr.payload)
+    assert again == qr
+    assert again.issued_at.utcoffset() == dt.timedelta(hours=7)  # on Vietnam's clock
+    assert ("ngay_hen_tra" in qr.payload) == (qr.appointment is not None)
+
+
+@given(receipts, st.sampled_from(["v", "ma_ho_so", "ma_thu_tuc", "so_giay_to", "thoi_gian"]))
+def test_a_payload_missing_a_field_is_refused(qr: ReceiptQr, key: str) -> None:
+    import json
+
+    fields = json.loads(qr.payload)
+    del fields[key]
+    with pytest.raises(InvalidInput):
+        parse_payload(json.dumps(fields))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "000.00.03.H34-220622-0001",
+        "[1, 2]",
+        '{"v": 2}',
+        '{"v":1,"ma_ho_so":1,"ma_thu_tuc":"x","so_giay_to":"","ten_giay_to":"","he_thong":""}',
+        '{"v":1,"ma_ho_so":"a","ma_thu_tuc":"b","so_giay_to":"","ten_giay_to":"","he_thong":"",'
+        '"thoi_gian":"2022-06-22T10:00:00"}',
+        '{"v":1,"ma_ho_so":"a","ma_thu_tuc":"b","so_giay_to":"","ten_giay_to":"","he_thong":"",'
+        '"thoi_gian":"2022-06-22T10:00:00+07:00","ngay_hen_tra":"27/06/2022"}',
+    ],
+)
+def test_a_malformed_payload_is_refused_naming_the_field(payload: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        parse_payload(payload)
+    assert refused.value.field.startswith("payload")
 
 
 # --- templates a host overrides -------------------------------------------------------------

@@ -83,11 +83,18 @@ def parse_payload(payload: str) -> ReceiptQr:
         if not isinstance(fields.get(key), str):
             raise InvalidInput(f"payload.{key}", "must be text", fields.get(key))
     try:
-        issued_at = dt.datetime.fromisoformat(fields["thoi_gian"])
-        appointment = fields.get("ngay_hen_tra")
+        issued_at = dt.datetime.fromisoformat(str(fields["thoi_gian"]))
+    except (KeyError, ValueError):
+        raise InvalidInput(
+            "payload.thoi_gian", "must be an ISO 8601 date and time", fields.get("thoi_gian")
+        ) from None
+    appointment = fields.get("ngay_hen_tra")
+    try:
         day = None if appointment is None else dt.date.fromisoformat(appointment)
     except (TypeError, ValueError):
-        raise InvalidInput("payload.thoi_gian", "must be ISO 8601 dates", payload) from None
+        raise InvalidInput(
+            "payload.ngay_hen_tra", "must be an ISO 8601 date", appointment
+        ) from None
     if issued_at.tzinfo is None:
         raise InvalidInput("payload.thoi_gian", "must carry its UTC offset", payload)
     return ReceiptQr(

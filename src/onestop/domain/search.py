@@ -364,21 +364,37 @@ def rank(plan: SearchPlan, hits: SearchHits) -> list[str]:
     if not plan.terms:
         return []
     ranking = _Ranking(plan, hits)
-    # Catalogues repeat names (the same procedure in each province): score each once.
-    known: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, float]] = {}
+    # Catalogues repeat names (the same procedure in each province, its agency's name
+    # differing only in the province's): a name held by several candidates is scored once
+    # for each set of the query's words their field's and agency's names hold, which is
+    # all the score reads of those names.
+    by_name: dict[tuple[str, ...], list[SearchDocument]] = {}
+    for document in hits.documents:
+        same = by_name.get(document.name)
+        if same is None:
+            by_name[document.name] = [document]
+        else:
+            same.append(document)
     scored: list[tuple[float, str]] = []
     best_coverage = 1
-    for document in hits.documents:
-        signature = (document.name, document.context)
-        found = known.get(signature)
-        if found is None:
-            found = known[signature] = ranking.evaluate(document)
-        coverage, score = found
-        if coverage < best_coverage:
-            continue
-        if coverage > best_coverage:
-            best_coverage, scored = coverage, []
-        scored.append((-score, document.code))
+    for documents in by_name.values():
+        if len(documents) == 1:
+            results = [(ranking.evaluate(documents[0]), documents[0].code)]
+        else:
+            known: dict[tuple[object, ...], tuple[int, float]] = {}
+            results = []
+            for document in documents:
+                signature = ranking.context_signature(document)
+                found = known.get(signature)
+                if found is None:
+                    found = known[signature] = ranking.evaluate(document)
+                results.append((found, document.code))
+        for (coverage, score), code in results:
+            if coverage < best_coverage:
+                continue
+            if coverage > best_coverage:
+                best_coverage, scored = coverage, []
+            scored.append((-score, code))
     scored.sort()
     return [code for _, code in scored]
 
@@ -389,28 +405,52 @@ class _Ranking:
     def __init__(self, plan: SearchPlan, hits: SearchHits) -> None:
         # The words of the candidates that each word being typed is the start of.
         prefixes = {w for w, prefix in plan.wanted() if prefix}
-        vocabulary: set[str] = set().union(*(d.counts.keys() for d in hits.documents))
-        self.starting = {p: frozenset(w for w in vocabulary if w.startswith(p)) for p in prefixes}
+        #: The query's whole words, and the words being typed (as prefixes).
+        self.exact = frozenset(w for w, prefix in plan.wanted() if not prefix)
+        self.prefixes = tuple(sorted(prefixes))
+        self.starting: dict[str, frozenset[str]] = {}
+        if prefixes:
+            vocabulary: set[str] = set().union(*(d.counts.keys() for d in hits.documents))
+            self.starting = {
+                p: frozenset(w for w in vocabulary if w.startswith(p)) for p in prefixes
+            }
         total = hits.total
         self.idf = {
             key: math.log(1.0 + (total - n + 0.5) / (n + 0.5))
             for key in plan.wanted()
             for n in (hits.frequencies.get(key, 0),)
         }
-        # (weight, required, [(keys, scale, whole words)]): an alternative counts as many
-        # words as were typed; its whole words let a document lacking one be passed over in
-        # one set comparison.
+        # (weight, required, [(keys, scale, whole words, (key, word, prefix, idf) each)]):
+        # an alternative counts as many words as were typed; its whole words let a document
+        # lacking one be passed over in one set comparison.
         self.terms = [
             (
                 OPTIONAL_WEIGHT if term.optional else 1.0,
                 not term.optional,
                 [
-                    (keys, len(term.phrases[0]) / len(keys), {w for w, p in keys if not p})
+                    (
+                        keys,
+                        len(term.phrases[0]) / len(keys),
+                        {w for w, p in keys if not p},
+                        tuple((key, key[0], key[1], self.idf[key]) for key in keys),
+                    )
                     for keys in term.phrases
                 ],
             )
             for term in plan.terms
         ]
+
+    def context_signature(self, document: SearchDocument) -> tuple[object, ...]:
+        """What the score reads of the field's and agency's names: the query's words there."""
+        if self.prefixes:
+            typed = self.prefixes
+            exact = self.exact
+            return tuple(w for w in document.context if w in exact or w.startswith(typed))
+        shared = self.exact.intersection(document.context)
+        if not shared:
+            return ()
+        counts = document.counts
+        return tuple(sorted((w, counts[w][1]) for w in shared))
 
     def evaluate(self, document: SearchDocument) -> tuple[int, float]:
         """(coverage, score) of one document."""
@@ -418,7 +458,6 @@ class _Ranking:
         words = counts.keys()
         starting = self.starting
         norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
-        idf = self.idf
         coverage = 0
         score = 0.0
         # Query words in order, each once: a synonym's words that other terms already
@@ -427,25 +466,24 @@ class _Ranking:
         for weight, required, alternatives in self.terms:
             best = -1.0
             best_keys: tuple[Key, ...] = ()
-            for keys, scale, whole in alternatives:
+            for keys, scale, whole, steps in alternatives:
                 if not words >= whole:
                     continue
                 value = 0.0
-                for key in keys:
-                    word, prefix = key
-                    tf = 0.0
+                for key, word, prefix, idf in steps:
                     if prefix:
+                        tf = 0.0
                         for known in words & starting[word]:
                             n, m = counts[known]
                             tf += n + CONTEXT_WEIGHT * m
+                        if not tf:
+                            break
                     else:
-                        found = counts.get(word)
-                        if found is not None:
-                            tf = found[0] + CONTEXT_WEIGHT * found[1]
-                    if not tf:
-                        break
+                        # A whole word: the document has it (``whole`` was checked).
+                        n, m = counts[word]
+                        tf = n + CONTEXT_WEIGHT * m
                     if key not in sequence:
-                        value += idf[key] * tf * (K1 + 1.0) / (tf + norm)
+                        value += idf * tf * (K1 + 1.0) / (tf + norm)
                 else:
                     if value * scale > best:
                         best, best_keys = value * scale, keys
@@ -453,9 +491,17 @@ class _Ranking:
                 coverage += required
                 score += weight * best
                 sequence.extend(k for k in best_keys if k not in sequence)
-        exact = {w for w, prefix in sequence if not prefix}
-        prefixes = tuple(w for w, prefix in sequence if prefix)
-        extra = sum(1 for w in name if w not in exact and not (prefixes and w.startswith(prefixes)))
+        # The name's words the query did not ask for: its length less the occurrences of
+        # the words matched (whole, or as the start of a word being typed).
+        matched = {w for w, prefix in sequence if not prefix}
+        for w, prefix in sequence:
+            if prefix:
+                matched |= words & starting[w]
+        extra = len(name)
+        for w in matched:
+            found = counts.get(w)
+            if found is not None:
+                extra -= found[0]
         pairs = document.pairs
         adjacent = 0
         for (first, _), (second, prefix) in itertools.pairwise(sequence):

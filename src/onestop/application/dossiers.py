@@ -309,7 +309,7 @@ class DossierService:
     def _submit_once(self, account_id: str, dossier_id: str, key: str | None) -> Dossier:
         ctx = self._ctx
         with ctx.storage.unit_of_work() as uow:
-            require_active_account(uow, account_id)
+            account = require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             if key is not None and dossier.idempotency_key == key:
                 return dossier  # submitted already, with this key: the same answer again
@@ -326,7 +326,7 @@ class DossierService:
             dossier.submit(code=code, now=now, idempotency_key=key)
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
-            queue_dossier_sync(uow, ctx, dossier)
+            queue_dossier_sync(uow, ctx, dossier, owner=account)
             uow.commit()
         return dossier
 

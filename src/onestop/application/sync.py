@@ -279,20 +279,26 @@ def _supplements(
     return listed
 
 
-def queue_dossier_sync(uow: UnitOfWork, ctx: AppContext, dossier: Dossier) -> SyncEntry | None:
+def queue_dossier_sync(
+    uow: UnitOfWork, ctx: AppContext, dossier: Dossier, *, owner: Account | None = None
+) -> SyncEntry | None:
     """Queue what the national portal must learn of this change, in the caller's unit of work.
 
     Call it after ``uow.dossiers.update(dossier)`` (or ``add``); a draft queues nothing.
+    ``owner``: the dossier owner's account, when the caller has read it in this unit of
+    work already (it is read otherwise).
     """
     if dossier.code is None or dossier.status is DossierStatus.DRAFT:
         return None
     previous = uow.sync.last_for(dossier.id)
     upto = previous.history_upto if previous is not None else 0
     new = dossier.history[upto:]
-    try:
-        account: Account | None = uow.accounts.get(dossier.owner_id)
-    except NotFound:
-        account = None
+    account: Account | None = owner if owner is not None and owner.id == dossier.owner_id else None
+    if account is None:
+        try:
+            account = uow.accounts.get(dossier.owner_id)
+        except NotFound:
+            account = None
     try:
         field_name = uow.catalog.get_field(dossier.procedure.field).name
     except NotFound:

@@ -1,20 +1,36 @@
-"""Vietnamese working calendars, built from the optional ``holidays`` package.
+"""Vietnamese working calendars, built from the optional ``holidays`` package and the host's
+yearly plan.
 
-This module lives outside the domain because it imports a third-party data package. The
-package knows the statutory holidays, lunar ones included (Tết Nguyên đán, Giỗ Tổ Hùng
-Vương), and the swaps it has been told about; the government announces each year's plan
-(nghỉ bù, hoán đổi, make-up Saturdays), and the host must add whatever the package lacks.
+This module lives outside the domain because it imports a third-party data package and reads
+files. The package knows the statutory holidays, lunar ones included (Tết Nguyên đán, Giỗ Tổ
+Hùng Vương), and the swaps it has been told about; the government announces each year's plan
+(nghỉ bù, hoán đổi, make-up Saturdays), and the host adds whatever the package lacks, in code
+or as a :class:`HolidayPlan` file (TOML or JSON, see :func:`load_holiday_plan`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import json
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any, Final
+
+import attrs
 
 from onestop.domain.calendar import WorkingCalendar
+from onestop.domain.deadlines import Deadlines, OfficeHours, SupplementRule
 from onestop.errors import ConfigurationError, InvalidCalendar
 
-__all__ = ["fixed_vietnam_holidays", "vietnam_calendar"]
+__all__ = [
+    "HolidayPlan",
+    "fixed_vietnam_holidays",
+    "load_holiday_plan",
+    "vietnam_calendar",
+    "vietnam_deadlines",
+]
 
 _INSTALL_HINT = (
     "vietnam_calendar needs the 'holidays' package: pip install 'onestop[holidays]'; "
@@ -104,3 +120,175 @@ def _host_days(days: Iterable[dt.date], field: str) -> frozenset[dt.date]:
         return WorkingCalendar(holidays=days).holidays
     except InvalidCalendar as e:
         raise InvalidCalendar(field, e.rule, e.value) from None
+
+
+# --- the host's yearly plan ------------------------------------------------------------------
+
+#: The largest plan file read: a plan is a few dozen dates.
+MAX_PLAN_FILE_SIZE: Final = 1024 * 1024
+_PLAN_KEYS: Final = frozenset({"years", "days_off", "makeup_days", "saturday_sessions"})
+
+Session = tuple[dt.time, dt.time]
+
+
+def _sessions(value: Iterable[Session]) -> tuple[Session, ...]:
+    try:
+        return OfficeHours(sessions=value).sessions
+    except InvalidCalendar as e:
+        raise InvalidCalendar("saturday_sessions", e.rule, e.value) from None
+
+
+def _days_off(value: Iterable[dt.date]) -> frozenset[dt.date]:
+    return _host_days(value, "days_off")
+
+
+def _makeup_days(value: Iterable[dt.date]) -> frozenset[dt.date]:
+    return _host_days(value, "makeup_days")
+
+
+def _years(value: Iterable[int]) -> tuple[int, ...]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidCalendar("years", "must be a list of years, like [2026]", value)
+    return tuple(sorted({_check_year(year) for year in value}))
+
+
+@attrs.frozen
+class HolidayPlan:
+    """The year's official plan as the host publishes it (kế hoạch nghỉ lễ, làm bù).
+
+    ``days_off``: holidays the ``holidays`` package does not know and swapped days off;
+    ``makeup_days``: weekend days worked in exchange (a make-up day keeps the usual
+    sessions); ``saturday_sessions``: the Saturday-morning sessions of an office that works
+    on Saturdays (empty: Saturday is a day off); ``years``: the years the calendar covers.
+    """
+
+    days_off: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_days_off)
+    makeup_days: frozenset[dt.date] = attrs.field(default=frozenset(), converter=_makeup_days)
+    saturday_sessions: tuple[Session, ...] = attrs.field(default=(), converter=_sessions)
+    years: tuple[int, ...] = attrs.field(default=(), converter=_years)
+
+    def covered_years(self) -> tuple[int, ...]:
+        """``years``, else the years the plan's dates fall in."""
+        if self.years:
+            return self.years
+        return tuple(sorted({d.year for d in self.days_off | self.makeup_days}))
+
+    def calendar(self, years: Iterable[int] | None = None) -> WorkingCalendar:
+        """Vietnam's calendar of ``years`` (the plan's own by default) from the ``holidays``
+        package, merged with the plan: its days off, its make-up days, and Saturdays worked
+        when the office has Saturday sessions."""
+        chosen = self.covered_years() if years is None else years
+        base = vietnam_calendar(chosen, extra_days_off=self.days_off, makeup_days=self.makeup_days)
+        if self.saturday_sessions:
+            return attrs.evolve(base, weekend=base.weekend - {5})
+        return base
+
+    def office_hours(self, hours: OfficeHours | None = None) -> OfficeHours:
+        """``hours`` (the usual ones by default) with the plan's Saturday sessions."""
+        base = OfficeHours() if hours is None else hours
+        if not self.saturday_sessions:
+            return base
+        return attrs.evolve(base, by_weekday={**base.by_weekday, 5: self.saturday_sessions})
+
+    def deadlines(
+        self, years: Iterable[int] | None = None, *, supplement: SupplementRule = "exclude_wait"
+    ) -> Deadlines:
+        """The portal's deadline arithmetic under this plan (calendar and office hours)."""
+        return Deadlines(self.calendar(years), self.office_hours(), supplement)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> HolidayPlan:
+        """A plan from a parsed TOML or JSON document (dates as ``YYYY-MM-DD``, times as
+        ``HH:MM``); InvalidCalendar names the key and the rule."""
+        if not isinstance(data, Mapping):
+            raise InvalidCalendar("plan", "must be a table (TOML) or an object (JSON)", data)
+        unknown = sorted(str(k) for k in set(data) - _PLAN_KEYS)
+        if unknown:
+            raise InvalidCalendar(
+                "plan", f"has unknown keys {', '.join(unknown)}; known: {sorted(_PLAN_KEYS)}"
+            )
+        return cls(
+            days_off=_read_dates(data.get("days_off", []), "days_off"),
+            makeup_days=_read_dates(data.get("makeup_days", []), "makeup_days"),
+            saturday_sessions=_read_sessions(data.get("saturday_sessions", [])),
+            years=_read_list(data.get("years", []), "years"),
+        )
+
+
+def _read_list(value: object, field: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidCalendar(field, "must be a list", value)
+    return value
+
+
+def _read_dates(value: object, field: str) -> list[dt.date]:
+    days = []
+    for i, item in enumerate(_read_list(value, field)):
+        if isinstance(item, dt.date) and not isinstance(item, dt.datetime):
+            days.append(item)  # TOML dates arrive as dates
+            continue
+        try:
+            days.append(dt.date.fromisoformat(item))
+        except (TypeError, ValueError):
+            raise InvalidCalendar(f"{field}[{i}]", "must be a date, YYYY-MM-DD", item) from None
+    return days
+
+
+def _read_time(value: object, field: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InvalidCalendar(field, "must be a local time, HH:MM", value) from None
+
+
+def _read_sessions(value: object) -> list[Session]:
+    sessions = []
+    for i, item in enumerate(_read_list(value, "saturday_sessions")):
+        field = f"saturday_sessions[{i}]"
+        if not isinstance(item, list) or len(item) != 2:
+            raise InvalidCalendar(
+                field, "must be a pair [start, end] like ['07:30', '11:30']", item
+            )
+        sessions.append((_read_time(item[0], field), _read_time(item[1], field)))
+    return sessions
+
+
+def load_holiday_plan(path: str | os.PathLike[str]) -> HolidayPlan:
+    """The host's yearly plan from a TOML (``.toml``) or JSON file (any other name)::
+
+        years = [2026]
+        days_off = [2026-01-02, 2026-02-13]      # or "2026-01-02" text
+        makeup_days = [2026-01-03]
+        saturday_sessions = [["07:30", "11:30"]]
+
+    ConfigurationError when the file cannot be read or parsed; InvalidCalendar names the
+    key whose value breaks a rule.
+    """
+    file = Path(os.fspath(path))
+    try:
+        with file.open("rb") as handle:
+            content = handle.read(MAX_PLAN_FILE_SIZE + 1)
+    except OSError as e:
+        raise ConfigurationError(f"cannot read the holiday plan {file}: {e.strerror}") from e
+    if len(content) > MAX_PLAN_FILE_SIZE:
+        raise ConfigurationError(f"the holiday plan {file} is larger than 1 MiB")
+    try:
+        text = content.decode("utf-8")
+        data = tomllib.loads(text) if file.suffix.lower() == ".toml" else json.loads(text)
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, json.JSONDecodeError) as e:
+        raise ConfigurationError(f"the holiday plan {file} is not valid: {e}") from e
+    return HolidayPlan.from_mapping(data)
+
+
+def vietnam_deadlines(
+    years: Iterable[int],
+    *,
+    plan: HolidayPlan | None = None,
+    supplement: SupplementRule = "exclude_wait",
+) -> Deadlines:
+    """Deadlines on Vietnam's calendar of ``years``, with the host's ``plan`` if any."""
+    if plan is None:
+        return Deadlines(vietnam_calendar(years), OfficeHours(), supplement)
+    return plan.deadlines(years, supplement=supplement)

@@ -16,7 +16,14 @@ import attrs
 from onestop.application.templates import check_locale
 from onestop.domain.catalog import Component, FeesDue
 from onestop.domain.codes import local_time
-from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry, PaymentStatus
+from onestop.domain.dossier import (
+    ActorKind,
+    Dossier,
+    DueDateChange,
+    DueDateReason,
+    HistoryEntry,
+    PaymentStatus,
+)
 from onestop.domain.inputs import require_datetime
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
@@ -26,8 +33,10 @@ from onestop.formatting import format_date, format_datetime, format_size, format
 
 __all__ = [
     "ACTION_LABELS",
+    "DUE_DATE_REASON_LABELS",
     "ComponentLine",
     "DossierView",
+    "DueDateLine",
     "FeeRow",
     "FeeTable",
     "FileLine",
@@ -37,6 +46,7 @@ __all__ = [
     "TrackingStep",
     "TrackingView",
     "action_label",
+    "due_date_lines",
     "progress_of",
     "status_label",
 ]
@@ -64,6 +74,56 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
         "Apology, new appointment date",
     ),
 }
+
+
+#: Why a due date was set or moved, Vietnamese then English.
+DUE_DATE_REASON_LABELS: dict[DueDateReason, tuple[str, str]] = {
+    DueDateReason.RECEIPT: ("Hẹn khi tiếp nhận hồ sơ", "Set at receipt"),
+    DueDateReason.SUPPLEMENT: ("Hẹn lại sau khi bổ sung hồ sơ", "Moved after the supplement"),
+    DueDateReason.PAUSE: ("Dời theo thời gian tạm dừng", "Moved by the pause"),
+    DueDateReason.PAYMENT: (
+        "Dời theo thời gian thực hiện nghĩa vụ tài chính",
+        "Moved by the wait for payment",
+    ),
+    DueDateReason.APOLOGY: ("Xin lỗi và hẹn lại ngày trả kết quả", "Apology, new date"),
+}
+
+
+@attrs.frozen
+class DueDateLine:
+    """One due date a dossier had, as a screen shows it: the date (with its time for a
+    limit in working hours), when and why it was set, and by whom ("" on public tracking)."""
+
+    due_date: dt.date
+    due_text: str
+    set_at_text: str
+    reason: DueDateReason
+    reason_label: str
+    by: str = ""
+
+
+def _due_text(day: dt.date | None, at: dt.datetime | None) -> str:
+    if at is not None:
+        return format_datetime(at)
+    return _day_text(day)
+
+
+def due_date_lines(
+    changes: tuple[DueDateChange, ...], locale: str = "vi", *, with_names: bool = True
+) -> tuple[DueDateLine, ...]:
+    """Every due date a dossier had, oldest first; ``with_names=False`` leaves out who."""
+    check_locale(locale)
+    return tuple(
+        DueDateLine(
+            due_date=change.due_date,
+            due_text=_due_text(change.due_date, change.due_at),
+            set_at_text=format_datetime(change.set_at),
+            reason=change.reason,
+            reason_label=_pick(DUE_DATE_REASON_LABELS[change.reason], locale),
+            by=(change.by.name or change.by.id) if with_names else "",
+        )
+        for change in changes
+    )
 
 
 def _pick(labels: tuple[str, str], locale: str) -> str:
@@ -175,6 +235,10 @@ class TrackingView:
     received_at_text: str = ""
     due_date_text: str = ""
     decided_at_text: str = ""
+    #: The due time for a limit in working hours ("09:30 22/06/2022"); "" otherwise.
+    due_at_text: str = ""
+    #: Every due date the dossier had, oldest first, without who set them.
+    due_dates: tuple[DueDateLine, ...] = ()
 
     @classmethod
     def of(cls, dossier: Dossier, *, now: dt.datetime) -> TrackingView:
@@ -209,6 +273,8 @@ class TrackingView:
             received_at_text=_instant_text(dossier.received_at),
             due_date_text=_day_text(dossier.due_date),
             decided_at_text=_instant_text(dossier.decision.at if dossier.decision else None),
+            due_at_text=_instant_text(dossier.due_at),
+            due_dates=due_date_lines(dossier.due_dates, with_names=False),
         )
 
     def status_label(self, locale: str = "vi") -> str:
@@ -400,6 +466,10 @@ class DossierView:
     home_delivery_address: str | None
     progress: tuple[ProgressEntry, ...]
     labels: Mapping[str, str]
+    #: The due time for a limit in working hours ("09:30 22/06/2022"); "" otherwise.
+    due_at_text: str = ""
+    #: Every due date the dossier had, oldest first: when, why and by whom.
+    due_dates: tuple[DueDateLine, ...] = ()
 
     @classmethod
     def of(
@@ -445,6 +515,8 @@ class DossierView:
             home_delivery_address=dossier.home_delivery_address,
             progress=progress,
             labels=words,
+            due_at_text=_instant_text(dossier.due_at),
+            due_dates=due_date_lines(dossier.due_dates, locale),
         )
 
     @classmethod

@@ -36,6 +36,8 @@ class YearIndex:
     year: int
     before: tuple[int, ...]
     sessions: tuple[DaySessions, ...]
+    #: The ordinal of 1 January (``date.toordinal``).
+    first: int
 
     @classmethod
     def build(cls, year: int, sessions_on: Callable[[dt.date], DaySessions]) -> YearIndex:
@@ -47,7 +49,7 @@ class YearIndex:
             today = sessions_on(first + dt.timedelta(days=i))
             sessions.append(today)
             before.append(before[-1] + sum(end - start for start, end in today))
-        return cls(year, tuple(before), tuple(sessions))
+        return cls(year, tuple(before), tuple(sessions), first.toordinal())
 
     @property
     def total(self) -> int:
@@ -55,7 +57,7 @@ class YearIndex:
 
     def position(self, day: dt.date, minute: int) -> int:
         """Working minutes from 1 January to ``minute`` (after midnight) of ``day``."""
-        i = day.timetuple().tm_yday - 1
+        i = day.toordinal() - self.first
         worked = 0
         for start, end in self.sessions[i]:
             worked += max(0, min(end, minute) - start)
@@ -73,7 +75,7 @@ class YearIndex:
         for start, end in self.sessions[i]:
             length = end - start
             if left < length or (left == length and not first_after):
-                return dt.date(self.year, 1, 1) + dt.timedelta(days=i), start + left
+                return dt.date.fromordinal(self.first + i), start + left
             left -= length
         raise AssertionError("a position inside the year lies inside one of its days")
 

@@ -33,6 +33,8 @@ __all__ = [
 ]
 
 Session = tuple[dt.time, dt.time]
+#: A day's sessions as (start, end) minutes after local midnight.
+DaySessions = tuple[tuple[int, int], ...]
 
 #: The usual office day: 07:00-11:30 and 13:30-17:00, eight working hours.
 DEFAULT_SESSIONS: Final[tuple[Session, ...]] = (
@@ -92,16 +94,30 @@ class OfficeHours:
     by_weekday: Mapping[int, tuple[Session, ...]] = attrs.field(
         factory=dict, converter=_to_weekday_sessions, hash=False
     )
+    # The sessions in minutes: the usual ones, then one entry per weekday (computed once).
+    _usual: DaySessions = attrs.field(init=False, eq=False, hash=False, repr=False)
+    _weekly: tuple[DaySessions, ...] = attrs.field(init=False, eq=False, hash=False, repr=False)
 
-    def on(self, calendar: WorkingCalendar, day: dt.date) -> tuple[tuple[int, int], ...]:
+    @_usual.default
+    def _usual_minutes(self) -> DaySessions:
+        return tuple((_minutes(a), _minutes(b)) for a, b in self.sessions)
+
+    @_weekly.default
+    def _weekly_minutes(self) -> tuple[DaySessions, ...]:
+        return tuple(
+            tuple((_minutes(a), _minutes(b)) for a, b in self.by_weekday[day])
+            if day in self.by_weekday
+            else self._usual
+            for day in range(7)
+        )
+
+    def on(self, calendar: WorkingCalendar, day: dt.date) -> DaySessions:
         """The day's sessions as (start, end) minutes after local midnight; () if no work."""
         if not calendar.is_working_day(day):
             return ()
         if day in calendar.makeup_days:
-            sessions = self.sessions
-        else:
-            sessions = self.by_weekday.get(day.weekday(), self.sessions)
-        return tuple((_minutes(a), _minutes(b)) for a, b in sessions)
+            return self._usual
+        return self._weekly[day.weekday()]
 
 
 @attrs.frozen
@@ -185,7 +201,10 @@ def _day_minute(local: dt.datetime) -> tuple[dt.date, int]:
 
 
 def _at(day: dt.date, minute: int) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=VN_TZ) + dt.timedelta(minutes=minute)
+    if minute >= 24 * 60:
+        return dt.datetime.combine(day, dt.time(0), tzinfo=VN_TZ) + dt.timedelta(minutes=minute)
+    hour, rest = divmod(minute, 60)
+    return dt.datetime(day.year, day.month, day.day, hour, rest, tzinfo=VN_TZ)
 
 
 def _policy(value: object) -> DeadlinePolicy:
@@ -235,38 +254,34 @@ class Deadlines:
         """The supplement rule ``policy`` follows: its own, else the portal's."""
         return _policy(policy).supplement or self.supplement
 
+    def _start(self, received_at: dt.datetime, cutoff: dt.time | None) -> tuple[dt.date, int]:
+        """(day, minute) counting starts from, before moving to a working moment: the next
+        day's midnight once ``cutoff`` has passed."""
+        if cutoff is not None and (not isinstance(cutoff, dt.time) or cutoff.tzinfo is not None):
+            raise InvalidCalendar("cutoff", "must be a local time without tzinfo", cutoff)
+        day, minute = _day_minute(_whole_minute(received_at, "received_at"))
+        if cutoff is not None and minute >= _minutes(cutoff):
+            if day == dt.date.max:
+                raise InvalidCalendar("received_at", "must leave a day after it", received_at)
+            return day + dt.timedelta(days=1), 0
+        return day, minute
+
     def counting_starts(
         self, received_at: dt.datetime, cutoff: dt.time | None = None
     ) -> dt.datetime:
         """The first working moment that counts: ``received_at`` if the office is working
         then and it is before ``cutoff``; else the start of the next session that does."""
-        if cutoff is not None and (not isinstance(cutoff, dt.time) or cutoff.tzinfo is not None):
-            raise InvalidCalendar("cutoff", "must be a local time without tzinfo", cutoff)
-        day, minute = _day_minute(_whole_minute(received_at, "received_at"))
-        if cutoff is not None and minute >= _minutes(cutoff):
-            return self._first_moment_after(day)
-        for start, end in self.hours.on(self.calendar, day):
-            if minute < end:
-                return _at(day, max(minute, start))
-        return self._first_moment_after(day)
-
-    def _first_moment_after(self, day: dt.date) -> dt.datetime:
-        following = self.calendar.next_working_day(day)
-        sessions = self.hours.on(self.calendar, following)
-        if not sessions:
-            raise InvalidCalendar("hours", "has no session on the working day", following)
-        return _at(following, sessions[0][0])
+        return _at(*self._minutes.add(*self._start(received_at, cutoff), 0))
 
     def due(self, received_at: dt.datetime, policy: DeadlinePolicy) -> dt.datetime:
         """When the result is due: the end of the last working minute (hours) or the end of
         the last session of the due date (days, as :meth:`WorkingCalendar.due_date`)."""
         _policy(policy)
         if policy.limit.unit == "days":
-            _whole_minute(received_at, "received_at")
             day = self.calendar.due_date(received_at, policy.limit.amount, policy.cutoff)
             return self.due_on(day)
-        start = self.counting_starts(received_at, policy.cutoff)
-        return self.add_working_minutes(start, policy.limit.amount * 60)
+        start = self._start(received_at, policy.cutoff)
+        return _at(*self._minutes.add(*start, policy.limit.amount * 60))
 
     def add_working_minutes(self, start: dt.datetime, minutes: int) -> dt.datetime:
         """The instant at which ``minutes`` working minutes after ``start`` have passed (with

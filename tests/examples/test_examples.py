@@ -84,6 +84,15 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "Synced: sent 7, retried 1, need attention 0",
         "Sync state: pending 0, claimed 0, sent 7, needs_attention 0",
     ),
+    "receipt_form.py": (
+        "Submitted 000.00.03.H34-220622-0001",
+        "Received; appointment date 27/06/2022",
+        "Receipt (application/pdf, ",
+        "giay-tiep-nhan-ho-so-000.00.03.H34-220622-0001.pdf",
+        'QR code: {"v":1,"ma_ho_so":"000.00.03.H34-220622-0001","ma_thu_tuc":"1.001612"',
+        '"ngay_hen_tra":"2022-06-27"}',
+        "The same form as a web page: giay-tiep-nhan-ho-so-000.00.03.H34-220622-0001.html",
+    ),
     "smtp_mail.py": (
         "Local SMTP server listening on 127.0.0.1:",
         "Subject: Xác nhận đăng ký tài khoản",
@@ -208,3 +217,20 @@ def test_server_example_starts_answers_and_stops(name: str, tmp_path: Path) -> N
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "Stopped." in output
+
+
+def test_receipt_form_writes_the_pdf_whose_qr_code_says_what_it_printed(tmp_path: Path) -> None:
+    from tests.unit.test_forms import pdf_text, qr_codes
+
+    result = run_example("receipt_form.py", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode != 0  # the directory must exist: nothing is created behind a typo
+    (tmp_path / "out").mkdir()
+    result = run_example("receipt_form.py", str(tmp_path / "out"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    line = next(x for x in result.stdout.splitlines() if x.startswith("Receipt ("))
+    path = Path(line.rsplit(" written to ", 1)[1])
+    assert path.parent == tmp_path / "out"
+    content = path.read_bytes()
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in pdf_text(content, tmp_path)
+    printed = next(x for x in result.stdout.splitlines() if x.startswith("QR code: "))
+    assert qr_codes(content, tmp_path) == [printed.removeprefix("QR code: ")]

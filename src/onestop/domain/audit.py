@@ -66,8 +66,12 @@ def dossier_of_stream(stream: str) -> str | None:
     return stream[len(_DOSSIER_PREFIX) :] if stream.startswith(_DOSSIER_PREFIX) else None
 
 
+# One encoder, made once: json.dumps with options makes a new one at every call.
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
 def _canonical(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _CANONICAL.encode(value)
 
 
 def _instant(at: dt.datetime) -> str:

@@ -394,6 +394,9 @@ class DossierCode:
             lambda self: getattr(self.scheme, "system", None) or "", takes_self=True
         )
     )
+    #: The code as written, kept from the checks that write every part (a submission writes
+    #: it several times).
+    _text: str = attrs.field(init=False, eq=False, order=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.agency, AgencyCode):
@@ -409,9 +412,9 @@ class DossierCode:
                 "must be a date, not a datetime; use DossierCode.for_submission with an instant",
                 self.day,
             )
-        self.scheme.format_day(self.day)  # raises if the scheme cannot write this day
-        self.scheme.format_seq(self.seq)  # raises unless 1 <= seq <= max_seq
-        self.scheme.write_agency(self.agency)  # raises if the scheme's style cannot write it
+        day = self.scheme.format_day(self.day)  # raises if the scheme cannot write this day
+        seq = self.scheme.format_seq(self.seq)  # raises unless 1 <= seq <= max_seq
+        agency = self.scheme.write_agency(self.agency)  # raises if its style cannot write it
         width = self.scheme.system_width
         if not isinstance(self.system, str) or not re.fullmatch(f"[0-9]{{{width}}}", self.system):
             raise errors.InvalidDossierCode(
@@ -420,6 +423,8 @@ class DossierCode:
                 + ("; issue with a scheme that has its system set" if width else ""),
                 self.system,
             )
+        text = self.scheme.separator.join((agency, day, self.system + seq))
+        object.__setattr__(self, "_text", text)
 
     @classmethod
     def for_submission(
@@ -462,14 +467,7 @@ class DossierCode:
         return cls(agency, day, scheme.parse_seq(seq_text), scheme, system)
 
     def __str__(self) -> str:
-        scheme = self.scheme
-        return scheme.separator.join(
-            (
-                scheme.write_agency(self.agency),
-                scheme.format_day(self.day),
-                self.system + scheme.format_seq(self.seq),
-            )
-        )
+        return self._text
 
     def in_province(self, province: str | None = None) -> DossierCode:
         """This code, if its prefix carries a province id (``H..``), or ``province`` exactly.

@@ -131,7 +131,7 @@ class Browser:
     def click_link(self, text: str) -> None:
         from selenium.webdriver.common.by import By
 
-        self.driver.find_element(By.LINK_TEXT, text).click()
+        self._navigating(self.driver.find_element(By.LINK_TEXT, text))
 
     def press(self, text: str) -> None:
         """Press the (first visible) button whose text is ``text``."""
@@ -139,9 +139,27 @@ class Browser:
 
         for button in self.driver.find_elements(By.TAG_NAME, "button"):
             if button.text.strip() == text and button.is_displayed():
-                button.click()
+                self._navigating(button)
                 return
         raise AssertionError(f"no button {text!r} on {self.driver.current_url}")
+
+    def _navigating(self, element: Any) -> None:
+        """Click ``element`` and wait for the next page (every link and button loads one)."""
+        from selenium.common.exceptions import WebDriverException
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        page = self.driver.find_element(By.TAG_NAME, "html")
+
+        def gone(driver: Any) -> bool:
+            try:
+                page.is_enabled()
+            except WebDriverException:  # stale, or "does not belong to the document"
+                return True
+            return False
+
+        element.click()
+        WebDriverWait(self.driver, WAIT).until(gone)
 
     def fill(self, field_id: str, value: str) -> None:
         from selenium.webdriver.common.by import By
@@ -203,7 +221,7 @@ class Browser:
 
     def error_for(self, field: str) -> str:
         """The error shown next to ``field`` (its ``<p id="field-error">``)."""
-        return self.text_of(f"{field}-error")
+        return " ".join(self.text_of(f"{field}-error").split())
 
     def wait_for_text(self, text: str, *, reload: bool = False, timeout: float = WAIT) -> None:
         """Until the page shows ``text`` (reloading it meanwhile when asked)."""

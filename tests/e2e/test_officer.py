@@ -1,0 +1,97 @@
+"""The officer's desk in a real browser, beside the citizen whose dossier it handles."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+from tests.e2e import flows
+from tests.e2e.browser import Browser
+from tests.e2e.conftest import PDF
+
+
+def officer_logs_in(officer: Browser) -> None:
+    officer.open("/officer/login")
+    officer.fill("email", flows.OFFICER_EMAIL)
+    officer.fill("password", flows.OFFICER_PASSWORD)
+    officer.press("Đăng nhập")
+    officer.wait_for_text("Hồ sơ của đơn vị")
+
+
+def download(browser: Browser, href: str) -> bytes:
+    """A file link fetched with the browser's session cookie."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in browser.driver.get_cookies())
+    request = urllib.request.Request(href, headers={"Cookie": cookies})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        content: bytes = answer.read()
+        return content
+
+
+def test_receive_supplement_decide_and_return(
+    browser: Browser, second_browser: Browser, pdf: Path
+) -> None:
+    """The officer receives (the receipt shows the appointment date), asks for a supplement,
+    the citizen sends it, the officer processes, approves and returns the result; the
+    citizen follows every step in "Hồ sơ của tôi"."""
+    citizen, officer = browser, second_browser
+    flows.citizen(citizen, "tran.thi.b", "Trần Thị B", "062192001236")
+    flows.open_procedure(
+        citizen, "Đăng ký kinh doanh", "ho kinh doanh", "Đăng ký kinh doanh hộ kinh doanh"
+    )
+    code = flows.submit(citizen, {"giay-de-nghi": pdf, "giay-to-phap-ly": pdf})
+
+    officer_logs_in(officer)
+    officer.wait_for_text(code)
+    officer.shot("hang-doi")
+    officer.click_link(code)
+    officer.wait_for_text("Xử lý hồ sơ")
+    assert "Trần Thị B" in officer.text
+    # The dossier's files, read through desk.open_file.
+    link = officer.driver.find_element("link text", "giay-de-nghi.pdf").get_attribute("href")
+    assert download(officer, link) == PDF
+    officer.shot("ho-so")
+
+    officer.press("Tiếp nhận hồ sơ")
+    officer.wait_for_text("GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ")
+    assert officer.text_of("dossier-code") == code
+    assert officer.text_of("due-date")  # counted by the library in working days
+    officer.shot("giay-tiep-nhan")
+    officer.click_link("← Về hồ sơ")
+
+    officer.press("Yêu cầu bổ sung hồ sơ")  # without saying what: refused, next to the form
+    officer.wait_for_text("«Ghi chú»")
+    assert officer.error_for("request_supplement")
+    officer.fill("note-request_supplement", "Bổ sung bản sao CCCD rõ nét hơn")
+    officer.press("Yêu cầu bổ sung hồ sơ")
+    officer.wait_for_text("Đã thực hiện: Yêu cầu bổ sung hồ sơ")
+    assert officer.text_of("status") == "Yêu cầu bổ sung giấy tờ"
+
+    citizen.open("/dossiers")
+    citizen.click_link(code)
+    citizen.wait_for_text("Bổ sung bản sao CCCD rõ nét hơn")
+    assert citizen.text_of("status") == "Yêu cầu bổ sung giấy tờ"
+    citizen.upload("file-giay-to-phap-ly", pdf)
+    citizen.fill("note", "Đã bổ sung bản rõ nét")
+    citizen.shot("bo-sung")
+    citizen.press("Nộp bổ sung")
+    citizen.wait_for_text("Nộp bổ sung hồ sơ")
+
+    officer.driver.refresh()
+    for action in ("Chuyển xử lý", "Duyệt: chấp thuận", "Trả kết quả"):
+        officer.press(action)
+        officer.wait_for_text(f"Đã thực hiện: {action}")
+    assert officer.text_of("status") == "Đã trả kết quả"
+    officer.shot("da-tra-ket-qua")
+
+    citizen.open("/dossiers")
+    citizen.wait_for_text(code)
+    assert "Đã trả kết quả" in citizen.text
+    citizen.shot("ho-so-cua-toi")
+    citizen.click_link(code)
+    for step in (
+        "Tiếp nhận hồ sơ và hẹn trả kết quả",
+        "Yêu cầu bổ sung giấy tờ",
+        "Đã xử lý xong: chấp thuận",
+        "Đã trả kết quả",
+    ):
+        assert step in citizen.text, step

@@ -31,7 +31,7 @@ from onestop import bootstrap
 from onestop.adapters import InMemoryMailTransport, ManualClock
 from onestop.adapters.vnpay import SANDBOX_URL, VnpayGateway
 from onestop.application import PaymentStatusView
-from onestop.domain import VN_TZ, format_vnd
+from onestop.domain import VN_TZ, OfficerRole, format_vnd
 from onestop.testing.vnpay_server import VnpayMerchantServer
 
 PROCEDURE = "1.001066"  # Đăng ký thay đổi nội dung đăng ký kinh doanh: 150.000 VND
@@ -111,13 +111,19 @@ def main(argv: list[str] | None = None) -> int:
             tab2 = portal.payments.start(citizen.id, third.id, client_ip="203.113.0.7").url
             for tab in (tab1, tab2):
                 portal.payments.handle_ipn(vnpay.checkout(tab, paid_at=clock.now()))
-            [double] = portal.payments.in_review()
+            accountant = portal.desk.register_officer(
+                third.agency,
+                "Lê Thị Kế Toán",
+                "ke-toan@example.vn",
+                roles=frozenset({OfficerRole.ACCOUNTING}),
+            )
+            [double] = portal.payments.in_review(accountant.id)
             print(f"Under review: {format_vnd(double.amount)} ({double.review_reason})")
-            refund = portal.payments.refund(double.id, by="ke-toan@example.vn")
+            refund = portal.payments.refund(accountant.id, double.id)
             print(
                 f"Refunded {format_vnd(refund.amount)}, VNPay transaction {refund.transaction_no}"
             )
-            again = portal.payments.refund(double.id, by="ke-toan@example.vn")
+            again = portal.payments.refund(accountant.id, double.id)
             print(f"Refund asked again: the same refund ({again == refund})")
             show(portal.payments.status(citizen.id, third.id))
     return 0

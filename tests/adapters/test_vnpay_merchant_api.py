@@ -22,9 +22,16 @@ from onestop.adapters import InMemoryMailTransport, ManualClock, ScryptPasswordH
 from onestop.adapters.vnpay import SANDBOX_URL, VnpayGateway
 from onestop.application.payments import CallbackStatus
 from onestop.bootstrap import Portal
+from onestop.domain.accounts import OfficerRole
 from onestop.domain.codes import VN_TZ
 from onestop.domain.payments import Payment, PaymentOutcome, PaymentState
-from onestop.errors import ConfigurationError, PaymentGatewayError, TransitionNotAllowed
+from onestop.errors import (
+    ConfigurationError,
+    PaymentGatewayError,
+    PermissionDenied,
+    RefundRefused,
+    TransitionNotAllowed,
+)
 from onestop.testing.vnpay_server import VnpayMerchantServer
 
 SECRET = "SANDBOXTESTSECRETNOTREAL0123456789"
@@ -41,6 +48,8 @@ class Desk:
     clock: ManualClock
     account_id: str
     dossier_id: str
+    #: An officer of the dossier's agency with the accounting role.
+    accountant: str
 
     def pay_url(self, **options: str) -> str:
         return self.portal.payments.start(
@@ -94,7 +103,13 @@ def desk() -> Iterator[Desk]:
                     media_type="application/pdf",
                 )
             dossier = portal.dossiers.submit(account.id, draft.id)
-            yield Desk(portal, server, clock, account.id, dossier.id)
+            accountant = portal.desk.register_officer(
+                dossier.agency,
+                "Lê Thị Kế Toán",
+                "ke-toan@example.vn",
+                roles=frozenset({OfficerRole.ACCOUNTING}),
+            )
+            yield Desk(portal, server, clock, account.id, dossier.id, accountant.id)
 
 
 def test_a_lost_ipn_is_recovered_by_reconcile(desk: Desk) -> None:
@@ -185,12 +200,12 @@ def test_07_goes_to_review_and_is_refunded_once(desk: Desk) -> None:
     assert "07" in (payment.review_reason or "")
     assert desk.paid() == 0
     # Asking again: VNPay still says 07, the payment stays under review.
-    assert desk.portal.payments.review_query(payment.id, by="officer-1").state is (
+    assert desk.portal.payments.review_query(desk.accountant, payment.id).state is (
         PaymentState.REVIEW
     )
-    refund = desk.portal.payments.refund(payment.id, by="officer-1")
+    refund = desk.portal.payments.refund(desk.accountant, payment.id)
     assert (refund.amount, refund.transaction_no) == (100_000, "14000002")
-    again = desk.portal.payments.refund(payment.id, by="officer-2")
+    again = desk.portal.payments.refund(desk.accountant, payment.id)
     assert again == refund
     assert len(desk.server.refund_requests) == 1
     assert desk.server.refund_requests[0]["vnp_TransactionType"] == "02"
@@ -198,7 +213,11 @@ def test_07_goes_to_review_and_is_refunded_once(desk: Desk) -> None:
     assert desk.portal.payments.in_review() == []
     actions = [r.action for r in desk.portal.audit.records("admin")]
     assert actions.count("payment.refunded") == 1
+    assert actions.count("payment.refund_requested") == 1
     assert "payment.review_queried" in actions
+    assert {r.actor for r in desk.portal.audit.records("admin") if "refund" in r.action} == {
+        desk.accountant
+    }
 
 
 def test_a_refund_the_gateway_did_not_answer_is_resent_with_the_same_request(
@@ -209,22 +228,82 @@ def test_a_refund_the_gateway_did_not_answer_is_resent_with_the_same_request(
     [payment] = desk.portal.payments.in_review()
     desk.server.available = False
     with pytest.raises(PaymentGatewayError):
-        desk.portal.payments.refund(payment.id, by="officer-1")
+        desk.portal.payments.refund(desk.accountant, payment.id)
     desk.server.available = True
-    refund = desk.portal.payments.refund(payment.id, by="officer-1")
+    refund = desk.portal.payments.refund(desk.accountant, payment.id)
     ids = {r["vnp_RequestId"] for r in desk.server.requests if r["vnp_Command"] == "refund"}
     assert len(ids) == 1
     assert refund.transaction_no is not None
+    actions = [r.action for r in desk.portal.audit.records("admin")]
+    assert actions.count("payment.refund_unanswered") == 1
+    assert actions.count("payment.refund_requested") == 1
+
+
+def test_a_refund_refused_for_good_is_closed_not_resent(desk: Desk) -> None:
+    ipn = desk.server.checkout(desk.pay_url(), response_code="07")
+    desk.portal.payments.handle_ipn(ipn)
+    [payment] = desk.portal.payments.in_review()
+    desk.server.refund_answer = "91"  # VNPay: transaction not found
+    with pytest.raises(RefundRefused) as refused:
+        desk.portal.payments.refund(desk.accountant, payment.id)
+    assert refused.value.gateway_code == "91"
+    [stored] = desk.payments()
+    assert stored.state is PaymentState.REVIEW
+    assert stored.open_refund is None
+    assert [r.is_refused for r in stored.refunds] == [True]
+    assert "91" in (stored.refunds[0].refusal or "")
+    desk.server.refund_answer = None
+    refund = desk.portal.payments.refund(desk.accountant, payment.id)
+    ids = [r["vnp_RequestId"] for r in desk.server.requests if r["vnp_Command"] == "refund"]
+    assert len(ids) == 2 and ids[0] != ids[1]  # a new request, not the refused one again
+    assert refund.request_id == ids[1]
+    assert desk.payments()[0].state is PaymentState.REFUNDED
+    actions = [r.action for r in desk.portal.audit.records("admin")]
+    assert actions.count("payment.refund_refused") == 1
+    assert actions.count("payment.refunded") == 1
+
+
+def test_only_an_accountant_of_the_agency_may_query_or_refund(desk: Desk) -> None:
+    ipn = desk.server.checkout(desk.pay_url(), response_code="07")
+    desk.portal.payments.handle_ipn(ipn)
+    [payment] = desk.portal.payments.in_review()
+    dossier_agency = desk.portal.dossiers.get(desk.account_id, desk.dossier_id).agency
+    receptionist = desk.portal.desk.register_officer(
+        dossier_agency,
+        "Trần Văn Tiếp",
+        "tiep-nhan@example.vn",
+        roles=frozenset({OfficerRole.RECEPTION}),
+    )
+    stranger = desk.portal.desk.register_officer(
+        "000.00.04.H34",
+        "Phạm Thị Khác",
+        "khac@example.vn",
+        roles=frozenset({OfficerRole.ACCOUNTING}),
+    )
+    for officer in (receptionist.id, stranger.id):
+        with pytest.raises(PermissionDenied):
+            desk.portal.payments.refund(officer, payment.id)
+        with pytest.raises(PermissionDenied):
+            desk.portal.payments.review_query(officer, payment.id)
+    with pytest.raises(PermissionDenied):
+        desk.portal.payments.in_review(receptionist.id)
+    assert desk.portal.payments.in_review(stranger.id) == []
+    assert [p.id for p in desk.portal.payments.in_review(desk.accountant)] == [payment.id]
+    desk.portal.desk.deactivate(desk.accountant)
+    with pytest.raises(PermissionDenied):
+        desk.portal.payments.refund(desk.accountant, payment.id)
+    assert desk.server.refund_requests == []
+    assert desk.payments()[0].refunds == ()
 
 
 def test_partial_refund_is_type_03(desk: Desk) -> None:
     ipn = desk.server.checkout(desk.pay_url(), response_code="07")
     desk.portal.payments.handle_ipn(ipn)
     [payment] = desk.portal.payments.in_review()
-    desk.portal.payments.refund(payment.id, by="officer-1", amount=40_000)
+    desk.portal.payments.refund(desk.accountant, payment.id, amount=40_000)
     assert desk.server.refund_requests[-1]["vnp_TransactionType"] == "03"
     assert desk.payments()[0].state is PaymentState.REVIEW
-    desk.portal.payments.refund(payment.id, by="officer-1")
+    desk.portal.payments.refund(desk.accountant, payment.id)
     assert desk.payments()[0].state is PaymentState.REFUNDED
     assert desk.payments()[0].refunded_amount == 100_000
 
@@ -239,7 +318,7 @@ def test_a_double_payment_is_reviewed_and_refunded(desk: Desk) -> None:
     assert desk.paid() == 100_000
     [double] = desk.portal.payments.in_review()
     assert double.txn_ref in second
-    desk.portal.payments.refund(double.id, by="officer-1")
+    desk.portal.payments.refund(desk.accountant, double.id)
     states = [p.state for p in desk.payments()]
     assert states == [PaymentState.CONFIRMED, PaymentState.REFUNDED]
 
@@ -247,7 +326,7 @@ def test_a_double_payment_is_reviewed_and_refunded(desk: Desk) -> None:
 def test_only_a_payment_under_review_is_refunded(desk: Desk) -> None:
     desk.portal.payments.handle_ipn(desk.server.checkout(desk.pay_url()))
     with pytest.raises(TransitionNotAllowed):
-        desk.portal.payments.refund(desk.payments()[0].id, by="officer-1")
+        desk.portal.payments.refund(desk.accountant, desk.payments()[0].id)
 
 
 def test_the_return_redirect_shows_the_stored_outcome_only(desk: Desk) -> None:

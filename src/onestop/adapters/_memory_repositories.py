@@ -31,7 +31,7 @@ from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
-from onestop.domain.payments import Payment
+from onestop.domain.payments import Payment, PaymentState
 from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
@@ -291,6 +291,20 @@ class _Payments(_Repository):
             lambda p: p.dossier_id == dossier_id,
             _oldest_first,
             group=("dossier_id", dossier_id),
+        )
+
+    def list_by_state(
+        self, state: PaymentState, *, created_before: dt.datetime | None = None
+    ) -> Sequence[Payment]:
+        """The payments in ``state`` (created at or before ``created_before``), oldest first."""
+        return self._uow._list(
+            "payments.list_by_state",
+            _PAYMENTS,
+            lambda p: (
+                p.state is state and (created_before is None or p.created_at <= created_before)
+            ),
+            _oldest_first,
+            group=("state", state),
         )
 
 

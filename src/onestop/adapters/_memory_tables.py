@@ -185,7 +185,7 @@ _PAYMENTS: Final = _Spec[Payment](
     not_found=PaymentNotFound,
     mode="update",
     uniques=(_Unique("payment.txn_ref", lambda p: (p.gateway, p.txn_ref)),),
-    groups={"dossier_id": lambda p: p.dossier_id},
+    groups={"dossier_id": lambda p: p.dossier_id, "state": lambda p: p.state},
 )
 _OUTBOX: Final = _Spec[OutboxEntry](
     "outbox_entry", key=lambda e: e.id, not_found=NotFound, mode="update"

@@ -33,6 +33,7 @@ from onestop.errors import (
     ConfigurationError,
     PaymentGatewayError,
     PaymentSignatureInvalid,
+    RefundRefused,
 )
 from onestop.ports.edges import GatewayCallback, PaymentRedirect, RefundReceipt
 
@@ -254,7 +255,11 @@ class FakePaymentGateway:
         requested_by: str,
         now: dt.datetime,
     ) -> RefundReceipt:
-        """Refund ``amount`` of a paid (or reviewed) payment once per ``request_id``."""
+        """Refund ``amount`` of a paid (or reviewed) payment once per ``request_id``.
+
+        RefundRefused (for good) when no money was taken or the amount is more than what
+        is left; PaymentGatewayError when ``available`` is False.
+        """
         require_aware(now, "now")
         if not self.available:
             raise PaymentGatewayError("the fake gateway is unavailable")
@@ -267,10 +272,10 @@ class FakePaymentGateway:
                 PaymentOutcome.PAID,
                 PaymentOutcome.REVIEW,
             ):
-                raise PaymentGatewayError(f"no money was taken for {payment.txn_ref!r}")
+                raise RefundRefused("91", f"no money was taken for {payment.txn_ref!r}")
             refunded = sum(r.amount for ref, r in self._refunds.values() if ref == payment.txn_ref)
             if amount > outcome.amount - refunded:
-                raise PaymentGatewayError("the refund is more than what is left of the payment")
+                raise RefundRefused("93", "the refund is more than what is left of the payment")
             number = next(self._transaction_numbers)
             receipt = RefundReceipt(request_id, amount, f"FAKER{number:08d}")
             self._refunds[request_id] = (payment.txn_ref, receipt)

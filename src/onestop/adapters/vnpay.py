@@ -68,6 +68,7 @@ from onestop.errors import (
     InvalidInput,
     PaymentGatewayError,
     PaymentSignatureInvalid,
+    RefundRefused,
 )
 from onestop.ports.edges import GatewayCallback, PaymentRedirect, RefundReceipt
 
@@ -133,6 +134,11 @@ IPN_REPLIES: Final[Mapping[CallbackStatus, tuple[str, str]]] = {
 _UNKNOWN_ERROR: Final = ("99", "Unknown error")
 
 _VERSION: Final = "2.1.0"
+#: Refund answers that no repetition of the request can change (VNPay's merchant API):
+#: 02 more than the payment, 03 malformed request, 04 a full refund after a partial one,
+#: 13 only a partial refund allowed, 91 transaction not found, 93 invalid amount,
+#: 95 the transaction failed at VNPay. 94 (a refund in progress), 97 and 99 are not final.
+_REFUND_REFUSED_FOR_GOOD: Final = frozenset({"02", "03", "04", "13", "91", "93", "95"})
 _HASH: Final = "vnp_SecureHash"
 _UNSIGNED: Final = frozenset({_HASH, "vnp_SecureHashType"})
 _KEY: Final = re.compile(r"vnp_[A-Za-z0-9_]+")
@@ -447,7 +453,8 @@ class VnpayGateway:
 
         A full refund is ``vnp_TransactionType`` ``02``, a partial one ``03``. The same
         ``request_id`` (``vnp_RequestId``) is the same request. PaymentGatewayError when
-        VNPay refuses, cannot be reached or answers something that does not verify.
+        VNPay cannot be reached, answers something that does not verify or is not sure;
+        RefundRefused when it refuses for good (see ``_REFUND_REFUSED_FOR_GOOD``).
         """
         require_aware(now, "now")
         if not _TXN_REF.fullmatch(request_id) or len(request_id) > 32:
@@ -472,7 +479,11 @@ class VnpayGateway:
         request["vnp_SecureHash"] = pipe_hash(self._secret, request, _REFUND_REQUEST)
         response = self._post(request, _REFUND_RESPONSE, payment)
         code = response["vnp_ResponseCode"]
+        if code in _REFUND_REFUSED_FOR_GOOD:
+            raise RefundRefused(code, response["vnp_Message"])
         if code != "00":
+            # 94 (a refund of it is being processed), 97, 99: unclear; the same request,
+            # sent again, refunds at most once.
             raise PaymentGatewayError(f"VNPay refused the refund: {code} {response['vnp_Message']}")
         if response["vnp_Amount"] != request["vnp_Amount"]:
             raise PaymentGatewayError("VNPay's refund answer is for another amount")

@@ -1,11 +1,11 @@
 """The officer's desk: officers, their login, the queue and every action (DOMAIN sections 3-4).
 
 An officer sees and acts on the dossiers of their own agency only, each action needs the
-role it belongs to (reception, processing, approval, return: :class:`OfficerRole`), and a
-deactivated officer can do nothing. A refusal is :class:`PermissionDenied`, logged as the
-security event ``permission.denied``. Officers log in like citizens
-(:meth:`OfficerDesk.log_in`: the same scrypt hashing, one error for an unknown email and a
-wrong password, the same lockout), or through the host's single sign-on
+role it belongs to (reception, processing, approval, return; accounting for payments under
+review: :class:`OfficerRole`), and a deactivated officer can do nothing. A refusal is
+:class:`PermissionDenied`, logged as the security event ``permission.denied``. Officers
+log in like citizens (:meth:`OfficerDesk.log_in`: the same scrypt hashing, one error for an
+unknown email and a wrong password, the same lockout), or through the host's single sign-on
 (:meth:`OfficerDesk.log_in_external`). Creating, deactivating and reactivating officers,
 changing their roles and setting their passwords are recorded in the audit trail
 (:mod:`onestop.application.audit`) in the same unit of work.
@@ -28,6 +28,7 @@ from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.due_dates import DEFAULT_DUE_SOON, default_new_date, dossiers_due_soon
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, page_or_list
+from onestop.application.rights import active_officer, agency_dossier, require_role
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView
@@ -41,7 +42,6 @@ from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
     AccountLocked,
     ConcurrentUpdate,
-    DossierNotFound,
     InvalidCredentials,
     InvalidInput,
     OfficerNotFound,
@@ -67,53 +67,9 @@ T = TypeVar("T")
 Action = Callable[[Dossier, Actor, dt.datetime], T]
 
 
-def _active_officer(uow: UnitOfWork, officer_id: str) -> Officer:
-    officer = uow.officers.get(officer_id)
-    if not officer.active:
-        log_security_event(
-            "permission.denied", "an inactive officer tried to act", actor_id=officer.id
-        )
-        raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
-    return officer
-
-
-def _require_role(officer: Officer, roles: frozenset[OfficerRole], action: str) -> None:
-    if officer.roles & roles:
-        return
-    needed = " or ".join(sorted(r.value for r in roles))
-    log_security_event(
-        "permission.denied",
-        "an officer tried an action their roles do not allow",
-        actor_id=officer.id,
-        action=action,
-        roles=sorted(r.value for r in officer.roles),
-        needed=needed,
-    )
-    raise PermissionDenied(
-        f"officer {officer.id!r} may not {action.replace('_', ' ')}: it needs the {needed} "
-        "role; an administrator gives roles with 'onestop officer roles'"
-    )
-
-
-def _agency_dossier(uow: UnitOfWork, officer: Officer, dossier_id: str) -> Dossier:
-    dossier = uow.dossiers.get(dossier_id)
-    if not officer.acts_for(dossier.procedure.agency):
-        log_security_event(
-            "permission.denied",
-            "an officer tried to act on a dossier of another agency",
-            actor_id=officer.id,
-            dossier_id=dossier.id,
-            actor_agency=str(officer.agency),
-            dossier_agency=dossier.agency,
-        )
-        raise PermissionDenied(
-            f"dossier {dossier.id!r} belongs to agency {dossier.agency}; "
-            f"officer {officer.id!r} works for {officer.agency}"
-        )
-    if dossier.status is DossierStatus.DRAFT:
-        # A draft is the applicant's own business until it is submitted.
-        raise DossierNotFound(dossier_id)
-    return dossier
+_active_officer = active_officer
+_require_role = require_role
+_agency_dossier = agency_dossier
 
 
 def _statuses(statuses: Iterable[DossierStatus]) -> frozenset[DossierStatus]:

@@ -14,19 +14,20 @@ a late or double payment) goes to review: an officer queries the gateway again o
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
-import hashlib
 import logging
 import warnings
 from collections.abc import Callable, Mapping
 
 import attrs
 
+from onestop.application import payment_review
 from onestop.application.arguments import answers_any_input, checked_methods
-from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
 from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
+from onestop.application.payment_review import can_query
 from onestop.application.security_log import log_security_event, mask
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.templates import check_locale
@@ -44,7 +45,6 @@ from onestop.errors import (
     TransitionNotAllowed,
 )
 from onestop.ports.edges import GatewayCallback, PaymentRedirect
-from onestop.ports.storage import UnitOfWork
 
 __all__ = [
     "CallbackResult",
@@ -417,7 +417,7 @@ class PaymentService:
         the same moment wins and the others still expire.
         """
         ctx = self._ctx
-        if _can_query(ctx.payment_gateway):
+        if can_query(ctx.payment_gateway):
             report = self.reconcile()
             with ctx.storage.unit_of_work() as uow:
                 return [uow.payments.get(i) for i in (*report.abandoned, *report.failed)]
@@ -447,7 +447,7 @@ class PaymentService:
         """
         ctx = self._ctx
         gateway = ctx.payment_gateway
-        if not _can_query(gateway):
+        if not can_query(gateway):
             return ReconcileReport(abandoned=tuple(p.id for p in self.expire_pending()))
         found: dict[str, list[str]] = {
             "confirmed": [],
@@ -490,109 +490,40 @@ class PaymentService:
                 found["review"].append(payment.id)
         return ReconcileReport(**{key: tuple(ids) for key, ids in found.items()})
 
-    def in_review(self) -> list[Payment]:
-        """The payments under review (money moved, not cleanly paid), oldest first."""
-        return sorted(self._in_state(PaymentState.REVIEW), key=lambda p: (p.created_at, p.id))
+    def in_review(self, officer_id: str | None = None) -> list[Payment]:
+        """The payments under review (money moved, not cleanly paid), oldest first.
 
-    def review_query(self, payment_id: str, *, by: str) -> Payment:
+        Without ``officer_id`` (an operator: ``onestop payments review``) all of them; with
+        it, those of the officer's agency, for an active officer with the accounting role
+        (PermissionDenied otherwise).
+        """
+        return payment_review.in_review(self._ctx, officer_id)
+
+    def review_query(self, officer_id: str, payment_id: str) -> Payment:
         """Ask the gateway again about a payment under review and record its answer.
 
         Paid and still owed: confirmed and counted on the dossier; failed: FAILED (no money
-        moved); otherwise it stays under review. Recorded in the audit trail as
-        ``payment.review_queried`` by ``by``. PaymentGatewayError if the gateway cannot be
-        asked; TransitionNotAllowed if the payment is not under review.
+        moved); otherwise it stays under review. Only an active officer of the dossier's
+        agency with the accounting role may (PermissionDenied). Recorded in the audit trail
+        as ``payment.review_queried`` by the officer. PaymentGatewayError if the gateway
+        cannot be asked; TransitionNotAllowed if the payment is not under review.
         """
-        ctx = self._ctx
-        gateway = ctx.payment_gateway
-        with ctx.storage.unit_of_work() as uow:
-            payment = uow.payments.get(payment_id)
-        if payment.state is not PaymentState.REVIEW:
-            raise TransitionNotAllowed("review_query", f"payment {payment.state.value}")
-        if not _can_query(gateway):
-            raise PaymentGatewayError(f"the {gateway.name} gateway cannot be queried")
-        answer = gateway.query(payment, now=ctx.clock.now())
-        if answer is not None and answer.outcome in (PaymentOutcome.PAID, PaymentOutcome.FAILED):
-            self._apply_retrying(answer)
+        return payment_review.review_query(self._ctx, officer_id, payment_id, self._apply_retrying)
 
-        def work(uow: UnitOfWork) -> Payment:
-            current = uow.payments.get(payment_id)
-            record_admin_action(
-                uow,
-                ctx,
-                "payment.review_queried",
-                current.id,
-                by=by,
-                answer="not found" if answer is None else answer.outcome.value,
-                state=current.state.value,
-            )
-            return current
-
-        return run_admin_action(ctx, work)
-
-    def refund(self, payment_id: str, *, by: str, amount: int | None = None) -> Refund:
+    def refund(self, officer_id: str, payment_id: str, *, amount: int | None = None) -> Refund:
         """Give the money of a payment under review back (all that is left when ``amount``
         is None: VNPay's full refund ``02``; less: a partial ``03``).
 
-        Idempotent: asking again for a refunded payment returns its refund without asking
-        the gateway; a refund the gateway did not answer is sent again with the same request
-        id (so it refunds once). Recorded with the gateway's transaction number and in the
-        audit trail (``payment.refunded`` by ``by``). PaymentGatewayError if the gateway
-        refused or could not be reached (ask again later); TransitionNotAllowed if the
-        payment is not under review.
+        Only an active officer of the dossier's agency with the accounting role may
+        (PermissionDenied). Idempotent: asking again for a refunded payment returns its
+        refund without asking the gateway; a refund the gateway did not answer clearly is
+        sent again with the same request id (so it refunds once). RefundRefused when the
+        gateway refused for good: that request is closed and a new call opens a new one.
+        PaymentGatewayError when it could not be reached (ask again later);
+        TransitionNotAllowed if the payment is not under review. Each step is in the audit
+        trail (see :mod:`onestop.application.payment_review`).
         """
-        ctx = self._ctx
-        gateway = ctx.payment_gateway
-        if not callable(getattr(type(gateway), "refund", None)):
-            raise PaymentGatewayError(f"the {gateway.name} gateway cannot refund")
-        while True:
-            with ctx.storage.unit_of_work() as uow:
-                payment = uow.payments.get(payment_id)
-                if payment.state is PaymentState.REFUNDED and amount is None:
-                    return payment.refunds[-1]
-                pending = payment.open_refund
-                if pending is None:
-                    left = payment.amount - payment.refunded_amount
-                    pending = payment.request_refund(
-                        request_id=_refund_request_id(payment),
-                        amount=left if amount is None else amount,
-                        requested_by=by,
-                        now=ctx.clock.now(),
-                    )
-                    try:
-                        uow.payments.update(payment)
-                        uow.commit()
-                    except ConcurrentUpdate:
-                        continue  # another officer opened it first: send theirs
-            break
-        receipt = gateway.refund(
-            payment,
-            request_id=pending.request_id,
-            amount=pending.amount,
-            requested_by=pending.requested_by,
-            now=ctx.clock.now(),
-        )
-
-        def work(uow: UnitOfWork) -> Refund:
-            current = uow.payments.get(payment_id)
-            if current.open_refund is None or current.open_refund.request_id != pending.request_id:
-                return next(r for r in current.refunds if r.request_id == pending.request_id)
-            done = current.complete_refund(
-                pending.request_id, transaction_no=receipt.transaction_no, now=ctx.clock.now()
-            )
-            uow.payments.update(current)
-            record_admin_action(
-                uow,
-                ctx,
-                "payment.refunded",
-                current.id,
-                by=by,
-                amount=done.amount,
-                transaction_no=done.transaction_no,
-                dossier_id=current.dossier_id,
-            )
-            return done
-
-        return run_admin_action(ctx, work)
+        return payment_review.refund(self._ctx, officer_id, payment_id, amount)
 
     def _apply_retrying(self, callback: GatewayCallback) -> CallbackResult:
         try:
@@ -605,11 +536,11 @@ class PaymentService:
         those replaced by a new payment whose fate the gateway was not asked about yet (the
         payer may have paid both, and the first one's IPN may be lost)."""
         deadline = self._ctx.clock.now() - self._ctx.settings.payment_ttl
-        pending = self._in_state(PaymentState.PENDING)
-        if _can_query(self._ctx.payment_gateway):
+        pending = self._in_state(PaymentState.PENDING, deadline)
+        if can_query(self._ctx.payment_gateway):
             pending += [
                 p
-                for p in self._in_state(PaymentState.ABANDONED)
+                for p in self._in_state(PaymentState.ABANDONED, deadline)
                 if not p.gateway_checked and p.failure_reason == _REPLACED
             ]
         return sorted(
@@ -627,24 +558,8 @@ class PaymentService:
         except ConcurrentUpdate:
             pass  # settled meanwhile: nothing left to mark
 
-    def _in_state(self, state: PaymentState) -> list[Payment]:
-        # The payment port has no query across dossiers, so walk every agency's dossiers.
+    def _in_state(
+        self, state: PaymentState, created_before: dt.datetime | None = None
+    ) -> list[Payment]:
         with self._ctx.storage.unit_of_work() as uow:
-            return [
-                payment
-                for agency in uow.catalog.list_agencies()
-                for dossier in uow.dossiers.list_by_agency(agency.code)
-                for payment in uow.payments.list_by_dossier(dossier.id)
-                if payment.state is state
-            ]
-
-
-def _can_query(gateway: object) -> bool:
-    # Looked up on the class: a stand-in for an unused gateway may refuse any attribute.
-    return callable(getattr(type(gateway), "query", None))
-
-
-def _refund_request_id(payment: Payment) -> str:
-    """The same for the same (payment, nth refund): VNPay's RequestId, 32 characters."""
-    seed = f"{payment.id}:{len(payment.refunds) + 1}".encode()
-    return hashlib.sha256(seed).hexdigest()[:32]
+            return list(uow.payments.list_by_state(state, created_before=created_before))

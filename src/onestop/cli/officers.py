@@ -186,7 +186,7 @@ def reactivate_officer(email: str, by: str | None) -> None:
 @_BY
 @reports_errors
 def officer_roles(email: str, roles: tuple[str, ...], by: str | None) -> None:
-    """Replace an officer's roles (reception, processing, approval, return)."""
+    """Replace an officer's roles (reception, processing, approval, return, accounting)."""
     chosen = _roles(roles)
     assert chosen is not None  # required=True
 

@@ -496,6 +496,8 @@ class OfficerRole(enum.Enum):
     APPROVAL = "approval"
     #: Trả kết quả: hand the result over.
     RETURN = "return"
+    #: Kế toán: look into payments under review and refund them.
+    ACCOUNTING = "accounting"
 
 
 #: Every role: what an officer registered without roles holds (a one-person office).

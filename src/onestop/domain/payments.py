@@ -52,7 +52,8 @@ class PaymentOutcome(enum.Enum):
 @attrs.frozen
 class Refund:
     """One refund of (part of) a payment: asked for by ``requested_by``, done once the
-    gateway answered with its ``transaction_no``.
+    gateway answered with its ``transaction_no``, or refused for good (``refusal`` says what
+    the gateway answered; nothing went back and the request is never sent again).
 
     ``request_id`` is unique per refund; asking again with the same one refunds once.
     """
@@ -63,10 +64,21 @@ class Refund:
     requested_at: dt.datetime
     transaction_no: str | None = None
     completed_at: dt.datetime | None = None
+    refused_at: dt.datetime | None = None
+    refusal: str | None = None
 
     @property
     def is_done(self) -> bool:
         return self.completed_at is not None
+
+    @property
+    def is_refused(self) -> bool:
+        return self.refused_at is not None
+
+    @property
+    def is_open(self) -> bool:
+        """Asked for, and neither carried out nor refused yet: send it again, same id."""
+        return not self.is_done and not self.is_refused
 
 
 def _check_amount(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -162,7 +174,7 @@ class Payment:
     @property
     def open_refund(self) -> Refund | None:
         """A refund asked for whose answer from the gateway is not recorded yet."""
-        return next((r for r in self.refunds if not r.is_done), None)
+        return next((r for r in self.refunds if r.is_open), None)
 
     def accepts(self, outcome: PaymentOutcome) -> bool:
         """Whether the gateway's ``outcome`` would change this payment.
@@ -177,7 +189,9 @@ class Payment:
         if self.state is PaymentState.ABANDONED:
             return outcome in (PaymentOutcome.PAID, PaymentOutcome.REVIEW)
         if self.state is PaymentState.REVIEW:
-            return outcome in (PaymentOutcome.PAID, PaymentOutcome.FAILED) and not self.refunds
+            return outcome in (PaymentOutcome.PAID, PaymentOutcome.FAILED) and all(
+                r.is_refused for r in self.refunds
+            )
         return False
 
     def settle(
@@ -282,9 +296,18 @@ class Payment:
             self.state = PaymentState.REFUNDED
         return done
 
-    def drop_refund(self, request_id: str) -> None:
-        """Forget an open refund the gateway refused (nothing went back)."""
-        self.refunds = tuple(r for r in self.refunds if r.request_id != request_id or r.is_done)
+    def refuse_refund(self, request_id: str, *, refusal: str, now: dt.datetime) -> Refund:
+        """Record that the gateway refused the open refund for good: nothing went back, the
+        request is closed (a new refund is a new request) and the payment stays under review.
+        """
+        require_aware(now, "now")
+        require_text(refusal, "refusal")
+        refund = self.open_refund
+        if refund is None or refund.request_id != request_id:
+            raise TransitionNotAllowed("refuse_refund", f"refund {request_id} not open")
+        refused = attrs.evolve(refund, refused_at=now, refusal=refusal)
+        self.refunds = tuple(refused if r is refund else r for r in self.refunds)
+        return refused
 
     def abandon(self, *, now: dt.datetime, reason: str = "expired") -> None:
         """Give up on a pending payment (expired or replaced)."""

@@ -119,8 +119,10 @@ class PaymentGateway(Protocol):
     ) -> RefundReceipt:
         """Give ``amount`` VND of ``payment`` back (all of it: a full refund).
 
-        The same ``request_id`` again refunds once. PaymentGatewayError when the gateway
-        refused, could not be reached or answered something that does not verify.
+        The same ``request_id`` again refunds once. RefundRefused when the gateway refused
+        for good (no such transaction, more than what is left): the request is closed.
+        PaymentGatewayError when it could not be reached, answered something that does not
+        verify, or is not sure: the same request may be sent again.
         """
 
 

@@ -28,7 +28,7 @@ from onestop.domain.catalog import Agency, Field, Procedure
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
-from onestop.domain.payments import Payment
+from onestop.domain.payments import Payment, PaymentState
 from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
@@ -185,6 +185,12 @@ class PaymentRepository(Protocol):
 
     def list_by_dossier(self, dossier_id: str) -> Sequence[Payment]:
         """A dossier's payments, oldest first."""
+
+    def list_by_state(
+        self, state: PaymentState, *, created_before: dt.datetime | None = None
+    ) -> Sequence[Payment]:
+        """The payments in ``state`` (created at or before ``created_before``, if given),
+        oldest first (by created_at, then id), read through an index on the state."""
 
 
 class MailOutbox(Protocol):

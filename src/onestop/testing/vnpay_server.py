@@ -9,7 +9,8 @@ signed the same way. The field orders are written here again from VNPay's docume
 not taken from the adapter, so the adapter is checked against an independent reading.
 
 To rehearse what goes wrong: :attr:`~VnpayMerchantServer.available` False answers HTTP 503,
-:attr:`~VnpayMerchantServer.forge` signs answers with another secret, and
+:attr:`~VnpayMerchantServer.forge` signs answers with another secret,
+:attr:`~VnpayMerchantServer.refund_answer` refuses refunds with a given code, and
 :attr:`~VnpayMerchantServer.answer_for_txn_ref` answers (correctly signed) about another
 payment. Runs ``http.server`` in a daemon thread; use it as a context manager.
 """
@@ -131,6 +132,9 @@ class VnpayMerchantServer:
         self.available = True
         #: True: answers are signed with another secret (a forger between us and VNPay).
         self.forge = False
+        #: Set: every new refund request is refused with this vnp_ResponseCode (``91``,
+        #: ``95``...; ``94`` a refund already in progress, ``99`` unknown).
+        self.refund_answer: str | None = None
         #: Set: answers (correctly signed) name this payment instead of the one asked about.
         self.answer_for_txn_ref: str | None = None
         #: Every request received, as parsed JSON.
@@ -331,6 +335,8 @@ class VnpayMerchantServer:
         request_id = str(request.get("vnp_RequestId"))
         if request_id in self._refund_answers:
             return self._refund_answers[request_id]  # the same request: refunded once
+        if self.refund_answer is not None:
+            return self._answer(request, _REFUND_RESPONSE, self.refund_answer, "Refund refused")
         transaction = self._transactions.get(str(request.get("vnp_TxnRef")))
         if transaction is None:
             return self._answer(request, _REFUND_RESPONSE, "91", "Transaction not found")

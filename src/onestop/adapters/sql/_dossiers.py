@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,12 +24,14 @@ from onestop.adapters.sql._statements import (
     _INSERT,
     _PAYMENT_BY_ID,
     _PAYMENT_BY_TXN,
+    _PAYMENTS_IN_STATE,
+    _PAYMENTS_IN_STATE_BEFORE,
     _PAYMENTS_OF_DOSSIER,
 )
 from onestop.domain.audit import dossier_stream, history_records
 from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
-from onestop.domain.payments import Payment
+from onestop.domain.payments import Payment, PaymentState
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     ConcurrentUpdate,
@@ -258,6 +261,21 @@ class _Payments(_Repository):
             "payments.list_by_dossier",
             _PAYMENTS_OF_DOSSIER,
             {"p_dossier_id": dossier_id},
+            _payment,
+        )
+
+    def list_by_state(
+        self, state: PaymentState, *, created_before: dt.datetime | None = None
+    ) -> Sequence[Payment]:
+        """The payments in ``state`` (created at or before ``created_before``), oldest first."""
+        if created_before is None:
+            return self._uow._all(
+                "payments.list_by_state", _PAYMENTS_IN_STATE, {"p_state": state.value}, _payment
+            )
+        return self._uow._all(
+            "payments.list_by_state",
+            _PAYMENTS_IN_STATE_BEFORE,
+            {"p_state": state.value, "p_created_before": created_before},
             _payment,
         )
 

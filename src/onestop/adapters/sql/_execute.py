@@ -96,7 +96,7 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 #: Parameters named after an instant or a date column (or ``now``, ``p_day``...).
-_INSTANT_PARAMS: Final = _INSTANT_COLUMNS | {"now"}
+_INSTANT_PARAMS: Final = _INSTANT_COLUMNS | {"now", "p_created_before"}
 _DATE_PARAMS: Final = _DATE_COLUMNS | {"p_day", "p_code_day"}
 
 _Converters = tuple[tuple[str, Callable[[Any], Any]], ...]

@@ -111,6 +111,12 @@ _PAYMENT_BY_TXN: Final = _by(t.payments, "gateway", "txn_ref")
 _PAYMENTS_OF_DOSSIER: Final = _by(t.payments, "dossier_id").order_by(
     t.payments.c.created_at, t.payments.c.id
 )
+_PAYMENTS_IN_STATE: Final = _by(t.payments, "state").order_by(
+    t.payments.c.created_at, t.payments.c.id
+)
+_PAYMENTS_IN_STATE_BEFORE: Final = _PAYMENTS_IN_STATE.where(
+    t.payments.c.created_at <= bindparam("p_created_before")
+)
 _ENTRY_BY_ID: Final = _by(t.outbox, "id")
 _ALL_ENTRIES: Final = select(t.outbox).order_by(t.outbox.c.created_at, t.outbox.c.id)
 _ENTRIES_IN_STATE: Final = _by(t.outbox, "state").order_by(t.outbox.c.created_at, t.outbox.c.id)

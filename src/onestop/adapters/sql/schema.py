@@ -295,6 +295,7 @@ payments: Final = Table(
     PrimaryKeyConstraint("id"),
     UniqueConstraint("gateway", "txn_ref"),
     Index(None, "dossier_id", "created_at"),
+    Index(None, "state", "created_at"),
 )
 
 outbox: Final = Table(

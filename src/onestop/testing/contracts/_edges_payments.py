@@ -15,6 +15,7 @@ from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
     PaymentGatewayError,
     PaymentSignatureInvalid,
+    RefundRefused,
 )
 from onestop.ports.edges import (
     PaymentGateway,
@@ -145,8 +146,18 @@ class PaymentGatewayContract(Generic[_G]):
         assert first == again
         assert first.amount == paid.amount
         assert first.transaction_no
-        with pytest.raises(PaymentGatewayError):
+        with pytest.raises(RefundRefused):
             refund(paid, request_id="R2", amount=paid.amount, requested_by="o", now=builders.T0)
+
+    def test_refund_of_a_payment_never_paid_is_refused_for_good(self) -> None:
+        gateway, _ = self._paid_at_gateway()
+        other, _ = self._start(gateway)
+        with pytest.raises(RefundRefused) as refused:
+            gateway.refund(
+                other, request_id="R9", amount=other.amount, requested_by="o", now=builders.T0
+            )
+        assert refused.value.code == "payment.refund_refused"
+        assert refused.value.gateway_code
 
     def _start(self, gateway: _G, amount: int = 50_000) -> tuple[Payment, PaymentRedirect]:
         payment = builders.payment(

@@ -127,6 +127,46 @@ class OutboxStorageContract(StorageContractBase):
         assert _ids(listed) == ["payment-b", "payment-a", "payment-c", "payment-d"]
         assert list(_in_unit(storage, lambda uow: uow.payments.list_by_dossier("none"))) == []
 
+    def test_payments_list_by_state_oldest_first_and_follows_changes(
+        self, storage: Storage
+    ) -> None:
+        times = [builders.T0 + dt.timedelta(minutes=m) for m in (7, 1, 4, 9)]
+        made = [
+            builders.payment(builders.new_id(f"payment-{n}"), created_at=at)
+            for n, at in zip("dbca", times, strict=True)
+        ]
+        mine = {p.id for p in made}
+
+        def in_state(state: PaymentState, before: dt.datetime | None = None) -> list[str]:
+            listed = _in_unit(
+                storage, lambda uow: uow.payments.list_by_state(state, created_before=before)
+            )
+            return [p.id for p in listed if p.id in mine]
+
+        def add_all(uow: UnitOfWork) -> None:
+            for payment in made:
+                uow.payments.add(payment)
+
+        _commit(storage, add_all)
+        oldest_first = [made[1].id, made[2].id, made[0].id, made[3].id]
+        assert in_state(PaymentState.PENDING) == oldest_first
+        assert in_state(PaymentState.PENDING, times[2]) == oldest_first[:2]
+        assert in_state(PaymentState.CONFIRMED) == []
+
+        def confirm(uow: UnitOfWork) -> None:
+            payment = uow.payments.get(made[2].id)
+            payment.settle(PaymentOutcome.PAID, amount=payment.amount, now=builders.T0)
+            uow.payments.update(payment)
+            # The unit of work sees its own change before it commits.
+            assert made[2].id in [p.id for p in uow.payments.list_by_state(PaymentState.CONFIRMED)]
+            assert made[2].id not in [
+                p.id for p in uow.payments.list_by_state(PaymentState.PENDING)
+            ]
+
+        _commit(storage, confirm)
+        assert in_state(PaymentState.PENDING) == [made[1].id, made[0].id, made[3].id]
+        assert in_state(PaymentState.CONFIRMED) == [made[2].id]
+
     # --- outbox --------------------------------------------------------------------------
 
     def test_outbox_round_trip(self, storage: Storage) -> None:

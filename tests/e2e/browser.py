@@ -193,6 +193,32 @@ class Browser:
 
         Select(self.driver.find_element(By.ID, field_id)).select_by_visible_text(visible_text)
 
+    def keyboard(self) -> Any:
+        """Key presses sent to whatever has the focus (Selenium's ActionChains)."""
+        from selenium.webdriver.common.action_chains import ActionChains
+
+        return ActionChains(self.driver)
+
+    def focused_text(self) -> str:
+        text: str = self.driver.switch_to.active_element.text
+        return text
+
+    def fits_a_phone(self, name: str) -> bool:
+        """Reload the page 390 pixels wide (a phone): whether nothing runs off the side."""
+        size = self.driver.get_window_size()
+        self.driver.set_window_size(390, 844)
+        try:
+            self.driver.refresh()
+            self.text  # noqa: B018 (waits for the page)
+            self.shot(name)
+            self.driver.set_window_size(390, 844)
+            fits: bool = self.driver.execute_script(
+                "return document.documentElement.scrollWidth <= window.innerWidth"
+            )
+            return fits
+        finally:
+            self.driver.set_window_size(size["width"], size["height"])
+
     # --- reading ---------------------------------------------------------------------------
 
     @property

@@ -49,11 +49,13 @@ def test_register_verify_log_in_search_submit_follow_and_track(browser: Browser,
     ):
         assert words in page, words
     browser.shot("nop-thanh-cong")
+    assert browser.fits_a_phone("nop-thanh-cong-dien-thoai")  # tables scroll inside the page
 
     browser.click_link("Hồ sơ của tôi")
     browser.wait_for_text(code)
     assert "Hồ sơ đang chờ tiếp nhận" in browser.text
     browser.shot("ho-so-cua-toi")
+    assert browser.fits_a_phone("ho-so-cua-toi-dien-thoai")
     browser.click_link(code)
     assert browser.text_of("status") == "Hồ sơ đang chờ tiếp nhận"
     assert "Nộp hồ sơ trực tuyến" in browser.text  # the progress history

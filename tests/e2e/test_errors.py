@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from selenium.webdriver.common.keys import Keys
+
 from tests.e2e import flows
 from tests.e2e.browser import Browser
 
@@ -12,7 +14,13 @@ from tests.e2e.browser import Browser
 def test_wrong_password_is_refused_next_to_the_password(browser: Browser) -> None:
     email = flows.new_email("le.van.c")
     flows.register(browser, email, "Lê Văn C", "062092001237")
-    flows.log_in(browser, email, "Sai-mat-khau-1")
+    # By keyboard alone: the skip link first, then the form in order, Enter submits.
+    browser.open("/login")
+    keys = browser.keyboard()
+    keys.send_keys(Keys.TAB).perform()
+    assert browser.focused_text() == "Bỏ qua, đến nội dung chính"
+    browser.driver.find_element("id", "email").click()
+    keys.send_keys(email, Keys.TAB, "Sai-mat-khau-1", Keys.ENTER).perform()
     browser.wait_for_text("Email hoặc mật khẩu không đúng.")
     assert browser.error_for("password") == "Lỗi: Email hoặc mật khẩu không đúng."
     assert browser.driver.find_element("id", "email").get_attribute("value") == email

@@ -100,6 +100,8 @@ def procedure(code: str) -> ResponseReturnValue:
     draft = dossiers.get(account_id, draft_id) if draft_id else None
     if draft is not None and draft.status is not DossierStatus.DRAFT:
         return redirect(url_for(".submitted", dossier_id=draft.id))  # submitted already
+    if draft is not None and draft.procedure.code != procedure.code:
+        return redirect(url_for(".procedure", code=draft.procedure.code, draft=draft.id))
     errors: dict[str, str] = {}
     if request.method == "POST":
         if draft is None:

@@ -42,6 +42,10 @@ def test_missing_component_and_file_too_large(browser: Browser, pdf: Path, tmp_p
     assert "Hồ sơ còn thiếu tệp cho thành phần bắt buộc" in missing
     assert "Đã đính kèm: giay-de-nghi.pdf" in browser.text
     browser.shot("thieu-thanh-phan")
+    # The draft waits in "Hồ sơ của tôi" with its file, and opens where it was left.
+    browser.open("/dossiers")
+    browser.click_link("Hồ sơ nháp")
+    browser.wait_for_text("Đã đính kèm: giay-de-nghi.pdf")
 
     large = tmp_path / "cccd-qua-lon.pdf"
     large.write_bytes(b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024))

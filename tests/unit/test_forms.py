@@ -242,13 +242,34 @@ def test_the_control_sheet_judges_each_step_against_the_appointment(kit: PortalK
     assert "Trước hạn" not in rows[0] and "hạn</td>" not in rows[0]  # before the appointment
 
 
-def test_the_apology_shows_the_new_date(kit: PortalKit, tmp_path: Path) -> None:
+def test_the_apology_shows_the_old_and_the_new_date(kit: PortalKit, tmp_path: Path) -> None:
     officer, dossier = in_state(kit, "apology")
-    assert dossier.due_date is not None
+    assert dossier.due_date is not None and dossier.due_date > dt.date(2022, 6, 27)
     text = pdf_text(kit.portal.forms.apology(officer, dossier.id).content, tmp_path)
     day = dossier.due_date
-    assert f"ngày {day.day:02d} tháng {day.month:02d} năm {day.year}" in text
+    assert "hẹn trả kết quả vào ngày 27 tháng 06 năm 2022" in text  # the receipt's
+    assert f"vào ngày {day.day:02d} tháng {day.month:02d} năm {day.year}." in text
     assert "Hẹn lại ngày" not in text  # the history note's date suffix is not the reason
+
+
+def test_a_receipt_printed_again_keeps_the_appointment_it_gave(
+    kit: PortalKit, tmp_path: Path
+) -> None:
+    """After a supplement moved the due date, the receipt still shows (and encodes) its own."""
+    officer, dossier = in_state(kit, "receipt")
+    first = kit.portal.forms.receipt(officer, dossier.id).content
+    kit.clock.set(vn(2022, 6, 23, 8))
+    kit.portal.desk.start_processing(officer, dossier.id)
+    kit.portal.desk.request_supplement(officer, dossier.id, REQUEST)
+    kit.clock.set(vn(2022, 6, 28, 9))
+    moved = kit.portal.dossiers.resubmit(kit.citizen.id, dossier.id, "Đã bổ sung")
+    assert moved.due_date is not None and moved.due_date > dt.date(2022, 6, 27)
+    again = kit.portal.forms.receipt(officer, dossier.id).content
+    assert again == first
+    assert parse_payload(qr_codes(again, tmp_path)[0]).appointment == dt.date(2022, 6, 27)
+    sheet = kit.portal.forms.control_sheet(officer, dossier.id, format="html").content.decode()
+    day = moved.due_date
+    assert f"Hẹn trả kết quả: <b>ngày {day.day:02d} tháng {day.month:02d}" in sheet
 
 
 def test_text_typed_with_combining_marks_is_drawn_with_precomposed_glyphs(
@@ -333,7 +354,7 @@ def test_a_malformed_payload_is_refused_naming_the_field(payload: str) -> None:
 
 OWN_RECEIPT = """{% extends layout %}{% block body %}
 <h1>BIÊN NHẬN HỒ SƠ CỦA TỈNH KON TUM</h1>
-<p>Mã hồ sơ: {{ dossier.code }}; hẹn trả: {{ dossier.due_date }}</p>
+<p>Mã hồ sơ: {{ dossier.code }}; hẹn trả: {{ appointment }}</p>
 <img src="{{ qr.image }}" width="90" height="90">
 {% endblock %}"""
 

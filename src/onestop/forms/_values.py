@@ -20,6 +20,7 @@ import attrs
 
 from onestop.application.views import action_label
 from onestop.domain.dossier import Dossier, HistoryEntry
+from onestop.domain.dossier_parts import DueDateChange, DueDateReason
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.vn_time import local_day, local_time
 from onestop.errors import InvalidInput, TransitionNotAllowed
@@ -80,7 +81,8 @@ class DossierLines:
     status_label: str
     #: ``10 giờ 00 phút, ngày 22 tháng 06 năm 2022``; "" before reception.
     received_at: str
-    #: ``ngày 27 tháng 06 năm 2022`` (the current appointment date); "" if none yet.
+    #: ``ngày 27 tháng 06 năm 2022`` (the current appointment date, with the hour for a limit
+    #: in working hours); "" if none yet.
     due_date: str
 
 
@@ -209,8 +211,8 @@ FORMS: Mapping[str, FormSpec] = {
             "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ",
             "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
             "giay-tiep-nhan-ho-so",
-            {"components", "copies", "result_place", "qr"},
-            {"dossier", "qr"},
+            {"components", "copies", "result_place", "qr", "appointment"},
+            {"dossier", "qr", "appointment"},
             ("received",),
         ),
         _spec(
@@ -237,7 +239,7 @@ FORMS: Mapping[str, FormSpec] = {
             "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ",
             "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
             "phieu-xin-loi-hen-lai",
-            {"apologised_at", "reason", "new_due_date"},
+            {"apologised_at", "reason", "old_due_date", "new_due_date"},
             {"dossier", "reason", "new_due_date"},
             ("rescheduled",),
         ),
@@ -337,7 +339,8 @@ def _dossier(dossier: Dossier) -> DossierLines:
         time_limit=f"{procedure.working_days} ngày làm việc",
         status_label=dossier.status.label_vi,
         received_at="" if dossier.received_at is None else long_instant(dossier.received_at),
-        due_date="" if dossier.due_date is None else long_day(dossier.due_date),
+        due_date=_due_text(dossier.due_dates[-1] if dossier.due_dates else None)
+        or ("" if dossier.due_date is None else long_day(dossier.due_date)),
     )
 
 
@@ -365,13 +368,44 @@ def _components(dossier: Dossier) -> tuple[ComponentRow, ...]:
     return tuple(rows)
 
 
-def _timeliness(at: dt.datetime, due: dt.date | None, received: dt.datetime | None) -> str:
-    if due is None or received is None or at < received:
+def _due_then(dossier: Dossier, at: dt.datetime) -> DueDateChange | None:
+    """The due date in force at ``at``: the latest one set at or before it."""
+    found = None
+    for change in dossier.due_dates:
+        if change.set_at <= at:
+            found = change
+    return found
+
+
+def _latest_due(dossier: Dossier, reason: DueDateReason) -> DueDateChange | None:
+    for change in reversed(dossier.due_dates):
+        if change.reason is reason:
+            return change
+    return None
+
+
+def _due_text(change: DueDateChange | None) -> str:
+    """``ngày 27 tháng 06 năm 2022``, with the hour for a limit in working hours."""
+    if change is None:
         return ""
+    if change.due_at is not None:
+        return long_instant(change.due_at)
+    return long_day(change.due_date)
+
+
+def _timeliness(dossier: Dossier, at: dt.datetime) -> str:
+    """The step against the due date in force when it was taken; "" before reception."""
+    due = _due_then(dossier, at)
+    if due is None:
+        return ""
+    if due.due_at is not None:
+        if at < due.due_at and local_day(at) < due.due_date:
+            return "Trước hạn"
+        return "Đúng hạn" if at <= due.due_at else "Quá hạn"
     day = local_day(at)
-    if day < due:
+    if day < due.due_date:
         return "Trước hạn"
-    return "Đúng hạn" if day == due else "Quá hạn"
+    return "Đúng hạn" if day == due.due_date else "Quá hạn"
 
 
 def _steps(dossier: Dossier) -> tuple[ControlStep, ...]:
@@ -383,7 +417,7 @@ def _steps(dossier: Dossier) -> tuple[ControlStep, ...]:
             actor=entry.actor.name or entry.actor.id,
             step=action_label(entry),
             status=entry.to_status.label_vi,
-            timeliness=_timeliness(entry.at, dossier.due_date, dossier.received_at),
+            timeliness=_timeliness(dossier, entry.at),
             note=entry.note,
         )
         for number, entry in enumerate(shown, start=1)
@@ -413,18 +447,22 @@ def _specific(
                 else "Bộ phận Tiếp nhận và Trả kết quả"
             ),
             "qr": QrImage(code.payload, qr_data_uri(code.payload, kind=qr_kind)),
+            "appointment": _due_text(_latest_due(dossier, DueDateReason.RECEIPT)),
         }
     if name == "supplement_request":
         return {"requested_at": at, "request": note}
     if name == "refusal":
         return {"refused_at": at, "reason": note}
     if name == "apology":
+        assert entry is not None  # _check_applies found the apology
         reason, _, _ = note.partition(" — Hẹn lại ngày")
-        due = dossier.due_date
+        new = _latest_due(dossier, DueDateReason.APOLOGY)
+        before = [c for c in dossier.due_dates if new is None or c.set_at < new.set_at]
         return {
             "apologised_at": at,
             "reason": reason,
-            "new_due_date": "" if due is None else long_day(due),
+            "old_due_date": _due_text(before[-1] if before else None),
+            "new_due_date": _due_text(new),
         }
     if name == "stop_notice":
         return {"stopped_at": at, "reason": note}
@@ -441,7 +479,11 @@ def receipt_qr(dossier: Dossier, system_name: str, issued_at: dt.datetime) -> Re
         document_name=FORMS["receipt"].document_name,
         system_name=system_name,
         issued_at=issued_at,
-        appointment=dossier.due_date,
+        appointment=(
+            receipt.due_date
+            if (receipt := _latest_due(dossier, DueDateReason.RECEIPT))
+            else dossier.due_date
+        ),
     )
 
 

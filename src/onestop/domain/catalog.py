@@ -19,7 +19,13 @@ import attrs
 
 from onestop.domain.calendar import MAX_WORKING_DAYS
 from onestop.domain.codes import AgencyCode
-from onestop.domain.deadlines import MAX_WORKING_HOURS, DeadlinePolicy, SupplementRule, TimeLimit
+from onestop.domain.deadlines import (
+    MAX_WORKING_HOURS,
+    SUPPLEMENT_RULES,
+    DeadlinePolicy,
+    SupplementRule,
+    TimeLimit,
+)
 from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.money import FeeItem, FeeLine, total
 from onestop.errors import (
@@ -344,7 +350,7 @@ def _working_hours(_: object, attribute: attrs.Attribute[int | None], value: int
 
 
 def _supplement_rule(_: object, attribute: object, value: object) -> None:
-    if value not in (None, "restart", "exclude_wait"):
+    if value is not None and not (type(value) is str and value in SUPPLEMENT_RULES):
         raise InvalidCatalog(
             "procedure.supplement_rule",
             "must be 'restart', 'exclude_wait' or null (the portal's rule)",

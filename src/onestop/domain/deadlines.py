@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Final, Literal
+from typing import Final, Literal, cast
 
 import attrs
 
@@ -25,6 +25,7 @@ from onestop.errors import InvalidCalendar, InvalidInput
 __all__ = [
     "DEFAULT_SESSIONS",
     "MAX_WORKING_HOURS",
+    "SUPPLEMENT_RULES",
     "DeadlinePolicy",
     "Deadlines",
     "OfficeHours",
@@ -51,13 +52,31 @@ SupplementRule = Literal["restart", "exclude_wait"]
 19(4)), or ``exclude_wait``: the due date moves by the working time spent waiting."""
 
 
+#: The supplement rules there are.
+SUPPLEMENT_RULES: Final = ("restart", "exclude_wait")
+
+
+def _one_of(value: object, choices: tuple[str, ...]) -> bool:
+    """Whether ``value`` is one of ``choices``; only text is compared (a hostile ``__eq__``
+    never runs)."""
+    return type(value) is str and value in choices
+
+
+# More sessions in one day than any office has: a longer list is not a timetable.
+_MAX_SESSIONS: Final = 24
+
+
 def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
 def _to_sessions(value: object) -> tuple[Session, ...]:
-    if not isinstance(value, tuple | list):
-        raise InvalidCalendar("sessions", "must be a list of (start, end) local times", value)
+    if not isinstance(value, tuple | list) or len(value) > _MAX_SESSIONS:
+        raise InvalidCalendar(
+            "sessions", f"must be a list of at most {_MAX_SESSIONS} (start, end) local times", value
+        )
+    if not all(isinstance(pair, tuple | list) and len(pair) == 2 for pair in value):
+        raise InvalidCalendar("sessions", "must hold (start, end) pairs of local times", value)
     sessions = tuple((start, end) for start, end in value)
     previous_end = -1
     for start, end in sessions:
@@ -128,9 +147,9 @@ class TimeLimit:
     unit: Literal["days", "hours"] = "days"
 
     def __attrs_post_init__(self) -> None:
-        top = MAX_WORKING_HOURS if self.unit == "hours" else 3660
-        if self.unit not in ("days", "hours"):
+        if not _one_of(self.unit, ("days", "hours")):
             raise InvalidCalendar("time_limit.unit", "must be 'days' or 'hours'", self.unit)
+        top = MAX_WORKING_HOURS if self.unit == "hours" else 3660
         if isinstance(self.amount, bool) or not isinstance(self.amount, int):
             raise InvalidCalendar("time_limit.amount", "must be a whole number", self.amount)
         if not 0 <= self.amount <= top:
@@ -155,7 +174,7 @@ class DeadlinePolicy:
             not isinstance(self.cutoff, dt.time) or self.cutoff.tzinfo is not None
         ):
             raise InvalidCalendar("cutoff", "must be a local time without tzinfo", self.cutoff)
-        if self.supplement not in (None, "restart", "exclude_wait"):
+        if self.supplement is not None and not _one_of(self.supplement, SUPPLEMENT_RULES):
             raise InvalidCalendar(
                 "supplement", "must be 'restart', 'exclude_wait' or None", self.supplement
             )
@@ -226,9 +245,9 @@ def _to_hours(value: object) -> OfficeHours:
 
 
 def _to_rule(value: object) -> SupplementRule:
-    if value not in ("restart", "exclude_wait"):
+    if not _one_of(value, SUPPLEMENT_RULES):
         raise InvalidCalendar("supplement", "must be 'restart' or 'exclude_wait'", value)
-    return value
+    return cast(SupplementRule, value)
 
 
 @attrs.frozen

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onestop import Portal, bootstrap
 from onestop.application.catalog import shipped_synonyms
@@ -13,6 +15,7 @@ from onestop.domain.search import (
     SearchDocument,
     SearchPlan,
     Synonyms,
+    _Ranking,
     rank,
     reference_hits,
     search_words,
@@ -104,3 +107,37 @@ def test_field_and_agency_names_count_less_than_the_name() -> None:
     in_name = SearchDocument.named("1.000001", "Thay đổi thông tin hộ tịch", "Khác", "")
     in_field = SearchDocument.named("1.000002", "Đăng ký giám hộ", "Hộ tịch", "")
     assert rank(plan, reference_hits(plan, [in_field, in_name])) == ["1.000001", "1.000002"]
+
+
+_WORDS = ("dang", "ki", "khai", "sinh", "tu", "so", "do", "cap", "lai", "the", "can", "cuoc")
+_word = st.sampled_from(_WORDS)
+_phrase = st.lists(_word, min_size=1, max_size=5).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    names=st.lists(_phrase, min_size=1, max_size=4),
+    contexts=st.lists(st.lists(_word, max_size=4).map(" ".join), min_size=1, max_size=4),
+    pairs=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3)), min_size=1, max_size=12),
+    query=st.lists(_word, min_size=1, max_size=4).map(" ".join),
+    typing=st.booleans(),
+)
+def test_scoring_a_repeated_name_once_per_context_changes_no_rank(
+    names: list[str], contexts: list[str], pairs: list[tuple[int, int]], query: str, typing: bool
+) -> None:
+    """Procedures sharing a name (the same one in each province) are scored once for each
+    set of query words their field's and agency's names hold: the order is the one every
+    procedure scored on its own gives, ties by code."""
+    documents = [
+        SearchDocument.named(f"1.{i:06d}", names[n % len(names)], contexts[c % len(contexts)], "")
+        for i, (n, c) in enumerate(pairs)
+    ]
+    plan = SearchPlan.of(query if typing else query + " ", shipped_synonyms())
+    hits = reference_hits(plan, documents)
+    ranking = _Ranking(plan, hits)
+    scores = {d.code: ranking.evaluate(d) for d in documents}
+    best = max((coverage for coverage, _ in scores.values()), default=0)
+    expected = sorted(
+        (-score, code) for code, (coverage, score) in scores.items() if coverage == best >= 1
+    )
+    assert rank(plan, hits) == [code for _, code in expected]

@@ -26,6 +26,8 @@ from web_portal import PortalConfig, close_app, create_app
 from web_portal.app import DEMO_OFFICER_EMAIL, default_database_url
 from werkzeug.serving import make_server
 
+from onestop.errors import ConfigurationError
+
 
 def free_port(host: str) -> int:
     """A port nobody listens on now (for --port 0)."""
@@ -52,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         database_url=args.database or default_database_url(),
         demo=not args.no_demo,
     )
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except ConfigurationError as error:  # e.g. a database left by an older onestop
+        print(f"web_portal: error: {error} (database: {config.database_url})", file=sys.stderr)
+        return 1
     server = make_server(host, config.port, app, threaded=True)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -132,14 +132,18 @@ def _wire_portal(config: PortalConfig, secret: str) -> WebPortal:
         payment_url=f"{config.base_url}/demo/vnpay/pay",
         api_url=vnpay.api_url,
     )
-    portal = bootstrap(
-        database_url=config.database_url,
-        mail_transport=mailbox,
-        payment_gateway=gateway,
-        secret_key=secret,
-        settings=settings,
-    )
-    _load_samples(portal)
+    try:
+        portal = bootstrap(
+            database_url=config.database_url,
+            mail_transport=mailbox,
+            payment_gateway=gateway,
+            secret_key=secret,
+            settings=settings,
+        )
+        _load_samples(portal)
+    except BaseException:
+        vnpay.stop()
+        raise
     return WebPortal(portal=portal, demo=True, mailbox=mailbox, vnpay=vnpay)
 
 

@@ -15,12 +15,14 @@ from onestop.adapters._memory_tables import (
     _ACCOUNTS,
     _AGENCIES,
     _AUDIT,
+    _COMPLAINTS,
     _DOSSIERS,
     _FIELDS,
     _OFFICERS,
     _OUTBOX,
     _PAYMENTS,
     _PROCEDURES,
+    _RATINGS,
     _SYNC,
     _oldest_first,
 )
@@ -32,6 +34,7 @@ from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment, PaymentState
+from onestop.domain.satisfaction import Complaint, Rating
 from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
@@ -397,6 +400,56 @@ class _Sync(_Repository):
             for e in self._uow._visible_rows(_SYNC)
             if e.dossier_id in wanted and e.state is SyncState.SENT
         }
+
+
+class _Feedback(_Repository):
+    def add_rating(self, rating: Rating) -> None:
+        """Store a rating; a dossier already rated raises DuplicateError."""
+        if not isinstance(rating, Rating):
+            raise InvalidInput("rating", "must be a Rating", rating)
+        self._uow._insert("feedback.add_rating", _RATINGS, rating)
+
+    def rating_of(self, dossier_id: str) -> Rating | None:
+        """The dossier's rating, if it was rated."""
+        self._uow._begin("feedback.rating_of")
+        found: Rating | None = self._uow._visible(_RATINGS, dossier_id)
+        return found
+
+    def add_complaint(self, complaint: Complaint) -> None:
+        """Store a complaint; a taken id raises DuplicateError."""
+        if not isinstance(complaint, Complaint):
+            raise InvalidInput("complaint", "must be a Complaint", complaint)
+        self._uow._insert("feedback.add_complaint", _COMPLAINTS, complaint)
+
+    def complaints_of(self, dossier_id: str) -> Sequence[Complaint]:
+        """One dossier's complaints, oldest first."""
+        return self._uow._list(
+            "feedback.complaints_of",
+            _COMPLAINTS,
+            lambda c: True,
+            lambda c: (c.at, c.id),
+            group=("dossier_id", dossier_id),
+        )
+
+    def list_complaints(
+        self, agency: AgencyCode, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Complaint]:
+        """The complaints about dossiers of ``agency``, newest first, one slice of them."""
+        check_slice(offset, limit)
+        found = self._uow._list(
+            "feedback.list_complaints",
+            _COMPLAINTS,
+            lambda c: True,
+            lambda c: (c.at, c.id),
+            newest_first=True,
+            group=("agency", str(agency)),
+        )
+        return found[offset:] if limit is None else found[offset : offset + limit]
+
+    def count_complaints(self, agency: AgencyCode) -> int:
+        """How many complaints there are about dossiers of ``agency``."""
+        self._uow._begin("feedback.count_complaints")
+        return len(self._uow._group_rows(_COMPLAINTS, "agency", str(agency)))
 
 
 class _Codes(_Repository):

@@ -21,6 +21,7 @@ from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry
 from onestop.domain.payments import Payment
+from onestop.domain.satisfaction import Complaint, Rating
 from onestop.domain.sync import SyncEntry
 from onestop.errors import (
     AccountNotFound,
@@ -198,6 +199,21 @@ _SYNC: Final = _Spec[SyncEntry](
     uniques=(_Unique("sync_entry.sequence", lambda e: (e.dossier_id, e.sequence)),),
     groups={"dossier_id": lambda e: e.dossier_id},
 )
+_RATINGS: Final = _Spec[Rating](
+    "rating",
+    key=lambda r: r.dossier_id,
+    not_found=NotFound,
+    mode="insert",
+    copy=_same,
+)
+_COMPLAINTS: Final = _Spec[Complaint](
+    "complaint",
+    key=lambda c: c.id,
+    not_found=NotFound,
+    mode="insert",
+    copy=_same,
+    groups={"dossier_id": lambda c: c.dossier_id, "agency": lambda c: c.agency},
+)
 _TOKENS: Final = _Spec[_ConsumedToken](
     "token", key=lambda t: t.token_id, not_found=NotFound, mode="insert", copy=_same
 )
@@ -220,6 +236,8 @@ _SPECS: Final[dict[str, _Spec[Any]]] = {
         _PROCEDURES,
         _DOSSIERS,
         _PAYMENTS,
+        _RATINGS,
+        _COMPLAINTS,
         _OUTBOX,
         _SYNC,
         _TOKENS,

@@ -55,6 +55,7 @@ from onestop.adapters._memory_repositories import (
     _Catalog,
     _Codes,
     _Dossiers,
+    _Feedback,
     _Officers,
     _Outbox,
     _Payments,
@@ -101,6 +102,7 @@ from onestop.ports.storage import (
     CatalogRepository,
     CodeSequence,
     DossierRepository,
+    FeedbackRepository,
     MailOutbox,
     OfficerRepository,
     PaymentRepository,
@@ -150,6 +152,12 @@ OPERATIONS: Final = frozenset(
         "payments.find_by_txn_ref",
         "payments.update",
         "payments.list_by_dossier",
+        "feedback.add_rating",
+        "feedback.rating_of",
+        "feedback.add_complaint",
+        "feedback.complaints_of",
+        "feedback.list_complaints",
+        "feedback.count_complaints",
         "outbox.add",
         "outbox.get",
         "outbox.claim_due",
@@ -335,6 +343,7 @@ class InMemoryUnitOfWork:
     catalog: CatalogRepository
     dossiers: DossierRepository
     payments: PaymentRepository
+    feedback: FeedbackRepository
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence
@@ -351,6 +360,7 @@ class InMemoryUnitOfWork:
         self.catalog = _Catalog(self)
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
+        self.feedback = _Feedback(self)
         self.outbox = _Outbox(self)
         self.sync = _Sync(self)
         self.codes = _Codes(self)

@@ -21,6 +21,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Literal, TypeVar, overload
 
+from onestop.application import satisfaction
 from onestop.application.arguments import checked_methods
 from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
@@ -38,6 +39,7 @@ from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.identity import normalize_email
 from onestop.domain.inputs import is_valid_unicode, require_text
+from onestop.domain.satisfaction import Complaint
 from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
     AccountLocked,
@@ -487,6 +489,13 @@ class OfficerDesk:
         to act or apologise in time. One page (from 1, ``page_size`` up to
         ``Settings.max_page_size``)."""
         return dossiers_due_soon(self._ctx, officer_id, within, page, page_size)
+
+    def complaints(
+        self, officer_id: str, *, page: int = 1, page_size: int | None = None
+    ) -> Page[Complaint]:
+        """The complaints (phản ánh, kiến nghị) citizens left about the agency's dossiers,
+        newest first, one page (from 1, ``page_size`` up to ``Settings.max_page_size``)."""
+        return satisfaction.complaints_of_agency(self._ctx, officer_id, page, page_size)
 
     def _paged(
         self, found: list[Dossier], page: int | None, page_size: int | None, method: str

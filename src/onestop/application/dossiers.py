@@ -15,6 +15,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Final, Literal, TypedDict, Unpack, overload
 
+from onestop.application import satisfaction
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
 from onestop.application.downloads import FileDownload, open_attached
@@ -29,6 +30,7 @@ from onestop.domain.codes import DossierCode, local_day
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.files import FileRef
 from onestop.domain.identity import normalize_phone
+from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     AccountLocked,
@@ -364,6 +366,36 @@ class DossierService:
             queue_dossier_sync(uow, ctx, dossier)
             uow.commit()
         return dossier
+
+    # --- satisfaction (DOMAIN section 11) ----------------------------------------------
+
+    def rate(
+        self,
+        account_id: str,
+        dossier_id: str,
+        level: SatisfactionLevel | str,
+        comment: str = "",
+    ) -> Rating:
+        """Rate a returned dossier once: ``level`` very satisfied, satisfied or dissatisfied
+        (a :class:`SatisfactionLevel` or its value), with an optional comment.
+
+        TransitionNotAllowed before the result is returned, AlreadyRated the second time,
+        DossierNotFound for someone else's dossier.
+        """
+        return satisfaction.rate(self._ctx, account_id, dossier_id, level, comment)
+
+    def rating(self, account_id: str, dossier_id: str) -> Rating | None:
+        """The applicant's rating of their dossier; None while they have not rated it."""
+        return satisfaction.rating_of(self._ctx, account_id, dossier_id)
+
+    def complain(self, account_id: str, dossier_id: str, text: str) -> Complaint:
+        """Leave a complaint (phản ánh, kiến nghị) about a submitted dossier; the agency's
+        officers see it in :meth:`OfficerDesk.complaints`. TransitionNotAllowed for a draft."""
+        return satisfaction.complain(self._ctx, account_id, dossier_id, text)
+
+    def complaints(self, account_id: str, dossier_id: str) -> list[Complaint]:
+        """The applicant's complaints about their dossier, oldest first."""
+        return satisfaction.complaints_of_dossier(self._ctx, account_id, dossier_id)
 
     # --- reading ------------------------------------------------------------------------
 

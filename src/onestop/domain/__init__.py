@@ -103,6 +103,7 @@ from onestop.domain.payments import (
     PaymentOutcome,
     PaymentState,
 )
+from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.domain.statuses import (
     ACTIVE_STATUSES,
     TERMINAL_STATUSES,
@@ -146,6 +147,7 @@ __all__ = [
     "AuditProblem",
     "AuditRecord",
     "CodeScheme",
+    "Complaint",
     "Component",
     "DeadlinePolicy",
     "Deadlines",
@@ -173,6 +175,8 @@ __all__ = [
     "PaymentState",
     "PaymentStatus",
     "Procedure",
+    "Rating",
+    "SatisfactionLevel",
     "Sex",
     "TimeLimit",
     "WorkingCalendar",

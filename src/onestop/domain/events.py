@@ -18,9 +18,11 @@ from onestop.errors import InvalidInput
 __all__ = [
     "AccountRegistered",
     "AccountVerified",
+    "ComplaintFiled",
     "DomainEvent",
     "DossierDecided",
     "DossierEvent",
+    "DossierRated",
     "DossierReceived",
     "DossierRescheduled",
     "DossierResubmitted",
@@ -182,6 +184,20 @@ class DossierRescheduled(DossierEvent):
     old_due_date: dt.date | None
     new_due_date: dt.date
     reason: str
+
+
+@attrs.frozen
+class DossierRated(DossierEvent):
+    """The applicant rated the returned dossier (``level``: a SatisfactionLevel's value)."""
+
+    level: str
+
+
+@attrs.frozen
+class ComplaintFiled(DossierEvent):
+    """The applicant left a complaint (phản ánh, kiến nghị) about the dossier."""
+
+    complaint_id: str
 
 
 @attrs.frozen

@@ -29,6 +29,7 @@ from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment, PaymentState
+from onestop.domain.satisfaction import Complaint, Rating
 from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState
@@ -39,6 +40,7 @@ __all__ = [
     "CatalogRepository",
     "CodeSequence",
     "DossierRepository",
+    "FeedbackRepository",
     "MailOutbox",
     "OfficerRepository",
     "PaymentRepository",
@@ -193,6 +195,34 @@ class PaymentRepository(Protocol):
         oldest first (by created_at, then id), read through an index on the state."""
 
 
+class FeedbackRepository(Protocol):
+    """Citizens' ratings of returned dossiers and complaints (:mod:`onestop.domain.satisfaction`).
+
+    Records are written once and never changed.
+    """
+
+    def add_rating(self, rating: Rating) -> None:
+        """Store a rating; a dossier already rated raises DuplicateError (``rating.id``)."""
+
+    def rating_of(self, dossier_id: str) -> Rating | None:
+        """The dossier's rating, if it was rated."""
+
+    def add_complaint(self, complaint: Complaint) -> None:
+        """Store a complaint; a taken id raises DuplicateError (``complaint.id``)."""
+
+    def complaints_of(self, dossier_id: str) -> Sequence[Complaint]:
+        """One dossier's complaints, oldest first (by ``at``, then id)."""
+
+    def list_complaints(
+        self, agency: AgencyCode, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Complaint]:
+        """The complaints about dossiers of ``agency``, newest first (by ``at``, then id),
+        skipping ``offset`` and at most ``limit`` of them (all when None)."""
+
+    def count_complaints(self, agency: AgencyCode) -> int:
+        """How many complaints there are about dossiers of ``agency``."""
+
+
 class MailOutbox(Protocol):
     def add(self, entry: OutboxEntry) -> None:
         """Queue a message; a taken id raises DuplicateError."""
@@ -299,6 +329,7 @@ class UnitOfWork(Protocol):
     catalog: CatalogRepository
     dossiers: DossierRepository
     payments: PaymentRepository
+    feedback: FeedbackRepository
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence

@@ -58,6 +58,7 @@ __all__ = [
     "audit_log",
     "catalog_revision",
     "code_counters",
+    "complaints",
     "create_schema",
     "dossier_fee_lines",
     "dossier_files",
@@ -70,6 +71,7 @@ __all__ = [
     "outbox",
     "payments",
     "procedures",
+    "ratings",
     "sync_outbox",
     "tokens",
 ]
@@ -298,6 +300,35 @@ payments: Final = Table(
     Index(None, "state", "created_at"),
 )
 
+# Citizens' ratings of returned dossiers (one per dossier) and complaints about dossiers
+# (onestop.domain.satisfaction): written once, never changed; listed and counted per agency.
+ratings: Final = Table(
+    "onestop_ratings",
+    metadata,
+    Column("dossier_id", _key(), nullable=False),
+    Column("account_id", _key(), nullable=False),
+    Column("agency", _key(), nullable=False),
+    Column("level", String(), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("dossier_id"),
+    Index(None, "agency", "at"),
+)
+
+complaints: Final = Table(
+    "onestop_complaints",
+    metadata,
+    Column("id", _key(), nullable=False),
+    Column("dossier_id", _key(), nullable=False),
+    Column("account_id", _key(), nullable=False),
+    Column("agency", _key(), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    PrimaryKeyConstraint("id"),
+    Index(None, "agency", "at", "id"),
+    Index(None, "dossier_id", "at"),
+)
+
 outbox: Final = Table(
     "onestop_outbox",
     metadata,
@@ -391,6 +422,8 @@ CONSTRAINT_RULES: Final = {
     "uq_onestop_dossiers_owner_id_idempotency_key": "dossier.idempotency_key",
     "pk_onestop_payments": "payment.id",
     "uq_onestop_payments_gateway_txn_ref": "payment.txn_ref",
+    "pk_onestop_ratings": "rating.id",
+    "pk_onestop_complaints": "complaint.id",
     "pk_onestop_outbox": "outbox_entry.id",
     "pk_onestop_sync_outbox": "sync_entry.id",
     "uq_onestop_sync_outbox_dossier_id_sequence": "sync_entry.sequence",

@@ -74,6 +74,7 @@ from onestop.adapters.sql._execute import (
     _run,
     _run_together,
 )
+from onestop.adapters.sql._feedback import _Feedback
 from onestop.adapters.sql._outboxes import _Outbox, _Sync
 from onestop.adapters.sql._repositories import (
     _Accounts,
@@ -122,6 +123,7 @@ if TYPE_CHECKING:
         CatalogRepository,
         CodeSequence,
         DossierRepository,
+        FeedbackRepository,
         MailOutbox,
         OfficerRepository,
         PaymentRepository,
@@ -313,6 +315,7 @@ class SqlUnitOfWork:
     catalog: CatalogRepository
     dossiers: DossierRepository
     payments: PaymentRepository
+    feedback: FeedbackRepository
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence
@@ -338,6 +341,7 @@ class SqlUnitOfWork:
         self.catalog = _Catalog(self)
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
+        self.feedback = _Feedback(self)
         self.outbox = _Outbox(self)
         self.sync = _Sync(self)
         self.codes = _Codes(self)

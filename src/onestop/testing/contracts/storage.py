@@ -37,6 +37,7 @@ from onestop.testing.contracts._storage_accounts import AccountStorageContract
 from onestop.testing.contracts._storage_base import DAY, LEASE
 from onestop.testing.contracts._storage_catalog import CatalogStorageContract
 from onestop.testing.contracts._storage_dossiers import DossierStorageContract
+from onestop.testing.contracts._storage_feedback import FeedbackStorageContract
 from onestop.testing.contracts._storage_outboxes import OutboxStorageContract
 from onestop.testing.contracts._storage_units import UnitOfWorkStorageContract
 
@@ -47,6 +48,7 @@ class StorageContract(
     AccountStorageContract,
     CatalogStorageContract,
     DossierStorageContract,
+    FeedbackStorageContract,
     OutboxStorageContract,
     UnitOfWorkStorageContract,
 ):

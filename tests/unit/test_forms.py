@@ -272,6 +272,23 @@ def test_a_receipt_printed_again_keeps_the_appointment_it_gave(
     assert f"Hẹn trả kết quả: <b>ngày {day.day:02d} tháng {day.month:02d}" in sheet
 
 
+def test_the_longest_notes_still_make_a_pdf(kit: PortalKit, tmp_path: Path) -> None:
+    """A 4000-character reason runs over pages; the control sheet shortens it to one row."""
+    officer = kit.officer(WARD).id
+    dossier = kit.submitted(HKD)
+    reason = ("Thiếu chữ ký của chủ hộ trên giấy đề nghị. " * 100)[:4000]
+    kit.portal.desk.refuse_reception(officer, dossier.id, reason)
+    refusal = kit.portal.forms.refusal(officer, dossier.id).content
+    assert flat(reason) in pdf_text(refusal, tmp_path)
+    received = kit.submitted(HKD)
+    kit.portal.desk.receive(officer, received.id, note=reason)
+    sheet = kit.portal.forms.control_sheet(officer, received.id)
+    assert "Thiếu chữ ký của chủ hộ" in pdf_text(sheet.content, tmp_path)
+    assert (
+        "…" in kit.portal.forms.control_sheet(officer, received.id, format="html").content.decode()
+    )
+
+
 def test_text_typed_with_combining_marks_is_drawn_with_precomposed_glyphs(
     kit: PortalKit, tmp_path: Path
 ) -> None:

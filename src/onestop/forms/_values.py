@@ -408,6 +408,17 @@ def _timeliness(dossier: Dossier, at: dt.datetime) -> str:
     return "Đúng hạn" if day == due.due_date else "Quá hạn"
 
 
+#: Longest note a line of the control sheet shows: a table row must fit on one page, and
+#: a note may be 4000 characters long (the history keeps it whole).
+MAX_STEP_NOTE: Final = 400
+
+
+def _shortened(note: str) -> str:
+    if len(note) <= MAX_STEP_NOTE:
+        return note
+    return note[: MAX_STEP_NOTE - 1].rstrip() + "…"
+
+
 def _steps(dossier: Dossier) -> tuple[ControlStep, ...]:
     shown = [h for h in dossier.history if h.action != "draft_started"]
     return tuple(
@@ -418,7 +429,7 @@ def _steps(dossier: Dossier) -> tuple[ControlStep, ...]:
             step=action_label(entry),
             status=entry.to_status.label_vi,
             timeliness=_timeliness(dossier, entry.at),
-            note=entry.note,
+            note=_shortened(entry.note),
         )
         for number, entry in enumerate(shown, start=1)
     )

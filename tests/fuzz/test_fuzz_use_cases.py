@@ -36,6 +36,8 @@ SERVICES = (
     "audit",
     "sync",
     "indicators",
+    "forms",
+    "national_login",
 )
 PASSWORD = "mật-khẩu-an-toàn-2026"
 #: Calls per entry point; raise it for a long local run (ONESTOP_FUZZ_EXAMPLES=2000).
@@ -118,6 +120,8 @@ def _prepare() -> tuple[PortalKit, dict[str, st.SearchStrategy[Any]]]:
             "payment_id": st.just("payment-1"),
             "by": st.just(officer.id),
             "amount": st.integers(1, 200_000),
+            "form": st.sampled_from(["receipt", "refusal", "control_sheet", "register_book"]),
+            "format": st.sampled_from(["pdf", "html", "docx"]),
         }
     )
     _kit = kit

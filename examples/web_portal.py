@@ -9,7 +9,7 @@ fees on a local VNPay-like page and follow it in "Hồ sơ của tôi"; anyone t
 its code and id number; officers (the demo officer's login is on the officers' page)
 receive, ask for a supplement, decide and return. Ctrl-C (or SIGTERM) stops it.
 
-The pages are the Flask app in ``examples/web_portal/`` (``pip install -e '.[web]'``).
+The pages are the Flask app in ``examples/web_portal/`` (``pip install -e '.[sql,web,forms]'``).
 """
 
 from __future__ import annotations

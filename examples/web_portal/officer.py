@@ -157,6 +157,14 @@ def receipt(dossier_id: str) -> ResponseReturnValue:
     )
 
 
+@bp.route("/dossiers/<dossier_id>/receipt.pdf")
+@officer_required
+def receipt_pdf(dossier_id: str) -> ResponseReturnValue:
+    """The receipt as the library prints it: a PDF with the QR code of Circular 01/2023."""
+    document = portal().forms.receipt(_officer_id(), dossier_id, format="pdf")
+    return Response(document.content, headers=document.headers)
+
+
 @bp.route("/dossiers/<dossier_id>/files/<file_key>")
 @officer_required
 def file(dossier_id: str, file_key: str) -> ResponseReturnValue:

@@ -56,6 +56,9 @@ def test_receive_supplement_decide_and_return(
     assert officer.text_of("dossier-code") == code
     assert officer.text_of("due-date")  # counted by the library in working days
     officer.shot("giay-tiep-nhan")
+    # The same receipt as the library prints it: a PDF (with the QR code of Circular 01/2023).
+    pdf_link = officer.driver.find_element("id", "receipt-pdf").get_attribute("href")
+    assert download(officer, pdf_link).startswith(b"%PDF-")
     officer.click_link("← Về hồ sơ")
 
     officer.press("Yêu cầu bổ sung hồ sơ")  # without saying what: refused, next to the form

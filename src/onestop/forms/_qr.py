@@ -20,6 +20,7 @@ back. The picture is drawn by segno (pure Python, no Pillow), at error correctio
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from typing import Final
 
@@ -109,7 +110,16 @@ def parse_payload(payload: str) -> ReceiptQr:
 
 
 def qr_data_uri(payload: str, *, kind: str = "png") -> str:
-    """A ``data:`` URI of the QR code of ``payload``: PNG for the PDF, SVG for the page."""
+    """A ``data:`` URI of the QR code of ``payload``: PNG for the PDF, SVG for the page.
+
+    The last few hundred are kept: a receipt printed again (or as PDF after HTML) reuses its
+    picture instead of choosing the QR code's mask again, which is most of the cost.
+    """
+    return _data_uri(payload, "svg" if kind == "svg" else "png")
+
+
+@functools.lru_cache(maxsize=256)
+def _data_uri(payload: str, kind: str) -> str:
     try:
         import segno
     except ImportError as e:  # pragma: no cover - depends on the installed extras

@@ -50,12 +50,20 @@ def _kind(value: object) -> str:
 
 
 def _fail(field: str, expected: str, value: object) -> typing.NoReturn:
-    raise InvalidInput(field, f"must be {expected}, not {_kind(value)}", value)
+    raise InvalidInput(
+        field, f"must be {expected}, not {_kind(value)}", value, rule_code="wrong_type"
+    )
 
 
 def _deep(field: str, depth: int, value: object) -> None:
     if depth > MAX_DEPTH:
-        raise InvalidInput(field, f"must not be nested more than {MAX_DEPTH} levels deep", value)
+        raise InvalidInput(
+            field,
+            f"must not be nested more than {MAX_DEPTH} levels deep",
+            value,
+            rule_code="too_deep",
+            limits={"max_depth": MAX_DEPTH},
+        )
 
 
 def _accept(value: Any, field: str, depth: int) -> None:
@@ -70,7 +78,10 @@ def _text(value: Any, field: str, depth: int) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise InvalidInput(
-                field, "must be valid Unicode text (it holds a lone surrogate)", value
+                field,
+                "must be valid Unicode text (it holds a lone surrogate)",
+                value,
+                rule_code="invalid_text",
             ) from None
 
 
@@ -137,7 +148,13 @@ def _enum(cls: type[enum.Enum]) -> _Check:
 
     def check(value: Any, field: str, depth: int) -> None:
         if not isinstance(value, cls):
-            raise InvalidInput(field, f"must be a {cls.__name__} ({names})", value)
+            raise InvalidInput(
+                field,
+                f"must be a {cls.__name__} ({names})",
+                value,
+                rule_code="one_of",
+                limits={"allowed": ", ".join(str(m.value) for m in cls)},
+            )
 
     return check
 
@@ -148,7 +165,13 @@ def _literal(options: tuple[Any, ...]) -> _Check:
     def check(value: Any, field: str, depth: int) -> None:
         # Compare by type too: True == 1 must not pass for Literal[1].
         if not any(type(value) is type(o) and value == o for o in options):
-            raise InvalidInput(field, f"must be one of {shown}", value)
+            raise InvalidInput(
+                field,
+                f"must be one of {shown}",
+                value,
+                rule_code="one_of",
+                limits={"allowed": ", ".join(str(o) for o in options)},
+            )
 
     return check
 
@@ -166,7 +189,9 @@ def _union(options: list[_Check], described: str) -> _Check:
         if len(options) == 2 and first is not None and value is not None:
             # Optional[X]: the error of X says more than "one of X, None".
             raise first
-        raise InvalidInput(field, f"must be {described}, not {_kind(value)}", value)
+        raise InvalidInput(
+            field, f"must be {described}, not {_kind(value)}", value, rule_code="wrong_type"
+        )
 
     return check
 
@@ -318,7 +343,9 @@ def _argument_error(fn: Callable[..., Any], error: TypeError, args: Any, kwargs:
         if name not in signature.parameters and not any(
             p.kind is p.VAR_KEYWORD for p in signature.parameters.values()
         ):
-            raise InvalidInput(name, f"is not an argument of {fn.__name__}") from None
+            raise InvalidInput(
+                name, f"is not an argument of {fn.__name__}", rule_code="unknown_argument"
+            ) from None
     raise InvalidInput(fn.__name__, f"wrong arguments: {message}") from None
 
 

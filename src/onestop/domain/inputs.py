@@ -40,9 +40,14 @@ def require_text(value: Any, field: str, *, error: type[InvalidInput] = InvalidI
     ``error`` lets a caller raise its own subclass (``InvalidIdentity`` for a name).
     """
     if not isinstance(value, str):
-        raise error(field, f"must be text, not {_kind(value)}", value)
+        raise error(field, f"must be text, not {_kind(value)}", value, rule_code="wrong_type")
     if not is_valid_unicode(value):
-        raise error(field, "must be valid Unicode text (it holds a lone surrogate)", value)
+        raise error(
+            field,
+            "must be valid Unicode text (it holds a lone surrogate)",
+            value,
+            rule_code="invalid_text",
+        )
     return value
 
 
@@ -56,32 +61,55 @@ def require_int(
 ) -> int:
     """Return ``value`` if it is a whole number (not a bool) within the bounds given."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise error(field, f"must be a whole number, not {_kind(value)}", value)
+        raise error(
+            field, f"must be a whole number, not {_kind(value)}", value, rule_code="wrong_type"
+        )
     if minimum is not None and value < minimum:
-        raise error(field, f"must be at least {minimum}", value)
+        raise error(
+            field,
+            f"must be at least {minimum}",
+            value,
+            rule_code="at_least",
+            limits={"minimum": minimum},
+        )
     if maximum is not None and value > maximum:
-        raise error(field, f"must be at most {maximum}", value)
+        raise error(
+            field,
+            f"must be at most {maximum}",
+            value,
+            rule_code="at_most",
+            limits={"maximum": maximum},
+        )
     return value
 
 
 def require_bool(value: Any, field: str) -> bool:
     """Return ``value`` if it is ``True`` or ``False``; a truthy string is not a yes."""
     if not isinstance(value, bool):
-        raise InvalidInput(field, f"must be true or false, not {_kind(value)}", value)
+        raise InvalidInput(
+            field, f"must be true or false, not {_kind(value)}", value, rule_code="wrong_type"
+        )
     return value
 
 
 def require_date(value: Any, field: str) -> dt.date:
     """Return ``value`` if it is a calendar day (a ``date``, not a ``datetime``)."""
     if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
-        raise InvalidInput(field, f"must be a date (a calendar day), not {_kind(value)}", value)
+        raise InvalidInput(
+            field,
+            f"must be a date (a calendar day), not {_kind(value)}",
+            value,
+            rule_code="wrong_type",
+        )
     return value
 
 
 def require_datetime(value: Any, field: str) -> dt.datetime:
     """Return ``value`` if it is an aware ``datetime`` (an instant with a time zone)."""
     if not isinstance(value, dt.datetime):
-        raise InvalidInput(field, f"must be a datetime, not {_kind(value)}", value)
+        raise InvalidInput(
+            field, f"must be a datetime, not {_kind(value)}", value, rule_code="wrong_type"
+        )
     try:
         offset = value.utcoffset()
     except Exception:  # a foreign tzinfo may raise anything

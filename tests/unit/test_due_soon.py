@@ -9,10 +9,20 @@ import json
 import pytest
 
 from onestop import errors
+from onestop.application.context import Settings
 from onestop.application.pagination import Page
 from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Dossier, DueDateReason
-from tests.unit.conftest import BUDGET, CATALOG_JSON, FINANCE, HKD, WARD, PortalKit, vn
+from tests.unit.conftest import (
+    BUDGET,
+    CATALOG_JSON,
+    FINANCE,
+    HKD,
+    WARD,
+    PortalKit,
+    make_kit,
+    vn,
+)
 
 #: Certified copies: 8 working hours, restart after a supplement, no cutoff.
 COPIES = "2.000815"
@@ -139,3 +149,36 @@ def test_views_show_every_due_date_and_the_due_time(kit: PortalKit) -> None:
     assert {line.by for line in tracked.due_dates} == {""}
     copies = _received(kit, officer, COPIES)
     assert kit.portal.desk.view(officer, copies.id).due_at_text == "09:00 23/06/2022"
+
+
+# --- the portal's settings ------------------------------------------------------------------
+
+
+def _kit_with(settings: Settings) -> PortalKit:
+    kit = make_kit()
+    kit.portal.context.settings = settings
+    return kit
+
+
+def test_the_portal_supplement_rule_and_apology_day_come_from_settings() -> None:
+    """Settings(supplement_rule="restart", apology_days_before=0): HKD has no rule of its
+    own, so a supplement restarts its 3 days; an apology may come on the due date itself."""
+    kit = _kit_with(Settings(supplement_rule="restart", apology_days_before=0))
+    officer = kit.officer(WARD).id
+    dossier = _received(kit, officer, HKD)  # Wed 22/06 09:00: due Mon 27/06
+    kit.portal.desk.request_supplement(officer, dossier.id, "Thiếu bản sao")
+    kit.clock.set(vn(2022, 6, 24, 10))  # Friday: complete again
+    kit.portal.dossiers.resubmit(kit.citizen.id, dossier.id)
+    assert kit.portal.desk.get(officer, dossier.id).due_date == dt.date(2022, 6, 29)
+    kit.clock.set(vn(2022, 6, 29, 16))  # the due date itself
+    moved = kit.portal.desk.send_apology(officer, dossier.id, reason="Quá tải")
+    assert moved.due_date == dt.date(2022, 7, 4)
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"supplement_rule": "pause"}, {"apology_days_before": -1}, {"apology_days_before": 31}],
+)
+def test_settings_refuse_unknown_rules_and_far_apology_days(arguments: dict[str, object]) -> None:
+    with pytest.raises((ValueError, TypeError)):
+        Settings(**arguments)  # type: ignore[arg-type]

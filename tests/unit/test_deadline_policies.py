@@ -433,3 +433,21 @@ def test_bad_hours_and_rules_are_refused_by_name(field: str, value: object) -> N
             **arguments,  # type: ignore[arg-type]
         )
     assert caught.value.field == f"procedure.{field}"
+
+
+def test_the_receipt_form_states_a_limit_in_hours() -> None:
+    """The receipt's "thời hạn giải quyết" reads 8 giờ làm việc for a limit in hours."""
+    from onestop.forms import AgencyLines, form_values
+
+    dossier = _received(_procedure(hours=8), WEEKDAYS, vn(1, 7, 14))
+    values = form_values(
+        "receipt",
+        dossier,
+        agency=AgencyLines("Phòng Tư pháp"),
+        officer_name="Trần Thị Bình",
+        now=vn(1, 7, 14, 5),
+        portal_name="Cổng dịch vụ công",
+        qr_kind="none",
+    )
+    assert values["dossier"].time_limit == "8 giờ làm việc"  # type: ignore[attr-defined]
+    assert values["dossier"].due_date.startswith("14 giờ 00 phút")  # type: ignore[attr-defined]

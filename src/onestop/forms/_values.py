@@ -19,6 +19,7 @@ from typing import Final
 import attrs
 
 from onestop.application.views import action_label
+from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Dossier, HistoryEntry
 from onestop.domain.dossier_parts import DueDateChange, DueDateReason
 from onestop.domain.statuses import DossierStatus
@@ -336,12 +337,18 @@ def _dossier(dossier: Dossier) -> DossierLines:
         code="" if dossier.code is None else str(dossier.code),
         procedure_code=procedure.code,
         procedure_name=procedure.name,
-        time_limit=f"{procedure.working_days} ngày làm việc",
+        time_limit=_time_limit(procedure.time_limit),
         status_label=dossier.status.label_vi,
         received_at="" if dossier.received_at is None else long_instant(dossier.received_at),
         due_date=_due_text(dossier.due_dates[-1] if dossier.due_dates else None)
         or ("" if dossier.due_date is None else long_day(dossier.due_date)),
     )
+
+
+def _time_limit(limit: TimeLimit) -> str:
+    """``3 ngày làm việc`` or, for a limit in working hours, ``8 giờ làm việc``."""
+    unit = "giờ" if limit.unit == "hours" else "ngày"
+    return f"{limit.amount} {unit} làm việc"
 
 
 def _copies(originals: int, copies: int) -> str:

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, BinaryIO, cast
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from onestop.domain import Dossier
+from onestop.domain import Account, Dossier
+from onestop.domain.satisfaction import SatisfactionLevel
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import DossierNotFound, OnestopError
 
@@ -46,11 +47,15 @@ APPLICANT_FIELDS = (
 )
 
 
-def _account_id() -> str:
+def _account() -> Account:
     account = current_account()
     if account is None:  # citizen_required let nobody else in
         abort(401)
-    return account.id
+    return account
+
+
+def _account_id() -> str:
+    return _account().id
 
 
 @bp.route("/")
@@ -116,7 +121,7 @@ def procedure(code: str) -> ResponseReturnValue:
             else:
                 return redirect(url_for(".submitted", dossier_id=dossier.id))
     view = dossiers.view(account_id, draft.id) if draft is not None else None
-    applicant = draft.applicant if draft else current_account().profile  # type: ignore[union-attr]
+    applicant = draft.applicant if draft else _account().profile
     return render_template(
         "procedure.html",
         procedure=procedure,
@@ -252,9 +257,13 @@ def dossier(dossier_id: str) -> ResponseReturnValue:
                 errors = field_errors(error, default="note")
             else:
                 return redirect(url_for(".dossier", dossier_id=dossier_id))
+    returned = current.status is DossierStatus.RESULT_RETURNED
     return render_template(
         "dossier.html",
         view=dossiers.view(account_id, dossier_id),
+        rating=dossiers.rating(account_id, dossier_id) if returned else None,
+        rate=returned,
+        levels=list(SatisfactionLevel),
         dossier_id=dossier_id,
         payment=portal().payments.status(account_id, dossier_id),
         supplement=current.status is DossierStatus.SUPPLEMENT_REQUESTED,
@@ -262,6 +271,19 @@ def dossier(dossier_id: str) -> ResponseReturnValue:
         component_field=component_field,
         errors=errors,
     ), (422 if errors else 200)
+
+
+@bp.post("/dossiers/<dossier_id>/rate")
+@citizen_required
+def rate(dossier_id: str) -> ResponseReturnValue:
+    """Đánh giá mức độ hài lòng, once the result is returned (once per dossier)."""
+    try:
+        portal().dossiers.rate(_account_id(), dossier_id, form_text("level"), form_text("comment"))
+    except OnestopError as error:
+        flash(error.message("vi"), "error")
+    else:
+        flash("Cảm ơn Ông/Bà đã đánh giá.", "success")
+    return redirect(url_for(".dossier", dossier_id=dossier_id))
 
 
 @bp.route("/dossiers/<dossier_id>/files/<file_key>")

@@ -98,3 +98,14 @@ def test_receive_supplement_decide_and_return(
         "Đã trả kết quả",
     ):
         assert step in citizen.text, step
+
+    # Rating the returned dossier, once.
+    citizen.driver.find_element("id", "level-very_satisfied").click()
+    citizen.fill("comment", "Cán bộ hướng dẫn tận tình")
+    citizen.press("Gửi đánh giá")
+    citizen.wait_for_text("Cảm ơn Ông/Bà đã đánh giá.")
+    assert (
+        citizen.text_of("rating") == "Ông/Bà đã đánh giá: Rất hài lòng · Cán bộ hướng dẫn tận tình"
+    )
+    assert "Gửi đánh giá" not in citizen.text
+    citizen.shot("danh-gia")

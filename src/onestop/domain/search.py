@@ -365,36 +365,25 @@ def rank(plan: SearchPlan, hits: SearchHits) -> list[str]:
         return []
     ranking = _Ranking(plan, hits)
     # Catalogues repeat names (the same procedure in each province, its agency's name
-    # differing only in the province's): a name held by several candidates is scored once
-    # for each set of the query's words their field's and agency's names hold, which is
-    # all the score reads of those names.
-    by_name: dict[tuple[str, ...], list[SearchDocument]] = {}
-    for document in hits.documents:
-        same = by_name.get(document.name)
-        if same is None:
-            by_name[document.name] = [document]
-        else:
-            same.append(document)
+    # differing only in the province's): a name is scored once for each sequence of the
+    # query's words its field's and agency's names hold, which is all the score reads of
+    # those names.
+    relevant = ranking.relevant.__contains__
+    evaluate = ranking.evaluate
+    known: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, float]] = {}
     scored: list[tuple[float, str]] = []
     best_coverage = 1
-    for documents in by_name.values():
-        if len(documents) == 1:
-            results = [(ranking.evaluate(documents[0]), documents[0].code)]
-        else:
-            known: dict[tuple[object, ...], tuple[int, float]] = {}
-            results = []
-            for document in documents:
-                signature = ranking.context_signature(document)
-                found = known.get(signature)
-                if found is None:
-                    found = known[signature] = ranking.evaluate(document)
-                results.append((found, document.code))
-        for (coverage, score), code in results:
-            if coverage < best_coverage:
-                continue
-            if coverage > best_coverage:
-                best_coverage, scored = coverage, []
-            scored.append((-score, code))
+    for document in hits.documents:
+        signature = (document.name, tuple(filter(relevant, document.context)))
+        found = known.get(signature)
+        if found is None:
+            found = known[signature] = evaluate(document)
+        coverage, score = found
+        if coverage < best_coverage:
+            continue
+        if coverage > best_coverage:
+            best_coverage, scored = coverage, []
+        scored.append((-score, document.code))
     scored.sort()
     return [code for _, code in scored]
 
@@ -405,15 +394,17 @@ class _Ranking:
     def __init__(self, plan: SearchPlan, hits: SearchHits) -> None:
         # The words of the candidates that each word being typed is the start of.
         prefixes = {w for w, prefix in plan.wanted() if prefix}
-        #: The query's whole words, and the words being typed (as prefixes).
+        #: The query's whole words.
         self.exact = frozenset(w for w, prefix in plan.wanted() if not prefix)
-        self.prefixes = tuple(sorted(prefixes))
         self.starting: dict[str, frozenset[str]] = {}
         if prefixes:
             vocabulary: set[str] = set().union(*(d.counts.keys() for d in hits.documents))
             self.starting = {
                 p: frozenset(w for w in vocabulary if w.startswith(p)) for p in prefixes
             }
+        #: The words of a field's or agency's name that the score reads: the query's whole
+        #: words and the candidates' words that start with a word being typed.
+        self.relevant = self.exact.union(*self.starting.values())
         total = hits.total
         self.idf = {
             key: math.log(1.0 + (total - n + 0.5) / (n + 0.5))
@@ -439,18 +430,6 @@ class _Ranking:
             )
             for term in plan.terms
         ]
-
-    def context_signature(self, document: SearchDocument) -> tuple[object, ...]:
-        """What the score reads of the field's and agency's names: the query's words there."""
-        if self.prefixes:
-            typed = self.prefixes
-            exact = self.exact
-            return tuple(w for w in document.context if w in exact or w.startswith(typed))
-        shared = self.exact.intersection(document.context)
-        if not shared:
-            return ()
-        counts = document.counts
-        return tuple(sorted((w, counts[w][1]) for w in shared))
 
     def evaluate(self, document: SearchDocument) -> tuple[int, float]:
         """(coverage, score) of one document."""

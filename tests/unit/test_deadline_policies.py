@@ -4,11 +4,15 @@ of both supplement rules against slow references that walk day by day or minute 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import itertools
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from onestop import errors
 from onestop.domain.calendar import WorkingCalendar
@@ -16,6 +20,7 @@ from onestop.domain.catalog import Procedure
 from onestop.domain.codes import VN_TZ
 from onestop.domain.deadlines import DeadlinePolicy, Deadlines, OfficeHours, TimeLimit
 from onestop.domain.dossier import Actor, Dossier, DueDateReason
+from onestop.domain.statuses import DossierStatus
 from onestop.testing import builders
 from tests.unit.test_deadlines import _reference_due, _reference_waited, _reference_walk
 
@@ -451,3 +456,104 @@ def test_the_receipt_form_states_a_limit_in_hours() -> None:
     )
     assert values["dossier"].time_limit == "8 giờ làm việc"  # type: ignore[attr-defined]
     assert values["dossier"].due_date.startswith("14 giờ 00 phút")  # type: ignore[attr-defined]
+
+
+# --- any order of steps ----------------------------------------------------------------------
+
+
+class DueDateMachine(RuleBasedStateMachine):
+    """Supplements, pauses, payments and apologies in any order: the due-date history only
+    grows, ends with the current due date, moves it earlier only by a restart, and holds one
+    apology at most."""
+
+    @initialize(
+        hours=st.none() | st.integers(1, 40),
+        days=st.integers(0, 20),
+        rule=st.sampled_from(["restart", "exclude_wait"]),
+        office=st.sampled_from(OFFICES),
+    )
+    def receive(self, hours: int | None, days: int, rule: str, office: Deadlines) -> None:
+        procedure = builders.procedure(
+            working_days=None if hours else days,
+            working_hours=hours,
+            supplement_rule=rule,  # type: ignore[arg-type]
+        )
+        self.office = office
+        self.restarts = rule == "restart"
+        self.now = vn(1, 5, 9)
+        self.dossier = _received(procedure, office, self.now)
+        self.seen = list(self.dossier.due_dates)
+
+    def _try(self, step: Callable[[], object]) -> None:
+        with contextlib.suppress(
+            errors.TransitionNotAllowed, errors.RescheduleRefused, errors.PaymentNotRequired
+        ):
+            step()
+
+    @rule(minutes=st.integers(1, 4 * 24 * 60))
+    def wait(self, minutes: int) -> None:
+        self.now += dt.timedelta(minutes=minutes)
+
+    @rule()
+    def supplement(self) -> None:
+        d = self.dossier
+        self._try(lambda: d.request_supplement(officer=CLERK, now=self.now, note="Bổ sung"))
+
+    @rule()
+    def resubmit(self) -> None:
+        d = self.dossier
+        owner = Actor.applicant(d.owner_id)
+        self._try(lambda: d.resubmit(actor=owner, now=self.now, calendar=self.office))
+
+    @rule()
+    def process(self) -> None:
+        self._try(lambda: self.dossier.start_processing(officer=CLERK, now=self.now))
+
+    @rule()
+    def pause(self) -> None:
+        self._try(lambda: self.dossier.pause(officer=CLERK, now=self.now, reason="Chờ"))
+
+    @rule()
+    def resume(self) -> None:
+        d = self.dossier
+        self._try(lambda: d.resume(officer=CLERK, now=self.now, calendar=self.office))
+
+    @rule()
+    def payment(self) -> None:
+        d = self.dossier
+        self._try(lambda: d.request_payment(officer=CLERK, now=self.now))
+        if d.status is DossierStatus.PAYMENT_REQUESTED:
+            d.record_payment(
+                payment_id=f"p-{len(d.payment_ids)}",
+                amount=d.amount_due,
+                now=self.now,
+                calendar=self.office,
+            )
+
+    @rule(later=st.integers(1, 30))
+    def apologise(self, later: int) -> None:
+        d = self.dossier
+        new = (d.due_date or self.now.date()) + dt.timedelta(days=later)
+        self._try(
+            lambda: d.reschedule(
+                officer=CLERK, now=self.now, new_due_date=new, reason="Chậm", calendar=self.office
+            )
+        )
+
+    @invariant()
+    def history_is_kept_and_current(self) -> None:
+        d = self.dossier
+        changes = d.due_dates
+        assert list(changes[: len(self.seen)]) == self.seen
+        self.seen = list(changes)
+        assert (changes[-1].due_date, changes[-1].due_at) == (d.due_date, d.due_at)
+        for before, after in itertools.pairwise(changes):
+            # Only a restart may land earlier (than a date a pause or an apology set).
+            if not (after.reason is DueDateReason.SUPPLEMENT and self.restarts):
+                assert after.due_date >= before.due_date, (before, after)
+        assert sum(c.reason is DueDateReason.APOLOGY for c in changes) <= 1
+        assert sum(h.action == "rescheduled" for h in d.history) <= 1
+
+
+TestDueDateMachine = DueDateMachine.TestCase
+TestDueDateMachine.settings = settings(max_examples=40, stateful_step_count=20, deadline=None)

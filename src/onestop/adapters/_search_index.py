@@ -106,10 +106,12 @@ class SearchIndex:
             in_field = self._by_field.get(field, _NOTHING)
             scope = in_field if scope is None else scope & in_field
         total = len(self._documents) if scope is None else len(scope)
-        frequencies = {}
-        for word, prefix in plan.wanted():
-            having = self._having(word, prefix)
-            frequencies[word, prefix] = len(having) if scope is None else len(having & scope)
-        codes = top_tier(plan, self._having, scope)
+        # Each word's postings once (a word being typed unites those of many words).
+        postings = {key: self._having(*key) for key in plan.wanted()}
+        frequencies = {
+            key: len(having) if scope is None else len(having & scope)
+            for key, having in postings.items()
+        }
+        codes = top_tier(plan, lambda word, prefix: postings[word, prefix], scope)
         documents = tuple(self._documents[c] for c in codes)
         return SearchHits(total, frequencies, documents)

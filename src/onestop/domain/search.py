@@ -339,17 +339,20 @@ def top_tier(
     for term in plan.required:
         matches: set[_K] = set()
         for phrase_keys in term.phrases:
-            found: set[_K] | None = None
-            for word, prefix in phrase_keys:
-                postings = having(word, prefix)
-                found = set(postings) if found is None else found & postings
+            # The rarest word first: each intersection walks the smaller set, and the
+            # postings themselves are never copied.
+            postings = sorted((having(word, prefix) for word, prefix in phrase_keys), key=len)
+            found: Set[_K] = postings[0]
+            for more in postings[1:]:
                 if not found:
                     break
-            matches |= found or set()
+                found = found & more
+            matches |= found
         covered.append(matches if scope is None else matches & scope)
     if not covered:
         return set()
-    every = set.intersection(*covered)
+    covered.sort(key=len)
+    every = covered[0].intersection(*covered[1:])
     if every:
         return every
     counts = Counter(k for found in covered for k in found)

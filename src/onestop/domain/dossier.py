@@ -21,7 +21,13 @@ Transitions (action: from -> to)::
     withdraw            any submitted, undecided status -> WITHDRAWN        (terminal)
     stop_processing     RECEIVED | PROCESSING | SUPPLEMENT_REQUESTED | PAYMENT_REQUESTED
                         -> STOPPED                                          (terminal)
-    reschedule          a received, undecided dossier -> same status, new due date (apology)
+    reschedule          a received, undecided dossier -> same status, new due date (apology;
+                        once, and only before the due date)
+
+The due date (set at receipt, moved when the clock stood still, given anew by an apology)
+follows the procedure's deadline policy; every one the dossier had stays in ``due_dates``
+(:mod:`onestop.domain._dossier_deadlines`). Draft editing lives in
+:mod:`onestop.domain._dossier_drafting`, the values in :mod:`onestop.domain.dossier_parts`.
 """
 
 from __future__ import annotations

@@ -440,6 +440,8 @@ class _Ranking:
         words = counts.keys()
         starting = self.starting
         norm = K1 * (1.0 - B + B * len(name) / REFERENCE_LENGTH)
+        saturation = K1 + 1.0
+        context_weight = CONTEXT_WEIGHT
         coverage = 0
         score = 0.0
         # Query words in order, each once: a synonym's words that other terms already
@@ -457,29 +459,34 @@ class _Ranking:
                         tf = 0.0
                         for known in words & starting[word]:
                             n, m = counts[known]
-                            tf += n + CONTEXT_WEIGHT * m
+                            tf += n + context_weight * m
                         if not tf:
                             break
                     else:
                         # A whole word: the document has it (``whole`` was checked).
                         n, m = counts[word]
-                        tf = n + CONTEXT_WEIGHT * m
+                        tf = n + context_weight * m
                     if key not in sequence:
-                        value += idf * tf * (K1 + 1.0) / (tf + norm)
+                        value += idf * tf * saturation / (tf + norm)
                 else:
                     if value * scale > best:
                         best, best_keys = value * scale, keys
             if best_keys:
                 coverage += required
                 score += weight * best
-                sequence.extend(k for k in best_keys if k not in sequence)
+                for key in best_keys:
+                    if key not in sequence:
+                        sequence.append(key)
         # The name's words the query did not ask for: its length less the occurrences of
         # the words matched (whole, or as the start of a word being typed).
-        matched = {w for w, prefix in sequence if not prefix}
-        for w, prefix in sequence:
-            if prefix:
-                matched |= words & starting[w]
         extra = len(name)
+        if starting:
+            matched = {w for w, prefix in sequence if not prefix}
+            for w, prefix in sequence:
+                if prefix:
+                    matched |= words & starting[w]
+        else:
+            matched = {w for w, _ in sequence}
         for w in matched:
             found = counts.get(w)
             if found is not None:

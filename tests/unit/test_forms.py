@@ -477,6 +477,18 @@ def test_the_font_and_its_licence_ship_in_the_package() -> None:
     assert "Arev Fonts Copyright" in licence
 
 
+def test_the_licence_file_is_the_licence_the_fonts_carry() -> None:
+    ttlib = require_module("fontTools.ttLib")
+    fonts = importlib.resources.files("onestop.forms") / "fonts"
+    shipped = (fonts / "LICENSE-DejaVu.txt").read_text(encoding="utf-8")
+    for name in set(FONT_FILES.values()):
+        with importlib.resources.as_file(fonts / name) as path:
+            names = ttlib.TTFont(str(path))["name"]
+        carried = names.getName(13, 3, 1, 0x409).toUnicode()
+        assert carried.strip() in shipped
+        assert names.getName(1, 3, 1, 0x409).toUnicode() == "DejaVu Sans"
+
+
 def test_the_font_has_every_vietnamese_letter_with_every_tone() -> None:
     ttlib = require_module("fontTools.ttLib")
     vowels = "aăâeêioôơuưy"

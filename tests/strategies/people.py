@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from onestop.domain.accounts import Account, Applicant, Officer
 from onestop.domain.identity import CCCD_PROVINCE_CODES, Sex
+from onestop.domain.national_identity import LEVELS_OF_ASSURANCE, NationalIdentity
 from tests.strategies.codes import agency_codes
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "emails",
     "landline_numbers",
     "mobile_numbers",
+    "national_identities",
     "officers",
     "person_names",
     "phone_spellings",
@@ -225,8 +227,23 @@ def citizen_accounts(draw: st.DrawFn, verified: bool = True) -> Account:
     )
     if verified:
         account.verify(now)
+    if draw(st.booleans()):
+        account.link_national_identity(draw(national_identities(now)))
     account.pull_events()
     return account
+
+
+@st.composite
+def national_identities(draw: st.DrawFn, now: dt.datetime | None = None) -> NationalIdentity:
+    """National identities (VNeID) as a provider vouches for them, with or without an id."""
+    id_number = draw(st.none() | cccd_cases().map(lambda c: c.number) | cmnd_numbers())
+    return NationalIdentity.vouched(
+        draw(st.text(alphabet="0123456789abcdef-", min_size=1, max_size=40)),
+        draw(st.sampled_from(["https://sso.dichvucong.gov.vn", "http://127.0.0.1:8080"])),
+        draw(st.sampled_from(LEVELS_OF_ASSURANCE)),
+        id_number,
+        draw(utc_instants()) if now is None else now,
+    )
 
 
 def officers() -> st.SearchStrategy[Officer]:

@@ -64,6 +64,11 @@ class _Accounts(_Repository):
         self._uow._begin("accounts.find_by_email")
         return self._uow._find_unique(_ACCOUNTS, "account.email", email)
 
+    def find_by_national_subject(self, subject: str) -> Account | None:
+        """The account linked to the national identity ``subject`` (VNeID), if any."""
+        self._uow._begin("accounts.find_by_national_subject")
+        return self._uow._find_unique(_ACCOUNTS, "account.national_subject", subject)
+
     def update(self, account: Account) -> None:
         """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
         self._uow._update("accounts.update", _ACCOUNTS, account)

@@ -133,6 +133,11 @@ class _ConsumedToken:
     at: dt.datetime
 
 
+def _national_subject(account: Account) -> Hashable | None:
+    identity = account.national_identity
+    return None if identity is None else identity.subject
+
+
 def _dossier_code(dossier: Dossier) -> Hashable | None:
     return dossier.code
 
@@ -148,7 +153,10 @@ _ACCOUNTS: Final = _Spec[Account](
     key=lambda a: a.id,
     not_found=AccountNotFound,
     mode="update",
-    uniques=(_Unique("account.email", lambda a: a.email),),
+    uniques=(
+        _Unique("account.email", lambda a: a.email),
+        _Unique("account.national_subject", _national_subject),
+    ),
 )
 _OFFICERS: Final = _Spec[Officer](
     "officer",

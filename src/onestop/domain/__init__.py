@@ -98,6 +98,7 @@ from onestop.domain.money import (
     format_vnd,
     total,
 )
+from onestop.domain.national_identity import NationalIdentity, level_of_acr
 from onestop.domain.payments import (
     Payment,
     PaymentOutcome,
@@ -165,6 +166,7 @@ __all__ = [
     "FileRef",
     "HistoryEntry",
     "MailMessage",
+    "NationalIdentity",
     "OfficeHours",
     "Officer",
     "OfficerRole",
@@ -191,6 +193,7 @@ __all__ = [
     "events",
     "fold_diacritics",
     "format_vnd",
+    "level_of_acr",
     "local_day",
     "local_time",
     "normalize_email",

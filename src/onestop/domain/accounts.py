@@ -30,11 +30,14 @@ from onestop.domain.identity import (
     normalize_phone,
 )
 from onestop.domain.inputs import is_valid_unicode, require_bool, require_datetime
+from onestop.domain.national_identity import NationalIdentity
 from onestop.errors import (
     AccountLocked,
     AccountNotVerified,
     InvalidIdentity,
     InvalidInput,
+    NationalIdentityNotLinked,
+    NationalIdNumberConflict,
     PermissionDenied,
 )
 
@@ -261,6 +264,11 @@ class Account:
     verified_at: dt.datetime | None
     failed_logins: int = attrs.field(validator=_not_negative)
     locked_until: dt.datetime | None
+    #: The national identity (VNeID) linked to this account, if any.
+    national_identity: NationalIdentity | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(attrs.validators.instance_of(NationalIdentity)),
+    )
     version: int = 0
     _events: list[ev.DomainEvent] = attrs.field(factory=list, init=False, repr=False)
 
@@ -480,6 +488,35 @@ class Account:
     def update_profile(self, applicant: Applicant) -> None:
         """Replace the profile: same email as the account; an organisation keeps its tax code."""
         self.profile = applicant
+
+    # --- the national identity (VNeID) ----------------------------------------------------
+
+    @property
+    def vneid(self) -> bool:
+        """Whether the account is identified through the national identity (VNeID)."""
+        return self.national_identity is not None
+
+    def link_national_identity(self, identity: NationalIdentity) -> None:
+        """Link (or prove again) the national identity; it replaces one linked before.
+
+        NationalIdNumberConflict when the profile holds an id number the identity does not
+        vouch for; a citizen's profile without one takes the vouched number.
+        """
+        if not isinstance(identity, NationalIdentity):
+            raise InvalidInput("identity", "must be a NationalIdentity")
+        held = self.profile.id_number
+        if held is not None and identity.id_number is not None and held != identity.id_number:
+            raise NationalIdNumberConflict()
+        if held is None and identity.id_number is not None and self.kind is AccountKind.CITIZEN:
+            self.profile = attrs.evolve(self.profile, id_number=identity.id_number)
+        self.national_identity = identity
+
+    def unlink_national_identity(self) -> NationalIdentity:
+        """Forget the national identity and return it; NationalIdentityNotLinked without one."""
+        if self.national_identity is None:
+            raise NationalIdentityNotLinked()
+        identity, self.national_identity = self.national_identity, None
+        return identity
 
 
 # --- officer -----------------------------------------------------------------------------

@@ -61,8 +61,14 @@ class AccountRepository(Protocol):
     def find_by_email(self, email: str) -> Account | None:
         """The account registered with this (normalised) email, if any."""
 
+    def find_by_national_subject(self, subject: str) -> Account | None:
+        """The account linked to the national identity ``subject`` (VNeID), if any."""
+
     def update(self, account: Account) -> None:
-        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``.
+
+        The email and the national subject stay unique (DuplicateError).
+        """
 
 
 class OfficerRepository(Protocol):

@@ -26,6 +26,7 @@ from onestop.adapters.sql._rows import (
 from onestop.adapters.sql._statements import (
     _ACCOUNT_BY_EMAIL,
     _ACCOUNT_BY_ID,
+    _ACCOUNT_BY_SUBJECT,
     _AGENCY_BY_CODE,
     _AGENCY_NAME,
     _ALL_AGENCIES,
@@ -84,7 +85,7 @@ class _Accounts(_Repository):
             "accounts.add",
             _INSERT[t.accounts.name],
             _account_row(account, account.version),
-            values={"account.id": account.id, "account.email": account.email},
+            values={"account.id": account.id, **_account_values(account)},
         )
 
     def get(self, account_id: str) -> Account:
@@ -108,6 +109,15 @@ class _Accounts(_Repository):
             self._uow._loader(t.accounts, _account),
         )
 
+    def find_by_national_subject(self, subject: str) -> Account | None:
+        """The account linked to the national identity ``subject`` (VNeID), if any."""
+        return self._uow._one(
+            "accounts.find_by_national_subject",
+            _ACCOUNT_BY_SUBJECT,
+            {"p_national_subject": subject},
+            self._uow._loader(t.accounts, _account),
+        )
+
     def update(self, account: Account) -> None:
         """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
         self._uow._versioned_update(
@@ -117,9 +127,17 @@ class _Accounts(_Repository):
             account,
             _account_row(account, account.version + 1),
             AccountNotFound,
-            values={"account.email": account.email},
+            values=_account_values(account),
         )
         account.version += 1
+
+
+def _account_values(account: Account) -> dict[str, object]:
+    identity = account.national_identity
+    return {
+        "account.email": account.email,
+        "account.national_subject": None if identity is None else identity.subject,
+    }
 
 
 def _officer(row: _Row) -> Officer:

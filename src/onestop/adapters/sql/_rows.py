@@ -226,7 +226,12 @@ def _account_row(a: Account, version: int) -> dict[str, Any]:
         "created_at": a.created_at,
         "version": version,
         "doc": _dumps(_doc(a)),
+        "national_subject": _national_subject(a),
     }
+
+
+def _national_subject(a: Account) -> str | None:
+    return None if a.national_identity is None else a.national_identity.subject
 
 
 def _account(row: _Row) -> Account:

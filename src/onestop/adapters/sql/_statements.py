@@ -52,6 +52,7 @@ def _children_of(table: Table) -> Any:
 
 _ACCOUNT_BY_ID: Final = _by(t.accounts, "id")
 _ACCOUNT_BY_EMAIL: Final = _by(t.accounts, "email")
+_ACCOUNT_BY_SUBJECT: Final = _by(t.accounts, "national_subject")
 _OFFICER_BY_ID: Final = _by(t.officers, "id")
 _OFFICERS_OF_AGENCY: Final = _by(t.officers, "agency").order_by(t.officers.c.id)
 _OFFICER_BY_EMAIL: Final = _by(t.officers, "email")

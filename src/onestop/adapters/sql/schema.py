@@ -138,8 +138,11 @@ accounts: Final = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     Column("doc", Text, nullable=False),
+    # The national identity's subject (VNeID) linked to the account (None: not linked).
+    Column("national_subject", _key(), nullable=True),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("email"),
+    UniqueConstraint("national_subject"),
 )
 
 officers: Final = Table(
@@ -412,6 +415,7 @@ audit_log: Final = Table(
 CONSTRAINT_RULES: Final = {
     "pk_onestop_accounts": "account.id",
     "uq_onestop_accounts_email": "account.email",
+    "uq_onestop_accounts_national_subject": "account.national_subject",
     "pk_onestop_officers": "officer.id",
     "uq_onestop_officers_email": "officer.email",
     "uq_onestop_officers_external_subject": "officer.external_subject",

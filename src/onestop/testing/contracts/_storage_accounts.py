@@ -9,6 +9,7 @@ from hypothesis import given
 
 from onestop.domain.accounts import Account, AccountStatus, OfficerRole
 from onestop.domain.codes import AgencyCode
+from onestop.domain.national_identity import NationalIdentity
 from onestop.errors import (
     AccountNotFound,
     ConcurrentUpdate,
@@ -33,6 +34,10 @@ from onestop.testing.contracts._support import (
 )
 
 
+def _identity(subject: str) -> NationalIdentity:
+    return NationalIdentity.vouched(subject, "https://sso.example.vn", 2, None, builders.T0)
+
+
 class AccountStorageContract(StorageContractBase):
     """Accounts, officers and tokens; part of :class:`StorageContract`."""
 
@@ -55,6 +60,13 @@ class AccountStorageContract(StorageContractBase):
             by_email = _in_unit(storage, lambda uow: uow.accounts.find_by_email(account.email))
             assert by_email is not None
             assert by_email.id == account.id
+            if account.national_identity is not None:
+                subject = account.national_identity.subject
+                found = _in_unit(
+                    storage, lambda uow: uow.accounts.find_by_national_subject(subject)
+                )
+                assert found is not None
+                assert found.id == account.id
 
     def test_account_get_unknown(self, storage: Storage) -> None:
         with storage.unit_of_work() as uow, pytest.raises(AccountNotFound):
@@ -68,6 +80,33 @@ class AccountStorageContract(StorageContractBase):
             assert found is not None
             assert found.id == account.id
             assert uow.accounts.find_by_email("someone.else@example.vn") is None
+
+    def test_account_national_subject_is_unique(self, storage: Storage) -> None:
+        first, second = builders.account(), builders.account()
+        first.link_national_identity(_identity("vneid-same"))
+        _commit(storage, _adding(first, second))  # accounts without one never clash
+        with storage.unit_of_work() as uow:
+            found = uow.accounts.find_by_national_subject("vneid-same")
+            assert found is not None
+            assert found.id == first.id
+            assert found.national_identity == first.national_identity
+            assert uow.accounts.find_by_national_subject("vneid-other") is None
+        twin = builders.account()
+        twin.link_national_identity(_identity("vneid-same"))
+        _refused(storage, DuplicateError, lambda uow: uow.accounts.add(twin))
+        loaded = _in_unit(storage, lambda uow: uow.accounts.get(second.id))
+        loaded.link_national_identity(_identity("vneid-same"))
+        _refused(storage, DuplicateError, lambda uow: uow.accounts.update(loaded))
+        # Unlinked, the subject is free for another account.
+        owner = _in_unit(storage, lambda uow: uow.accounts.get(first.id))
+        owner.unlink_national_identity()
+        _commit(storage, lambda uow: uow.accounts.update(owner))
+        loaded = _in_unit(storage, lambda uow: uow.accounts.get(second.id))
+        loaded.link_national_identity(_identity("vneid-same"))
+        _commit(storage, lambda uow: uow.accounts.update(loaded))
+        found = _in_unit(storage, lambda uow: uow.accounts.find_by_national_subject("vneid-same"))
+        assert found is not None
+        assert found.id == second.id
 
     def test_account_duplicate_id(self, storage: Storage) -> None:
         first = builders.account()

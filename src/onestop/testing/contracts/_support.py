@@ -10,10 +10,10 @@ from dateutil import tz
 from hypothesis import strategies as st
 
 from onestop.domain.accounts import Account, Applicant
-from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.mail import MailMessage, OutboxEntry, OutboxState
+from onestop.domain.national_identity import NationalIdentity
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.testing import builders
 
@@ -185,22 +185,29 @@ def accounts(draw: st.DrawFn) -> Account:
     created_account.locked_until = draw(st.none() | aware_datetimes())
     if draw(st.booleans()):
         created_account.lock()
+    if draw(st.booleans()):
+        created_account.national_identity = NationalIdentity(
+            subject=draw(
+                st.text(
+                    st.characters(codec="utf-8", exclude_categories=("C", "Z")),
+                    min_size=1,
+                    max_size=60,
+                ).filter(str.strip)
+            ),
+            issuer="https://sso.dichvucong.gov.vn",
+            level_of_assurance=draw(st.sampled_from([1, 2])),
+            id_number=None,
+            linked_at=draw(aware_datetimes()),
+        )
     created_account.pull_events()
     return created_account
-
-
-#: The calendar generated dossiers are received under.
-_CALENDAR: Final = WorkingCalendar()
 
 
 @st.composite
 def dossiers(draw: st.DrawFn) -> Dossier:
     """A dossier, draft or a few steps after submission, with generated text and times."""
     now = draw(aware_datetimes(max_year=2090))
-    in_hours = builders.procedure(working_days=None, working_hours=8)
-    dossier = builders.draft_dossier(
-        now=now, procedure=draw(st.sampled_from([builders.procedure(), in_hours]))
-    )
+    dossier = builders.draft_dossier(now=now)
     email = draw(_emails("applicant"))
     dossier.update_applicant(
         Applicant(
@@ -223,10 +230,6 @@ def dossiers(draw: st.DrawFn) -> Dossier:
             idempotency_key=draw(st.none() | free_text(min_size=1, max_size=60)),
         )
         officer = Actor.officer(builders.new_id("officer"), draw(vietnamese_names()))
-        if draw(st.booleans()):  # received: a due date (and instant, for a limit in hours)
-            dossier.receive(
-                officer=officer, now=submitted + dt.timedelta(minutes=30), calendar=_CALENDAR
-            )
         if steps >= 2:
             dossier.request_supplement(
                 officer=officer,

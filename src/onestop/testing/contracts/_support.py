@@ -10,6 +10,7 @@ from dateutil import tz
 from hypothesis import strategies as st
 
 from onestop.domain.accounts import Account, Applicant
+from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.mail import MailMessage, OutboxEntry, OutboxState
@@ -203,11 +204,18 @@ def accounts(draw: st.DrawFn) -> Account:
     return created_account
 
 
+#: The calendar generated dossiers are received under.
+_CALENDAR: Final = WorkingCalendar()
+
+
 @st.composite
 def dossiers(draw: st.DrawFn) -> Dossier:
     """A dossier, draft or a few steps after submission, with generated text and times."""
     now = draw(aware_datetimes(max_year=2090))
-    dossier = builders.draft_dossier(now=now)
+    in_hours = builders.procedure(working_days=None, working_hours=8)
+    dossier = builders.draft_dossier(
+        now=now, procedure=draw(st.sampled_from([builders.procedure(), in_hours]))
+    )
     email = draw(_emails("applicant"))
     dossier.update_applicant(
         Applicant(
@@ -230,6 +238,10 @@ def dossiers(draw: st.DrawFn) -> Dossier:
             idempotency_key=draw(st.none() | free_text(min_size=1, max_size=60)),
         )
         officer = Actor.officer(builders.new_id("officer"), draw(vietnamese_names()))
+        if draw(st.booleans()):  # received: a due date (and instant, for a limit in hours)
+            dossier.receive(
+                officer=officer, now=submitted + dt.timedelta(minutes=30), calendar=_CALENDAR
+            )
         if steps >= 2:
             dossier.request_supplement(
                 officer=officer,

@@ -18,6 +18,8 @@ from onestop.domain.audit import ADMIN_STREAM, AuditEvent, AuditRecord
 from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Actor
 from onestop.domain.mail import OutboxState
+from onestop.domain.payments import PaymentState
+from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.domain.search import SearchPlan
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry
@@ -98,11 +100,24 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "dossiers.delete_draft": lambda uow: uow.dossiers.delete_draft("draft-1"),
     "dossiers.list_by_owner": lambda uow: uow.dossiers.list_by_owner("x"),
     "dossiers.list_by_agency": lambda uow: uow.dossiers.list_by_agency(AGENCY),
+    "dossiers.count_by_owner": lambda uow: uow.dossiers.count_by_owner("x"),
+    "dossiers.count_by_agency": lambda uow: uow.dossiers.count_by_agency(AGENCY),
     "payments.add": lambda uow: uow.payments.add(builders.payment()),
     "payments.get": lambda uow: uow.payments.get("payment-1"),
     "payments.find_by_txn_ref": lambda uow: uow.payments.find_by_txn_ref("fake", "TXN1"),
     "payments.update": lambda uow: uow.payments.update(uow.payments.get("payment-1")),
     "payments.list_by_dossier": lambda uow: uow.payments.list_by_dossier("x"),
+    "payments.list_by_state": lambda uow: uow.payments.list_by_state(PaymentState.PENDING),
+    "feedback.add_rating": lambda uow: uow.feedback.add_rating(
+        Rating("dossier-1", "account-1", str(AGENCY), SatisfactionLevel.SATISFIED, "", T0)
+    ),
+    "feedback.rating_of": lambda uow: uow.feedback.rating_of("dossier-1"),
+    "feedback.add_complaint": lambda uow: uow.feedback.add_complaint(
+        Complaint(builders.new_id("complaint"), "dossier-1", "account-1", str(AGENCY), "Chậm", T0)
+    ),
+    "feedback.complaints_of": lambda uow: uow.feedback.complaints_of("dossier-1"),
+    "feedback.list_complaints": lambda uow: uow.feedback.list_complaints(AGENCY),
+    "feedback.count_complaints": lambda uow: uow.feedback.count_complaints(AGENCY),
     "outbox.add": lambda uow: uow.outbox.add(builders.outbox_entry()),
     "outbox.get": lambda uow: uow.outbox.get("mail-1"),
     "outbox.claim_due": lambda uow: uow.outbox.claim_due(worker="w", now=T0, lease=LEASE, limit=1),

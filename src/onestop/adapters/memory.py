@@ -147,11 +147,14 @@ OPERATIONS: Final = frozenset(
         "dossiers.delete_draft",
         "dossiers.list_by_owner",
         "dossiers.list_by_agency",
+        "dossiers.count_by_owner",
+        "dossiers.count_by_agency",
         "payments.add",
         "payments.get",
         "payments.find_by_txn_ref",
         "payments.update",
         "payments.list_by_dossier",
+        "payments.list_by_state",
         "feedback.add_rating",
         "feedback.rating_of",
         "feedback.add_complaint",
@@ -511,12 +514,27 @@ class InMemoryUnitOfWork:
         *,
         newest_first: bool = False,
         group: tuple[str, Hashable] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> list[_T]:
-        """Rows ``keep`` accepts, sorted; ``group`` (name, value) narrows them by an index."""
+        """Rows ``keep`` accepts, sorted; ``group`` (name, value) narrows them by an index;
+        ``offset`` and ``limit`` take one slice (only its rows are copied)."""
         self._begin(operation)
         source = self._visible_rows(spec) if group is None else self._group_rows(spec, *group)
         rows = sorted((r for r in source if keep(r)), key=order, reverse=newest_first)
-        return [spec.copy(r) for r in rows]
+        chosen = rows[offset:] if limit is None else rows[offset : offset + limit]
+        return [spec.copy(r) for r in chosen]
+
+    def _count(
+        self,
+        operation: str,
+        spec: _Spec[Any],
+        keep: Callable[[Any], bool],
+        group: tuple[str, Hashable],
+    ) -> int:
+        """How many rows of the ``group`` (name, value) ``keep`` accepts."""
+        self._begin(operation)
+        return sum(1 for r in self._group_rows(spec, *group) if keep(r))
 
     def _insert(self, operation: str, spec: _Spec[_T], record: _T) -> None:
         self._begin(operation)

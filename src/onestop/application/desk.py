@@ -28,7 +28,7 @@ from onestop.application.context import AppContext
 from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.due_dates import DEFAULT_DUE_SOON, default_new_date, dossiers_due_soon
 from onestop.application.notifications import queue_dossier_mail
-from onestop.application.pagination import Page, page_or_list
+from onestop.application.pagination import Page, fetch_page, page_or_list
 from onestop.application.rights import active_officer, agency_dossier, require_role
 from onestop.application.security_log import log_security_event, mask, mask_email
 from onestop.application.sync import queue_dossier_sync
@@ -445,10 +445,20 @@ class OfficerDesk:
         ``Settings.max_page_size``); without ``page`` the whole list, deprecated.
         """
         wanted = None if statuses is None else _statuses(statuses)
+        settings = self._ctx.settings
         with self._ctx.storage.unit_of_work() as uow:
-            officer = _active_officer(uow, officer_id)
-            found = list(uow.dossiers.list_by_agency(officer.agency, statuses=wanted))
-        return self._paged(found, page, page_size, "OfficerDesk.queue")
+            agency = _active_officer(uow, officer_id).agency
+            return fetch_page(
+                lambda offset, limit: uow.dossiers.list_by_agency(
+                    agency, statuses=wanted, offset=offset, limit=limit
+                ),
+                lambda: uow.dossiers.count_by_agency(agency, statuses=wanted),
+                page,
+                page_size,
+                default=settings.page_size,
+                maximum=settings.max_page_size,
+                method="OfficerDesk.queue",
+            )
 
     @overload
     def overdue(

@@ -21,7 +21,7 @@ from onestop.application.context import AppContext
 from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.files import content_checked
 from onestop.application.notifications import queue_dossier_mail
-from onestop.application.pagination import Page, page_or_list
+from onestop.application.pagination import Page, fetch_page
 from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
@@ -424,17 +424,19 @@ class DossierService:
         One page (from 1, ``page_size`` up to ``Settings.max_page_size``); without ``page``
         the whole list, deprecated.
         """
-        with self._ctx.storage.unit_of_work() as uow:
-            found = list(uow.dossiers.list_by_owner(account_id))
         settings = self._ctx.settings
-        return page_or_list(
-            found,
-            page,
-            page_size,
-            default=settings.page_size,
-            maximum=settings.max_page_size,
-            method="DossierService.list_mine",
-        )
+        with self._ctx.storage.unit_of_work() as uow:
+            return fetch_page(
+                lambda offset, limit: uow.dossiers.list_by_owner(
+                    account_id, offset=offset, limit=limit
+                ),
+                lambda: uow.dossiers.count_by_owner(account_id),
+                page,
+                page_size,
+                default=settings.page_size,
+                maximum=settings.max_page_size,
+                method="DossierService.list_mine",
+            )
 
     def open_file(
         self,

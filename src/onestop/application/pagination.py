@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
 import attrs
 
 from onestop.errors import InvalidInput
 
-__all__ = ["MAX_PAGE", "Page", "check_page", "page_or_list"]
+__all__ = ["MAX_PAGE", "Page", "check_page", "fetch_page", "page_or_list"]
 
 T = TypeVar("T")
 
@@ -118,3 +118,35 @@ def page_or_list(
     number = 1 if page is None else page
     number, size = check_page(number, page_size, default=default, maximum=maximum)
     return Page.of(results, page=number, page_size=size)
+
+
+def fetch_page(
+    fetch: Callable[[int, int | None], Sequence[T]],
+    count: Callable[[], int],
+    page: int | None,
+    page_size: int | None,
+    *,
+    default: int,
+    maximum: int,
+    method: str,
+    stacklevel: int = 4,
+) -> Page[T] | list[T]:
+    """As :func:`page_or_list`, but the storage reads only the page asked for:
+    ``fetch(offset, limit)`` one slice (``limit`` None: all the rest), ``count()`` the total.
+    Call it inside one unit of work, so that the page and the total agree.
+    """
+    if page is None and page_size is None:
+        return page_or_list(
+            fetch(0, None),
+            None,
+            None,
+            default=default,
+            maximum=maximum,
+            method=method,
+            stacklevel=stacklevel + 1,
+        )
+    number, size = check_page(
+        1 if page is None else page, page_size, default=default, maximum=maximum
+    )
+    items = tuple(fetch((number - 1) * size, size))
+    return Page(items=items, page=number, page_size=size, total=count())

@@ -6,11 +6,16 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from onestop.adapters._slices import check_slice
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._repositories import _Repository
 from onestop.adapters.sql._rows import _Children, _dossier_row, _load, _payment_row, _Row
 from onestop.adapters.sql._statements import (
+    _ALL_ROWS,
     _CHILD_TABLES,
+    _COUNT_OF_AGENCY,
+    _COUNT_OF_AGENCY_IN,
+    _COUNT_OF_OWNER,
     _DELETE_CHILDREN,
     _DELETE_DRAFT,
     _DOSSIER_BY_CODE,
@@ -19,7 +24,10 @@ from onestop.adapters.sql._statements import (
     _DOSSIER_STATE,
     _DOSSIERS_OF_AGENCY,
     _DOSSIERS_OF_AGENCY_IN,
+    _DOSSIERS_OF_AGENCY_IN_PAGE,
+    _DOSSIERS_OF_AGENCY_PAGE,
     _DOSSIERS_OF_OWNER,
+    _DOSSIERS_OF_OWNER_PAGE,
     _FILE_KEYS_IN_USE,
     _INSERT,
     _PAYMENT_BY_ID,
@@ -161,30 +169,60 @@ class _Dossiers(_Repository):
         if result.rowcount != 1:
             raise ConcurrentUpdate("dossier", dossier_id)
 
-    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
-        """One owner's dossiers, newest first (by created_at, then id)."""
-        return self._uow._all(
-            "dossiers.list_by_owner",
-            _DOSSIERS_OF_OWNER,
-            {"p_owner_id": owner_id},
-            self._uow._load_dossier,
-        )
+    def list_by_owner(
+        self, owner_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id), one slice of them."""
+        check_slice(offset, limit)
+        params: dict[str, Any] = {"p_owner_id": owner_id}
+        statement = _DOSSIERS_OF_OWNER
+        if offset or limit is not None:
+            statement = _DOSSIERS_OF_OWNER_PAGE
+            params |= {"p_offset": offset, "p_limit": _ALL_ROWS if limit is None else limit}
+        return self._uow._all("dossiers.list_by_owner", statement, params, self._uow._load_dossier)
+
+    def count_by_owner(self, owner_id: str) -> int:
+        """How many dossiers (drafts included) one owner has."""
+        return self._count("dossiers.count_by_owner", _COUNT_OF_OWNER, {"p_owner_id": owner_id})
 
     def list_by_agency(
         self,
         agency: AgencyCode,
         *,
         statuses: frozenset[DossierStatus] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Sequence[Dossier]:
-        """One agency's submitted dossiers (never drafts), oldest submission first."""
+        """One agency's submitted dossiers (never drafts), oldest submission first, one
+        slice of them."""
+        check_slice(offset, limit)
         params: dict[str, Any] = {"p_agency": agency.key}
         load = self._uow._load_dossier
+        paged = bool(offset) or limit is not None
+        if paged:
+            params |= {"p_offset": offset, "p_limit": _ALL_ROWS if limit is None else limit}
         if statuses is None:
-            return self._uow._all("dossiers.list_by_agency", _DOSSIERS_OF_AGENCY, params, load)
+            statement = _DOSSIERS_OF_AGENCY_PAGE if paged else _DOSSIERS_OF_AGENCY
+            return self._uow._all("dossiers.list_by_agency", statement, params, load)
         params["p_statuses"] = sorted(s.value for s in statuses)
-        return self._uow._all(
-            "dossiers.list_by_agency", _DOSSIERS_OF_AGENCY_IN, params, load, built=True
-        )
+        statement = _DOSSIERS_OF_AGENCY_IN_PAGE if paged else _DOSSIERS_OF_AGENCY_IN
+        return self._uow._all("dossiers.list_by_agency", statement, params, load, built=True)
+
+    def count_by_agency(
+        self, agency: AgencyCode, *, statuses: frozenset[DossierStatus] | None = None
+    ) -> int:
+        """How many submitted dossiers (in ``statuses``, if given) one agency has."""
+        params: dict[str, Any] = {"p_agency": agency.key}
+        if statuses is None:
+            return self._count("dossiers.count_by_agency", _COUNT_OF_AGENCY, params)
+        params["p_statuses"] = sorted(s.value for s in statuses)
+        return self._count("dossiers.count_by_agency", _COUNT_OF_AGENCY_IN, params, built=True)
+
+    def _count(
+        self, operation: str, statement: Any, params: dict[str, Any], *, built: bool = False
+    ) -> int:
+        [n] = self._uow._all(operation, statement, params, lambda row: int(row["n"]), built=built)
+        return n
 
     def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` any dossier (a draft included) has a file attached under."""

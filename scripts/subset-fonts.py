@@ -8,8 +8,9 @@ Writes ``src/onestop/forms/fonts/DejaVuSans*.ttf``: DejaVu Sans 2.37 kept to the
 blocks a Vietnamese form needs and a little more (Latin in full with Vietnamese, Greek,
 Cyrillic, punctuation, currency, letterlike symbols, arrows, mathematical operators, box
 drawing, geometric shapes), without hinting, which a PDF does not use. A third of the size:
-fpdf2 reads a font and writes its subset about twice as fast. The name table, with the
-licence the fonts carry (name ID 13), is kept whole; the family name stays "DejaVu Sans",
+fpdf2 reads the fonts and writes their subsets in about two thirds of the time. The name
+table, with the licence the fonts carry (name ID 13), is kept whole; the family name stays
+"DejaVu Sans",
 which the licence allows (it asks only that a changed font not be called Bitstream, Vera,
 Arev or Tavmjong Bah).
 """

@@ -13,7 +13,7 @@ The font is DejaVu Sans 2.37 (regular, bold, oblique), which has every Vietnames
 with every tone mark as a precomposed glyph; text is put in NFC first so that a name typed
 with combining marks is drawn with those glyphs. The bundled files are kept to Latin,
 Greek, Cyrillic and common symbols (``scripts/subset-fonts.py``): a third of the size, and
-a PDF made about twice as fast, since reading the fonts is most of its cost. Their licence
+a PDF made in about two thirds of the time (reading the fonts is most of it). Their licence
 (Bitstream Vera and Arev terms: free to redistribute and change with software, never sold
 alone) ships beside them as ``fonts/LICENSE-DejaVu.txt``.
 """

@@ -10,9 +10,8 @@ Cyrillic, punctuation, currency, letterlike symbols, arrows, mathematical operat
 drawing, geometric shapes), without hinting, which a PDF does not use. A third of the size:
 fpdf2 reads the fonts and writes their subsets in about two thirds of the time. The name
 table, with the licence the fonts carry (name ID 13), is kept whole; the family name stays
-"DejaVu Sans",
-which the licence allows (it asks only that a changed font not be called Bitstream, Vera,
-Arev or Tavmjong Bah).
+"DejaVu Sans", which the licence allows (it asks only that a changed font not be called
+Bitstream, Vera, Arev or Tavmjong Bah).
 """
 
 from __future__ import annotations

@@ -63,6 +63,16 @@ OFFERED: dict[DossierStatus, tuple[str, ...]] = {
     DossierStatus.PAYMENT_REQUESTED: ("approve", "refuse"),
     DossierStatus.DECIDED: ("return_result",),
 }
+#: The statuses the queue can be narrowed to, in the order a dossier meets them.
+FILTERS = (
+    DossierStatus.AWAITING_RECEPTION,
+    DossierStatus.RECEIVED,
+    DossierStatus.PROCESSING,
+    DossierStatus.SUPPLEMENT_REQUESTED,
+    DossierStatus.PAYMENT_REQUESTED,
+    DossierStatus.DECIDED,
+    DossierStatus.RESULT_RETURNED,
+)
 #: The actions whose note is required, and what the note is called there.
 NOTE_LABELS = {
     "refuse_reception": "Lý do từ chối tiếp nhận",
@@ -106,8 +116,18 @@ def logout() -> ResponseReturnValue:
 def queue() -> ResponseReturnValue:
     """Hồ sơ của đơn vị: oldest first, awaiting an action or not."""
     page_number = request.args.get("page", "1")
-    page = portal().desk.queue(_officer_id(), page=int(page_number) if page_number.isdigit() else 1)
-    return render_template("officer_queue.html", page=page)
+    wanted = [s for s in FILTERS if s.value == request.args.get("status")]
+    page = portal().desk.queue(
+        _officer_id(),
+        statuses=wanted or None,
+        page=int(page_number) if page_number.isdigit() else 1,
+    )
+    return render_template(
+        "officer_queue.html",
+        page=page,
+        filters=FILTERS,
+        status=wanted[0].value if wanted else "",
+    )
 
 
 @bp.route("/dossiers/<dossier_id>")

@@ -42,6 +42,13 @@ def test_receive_supplement_decide_and_return(
 
     officer_logs_in(officer)
     officer.wait_for_text(code)
+    officer.select("status", "Hồ sơ đang chờ tiếp nhận")
+    officer.press("Lọc")
+    officer.wait_for_text(code)
+    statuses = {
+        cell.text for cell in officer.driver.find_elements("css selector", "tbody td:nth-child(4)")
+    }
+    assert statuses == {"Hồ sơ đang chờ tiếp nhận"}  # only what awaits reception
     officer.shot("hang-doi")
     officer.click_link(code)
     officer.wait_for_text("Xử lý hồ sơ")

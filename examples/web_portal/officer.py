@@ -14,8 +14,10 @@ from collections.abc import Callable
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from onestop.application import DossierView
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import OnestopError
+from onestop.forms import FORMS
 
 from .support import field_errors, form_text, officer_required, portal
 
@@ -144,6 +146,7 @@ def _dossier_page(dossier_id: str, errors: dict[str, str]) -> ResponseReturnValu
         view=view,
         dossier_id=dossier_id,
         actions=[(name, ACTIONS[name][0]) for name in OFFERED.get(view.status, ())],
+        forms=printable_forms(view),
         note_labels=NOTE_LABELS,
         errors=errors,
         file_url=lambda key: url_for(".file", dossier_id=dossier_id, file_key=key),
@@ -177,12 +180,24 @@ def receipt(dossier_id: str) -> ResponseReturnValue:
     )
 
 
-@bp.route("/dossiers/<dossier_id>/receipt.pdf")
+@bp.route("/dossiers/<dossier_id>/forms/<form>.pdf")
 @officer_required
-def receipt_pdf(dossier_id: str) -> ResponseReturnValue:
-    """The receipt as the library prints it: a PDF with the QR code of Circular 01/2023."""
-    document = portal().forms.receipt(_officer_id(), dossier_id, format="pdf")
+def form_pdf(dossier_id: str, form: str) -> ResponseReturnValue:
+    """A form as the library prints it (``portal.forms``): the receipt with the QR code of
+    Circular 01/2023, the supplement request, the control sheet, ..."""
+    document = portal().forms.document(_officer_id(), dossier_id, form, format="pdf")
     return Response(document.content, headers=document.headers)
+
+
+def printable_forms(view: DossierView) -> list[tuple[str, str]]:
+    """(name, document name) of each form the dossier has the step for, in FORMS' order."""
+    actions = {step.action for step in view.progress}
+    return [
+        (spec.name, spec.document_name)
+        for spec in FORMS.values()
+        if (spec.statuses is None or view.status in spec.statuses)
+        and (spec.step is None or actions & set(spec.step))
+    ]
 
 
 @bp.route("/dossiers/<dossier_id>/files/<file_key>")

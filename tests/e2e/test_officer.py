@@ -75,6 +75,9 @@ def test_receive_supplement_decide_and_return(
     officer.press("Yêu cầu bổ sung hồ sơ")
     officer.wait_for_text("Đã thực hiện: Yêu cầu bổ sung hồ sơ")
     assert officer.text_of("status") == "Yêu cầu bổ sung giấy tờ"
+    request_form = officer.driver.find_element("id", "form-supplement_request")
+    assert request_form.text == "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ"
+    assert download(officer, request_form.get_attribute("href")).startswith(b"%PDF-")
 
     citizen.open("/dossiers")
     citizen.click_link(code)

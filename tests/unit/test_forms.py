@@ -465,6 +465,16 @@ def test_a_template_the_pdf_cannot_draw_is_a_template_error(kit: PortalKit, tmp_
         kit.portal.forms.receipt(officer, dossier.id)
 
 
+def test_bold_italic_text_is_drawn_with_the_fonts_it_needs(kit: PortalKit, tmp_path: Path) -> None:
+    """A PDF reads only the styles its text uses; bold italic text still finds its font."""
+    own = OWN_RECEIPT.replace("</h1>", "</h1><p><b>Lưu ý: <i>mang theo giấy hẹn</i></b></p>")
+    write(tmp_path, "forms/receipt.html", own)
+    kit = host_portal(kit, tmp_path)
+    officer, dossier = in_state(kit, "receipt")
+    text = pdf_text(kit.portal.forms.receipt(officer, dossier.id).content, tmp_path)
+    assert "Lưu ý: mang theo giấy hẹn" in text
+
+
 # --- the bundled font ----------------------------------------------------------------------
 
 

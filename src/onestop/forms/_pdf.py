@@ -21,6 +21,7 @@ alone) ships beside them as ``fonts/LICENSE-DejaVu.txt``.
 from __future__ import annotations
 
 import datetime as dt
+import html.parser
 import importlib.resources
 import unicodedata
 from typing import Any, Final
@@ -67,6 +68,41 @@ def _tag_styles(fpdf: Any) -> dict[str, Any]:
     }
 
 
+_BOLD: Final = frozenset({"b", "strong", "th", "h1", "h2", "h3", "h4", "h5", "h6", "dt"})
+_ITALIC: Final = frozenset({"i", "em"})
+
+
+class _StyleScan(html.parser.HTMLParser):
+    """Which fpdf2 styles the text of some HTML is set in: "" always, "B", "I", "BI"."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.bold = 0
+        self.italic = 0
+        self.styles = {""}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.bold += tag in _BOLD
+        self.italic += tag in _ITALIC
+
+    def handle_endtag(self, tag: str) -> None:
+        self.bold -= tag in _BOLD and self.bold > 0
+        self.italic -= tag in _ITALIC and self.italic > 0
+
+    def handle_data(self, data: str) -> None:
+        if data.strip():
+            self.styles.add(("B" if self.bold else "") + ("I" if self.italic else ""))
+
+
+def styles_used(markup: str) -> set[str]:
+    """The font styles ``markup`` needs: reading a font is most of a PDF's cost, so a PDF
+    loads only those (a form without bold italic text never reads that font)."""
+    scan = _StyleScan()
+    scan.feed(markup)
+    scan.close()
+    return scan.styles
+
+
 def html_to_pdf(html: str, *, title: str, created_at: dt.datetime) -> bytes:
     """The PDF (A4) of a form's print HTML; the same input gives the same bytes.
 
@@ -79,8 +115,12 @@ def html_to_pdf(html: str, *, title: str, created_at: dt.datetime) -> bytes:
     left, top, right = _MARGINS
     pdf.set_margins(left, top, right)
     pdf.set_auto_page_break(auto=True, margin=top)
+    markup = unicodedata.normalize("NFC", html)
     fonts = importlib.resources.files("onestop.forms") / "fonts"
+    needed = styles_used(markup)
     for style, name in FONT_FILES.items():
+        if style not in needed:
+            continue
         with importlib.resources.as_file(fonts / name) as path:
             pdf.add_font(FONT_FAMILY, style, str(path))
     pdf.set_font(FONT_FAMILY, size=_FONT_SIZE)
@@ -90,7 +130,7 @@ def html_to_pdf(html: str, *, title: str, created_at: dt.datetime) -> bytes:
     pdf.add_page()
     try:
         pdf.write_html(
-            unicodedata.normalize("NFC", html),
+            markup,
             font_family=FONT_FAMILY,
             tag_styles=_tag_styles(fpdf),
             warn_on_tags_not_matching=False,

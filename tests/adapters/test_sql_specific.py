@@ -23,6 +23,7 @@ from onestop.adapters.sql import schema as t
 from onestop.bootstrap import Portal
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import SCHEME_WIDE, VN_TZ, local_day
+from onestop.domain.dossier import Actor, Dossier
 from onestop.errors import (
     AttachmentTooLarge,
     ConfigurationError,
@@ -229,6 +230,67 @@ def test_deleting_a_draft_deletes_its_child_rows(storage: SqlStorage) -> None:
         "dossier_fee_lines": [],
         "dossier_history": [],
     }
+
+
+def test_due_dates_are_rows_and_columns_kept_in_step(storage: SqlStorage) -> None:
+    """Receipt, supplement (restart) and apology: the dossier row carries the current due
+    date and instant, ``onestop_dossier_due_dates`` one row per due date, appended as the
+    dossier changes, and the dossier reads back with its whole due-date history."""
+    calendar = WorkingCalendar()
+    clerk = Actor.officer("officer-1", "Trần Thị Bình")
+    procedure = builders.procedure(working_days=None, working_hours=8, supplement_rule="restart")
+    dossier = builders.submitted_dossier(procedure=procedure)  # Wednesday 22/06/2022 09:30
+    _add(storage, dossier)
+    steps: list[Callable[[Dossier], object]] = [
+        lambda d: d.receive(
+            officer=clerk, now=builders.T0 + dt.timedelta(hours=1), calendar=calendar
+        ),
+        lambda d: d.request_supplement(
+            officer=clerk, now=builders.T0 + dt.timedelta(hours=2), note="Bổ sung"
+        ),
+        lambda d: d.resubmit(
+            actor=Actor.applicant(d.owner_id),
+            now=builders.T0 + dt.timedelta(days=1),
+            calendar=calendar,
+        ),
+        lambda d: d.reschedule(
+            officer=clerk,
+            now=builders.T0 + dt.timedelta(days=1, hours=1),
+            new_due_date=dt.date(2022, 6, 28),
+            reason="Cần xác minh",
+            calendar=calendar,
+        ),
+    ]
+    for step in steps:
+        with storage.unit_of_work() as uow:
+            loaded = uow.dossiers.get(dossier.id)
+            step(loaded)
+            uow.dossiers.update(loaded)
+            uow.commit()
+    with storage.unit_of_work() as uow:
+        stored = uow.dossiers.get(dossier.id)
+    assert [c.reason.value for c in stored.due_dates] == ["receipt", "supplement", "apology"]
+    assert stored.due_dates[0].due_at == dt.datetime(2022, 6, 23, 10, 30, tzinfo=VN_TZ)
+    with storage.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                t.dossier_due_dates.c.due_date,
+                t.dossier_due_dates.c.due_at,
+                t.dossier_due_dates.c.reason,
+                t.dossier_due_dates.c.actor_id,
+            )
+            .where(t.dossier_due_dates.c.dossier_id == dossier.id)
+            .order_by(t.dossier_due_dates.c.position)
+        ).all()
+        row = connection.execute(
+            sa.select(t.dossiers.c.due_date, t.dossiers.c.due_at).where(
+                t.dossiers.c.id == dossier.id
+            )
+        ).one()
+    assert [(r[0], r[1], r[2], r[3]) for r in rows] == [
+        (c.due_date, c.due_at, c.reason.value, c.by.id) for c in stored.due_dates
+    ]
+    assert tuple(row) == (dt.date(2022, 6, 28), None)
 
 
 # --- failure injection through the whole submission ----------------------------------------

@@ -17,7 +17,7 @@ from cattrs.gen import make_dict_unstructure_fn, override
 from onestop.domain.accounts import Account, Officer
 from onestop.domain.catalog import Procedure
 from onestop.domain.codes import AgencyCode, CodeScheme, DossierCode
-from onestop.domain.dossier import Attachment, Dossier, HistoryEntry
+from onestop.domain.dossier import Attachment, Dossier, DueDateChange, HistoryEntry
 from onestop.domain.mail import OutboxEntry
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
@@ -273,6 +273,8 @@ def _dossier_row(d: Dossier, version: int) -> dict[str, Any]:
         "idempotency_key": d.idempotency_key,
         "version": version,
         "doc": _dumps(data),
+        "due_date": d.due_date,
+        "due_at": d.due_at,
     }
 
 
@@ -385,6 +387,25 @@ def _history_rows(
     ]
 
 
+def _due_date_rows(
+    dossier_id: str, start: int, items: Iterable[DueDateChange]
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "dossier_id": dossier_id,
+            "position": i,
+            "due_date": c.due_date,
+            "due_at": c.due_at,
+            "set_at": c.set_at,
+            "actor_kind": c.by.kind.value,
+            "actor_id": c.by.id,
+            "actor_name": c.by.name,
+            "reason": c.reason.value,
+        }
+        for i, c in enumerate(items, start)
+    ]
+
+
 @attrs.frozen
 class _Children:
     """A dossier's child rows as this transaction last read or wrote them, at ``version``."""
@@ -393,7 +414,10 @@ class _Children:
     attachments: tuple[Attachment, ...]
     fee_lines: tuple[FeeLine, ...]
     history: tuple[HistoryEntry, ...]
+    due_dates: tuple[DueDateChange, ...] = ()
 
     @classmethod
     def of(cls, dossier: Dossier, version: int) -> _Children:
-        return cls(version, dossier.attachments, dossier.fee_lines, dossier.history)
+        return cls(
+            version, dossier.attachments, dossier.fee_lines, dossier.history, dossier.due_dates
+        )

@@ -104,7 +104,12 @@ _FILE_KEYS_IN_USE: Final = (
     .where(t.dossier_files.c.file_key.in_(bindparam("p_keys", expanding=True)))
     .distinct()
 )
-_CHILD_TABLES: Final = (t.dossier_files, t.dossier_fee_lines, t.dossier_history)
+_CHILD_TABLES: Final = (
+    t.dossier_files,
+    t.dossier_fee_lines,
+    t.dossier_history,
+    t.dossier_due_dates,
+)
 _DELETE_CHILDREN: Final = {table.name: _children_of(table) for table in _CHILD_TABLES}
 _INSERT: Final = {table.name: table.insert() for table in t.metadata.sorted_tables}
 _PAYMENT_BY_ID: Final = _by(t.payments, "id")

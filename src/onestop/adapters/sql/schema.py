@@ -11,8 +11,9 @@ constraints (unique dossier code, unique (agency, day, sequence), unique (owner,
 idempotency key), unique (gateway, txn_ref), unique emails, foreign keys), and whose other
 parts are a JSON document written by :mod:`onestop.serialization` (``doc``; a dossier's
 procedure snapshot in ``procedure_doc``). The document is what the storage reads back. A
-dossier's files, fee lines and progress history are also child rows (``dossier_files``,
-``dossier_fee_lines``, ``dossier_history``, foreign keys to ``dossiers``) written in the
+dossier's files, fee lines, progress history and due dates are also child rows
+(``dossier_files``, ``dossier_fee_lines``, ``dossier_history``, ``dossier_due_dates``,
+foreign keys to ``dossiers``) written in the
 same transaction as the document and kept in step with it, so that reports and other
 systems can query them with plain SQL.
 
@@ -60,6 +61,7 @@ __all__ = [
     "code_counters",
     "complaints",
     "create_schema",
+    "dossier_due_dates",
     "dossier_fee_lines",
     "dossier_files",
     "dossier_history",
@@ -225,6 +227,9 @@ dossiers: Final = Table(
     Column("idempotency_key", _key(), nullable=True),
     Column("version", Integer, nullable=False),
     Column("doc", Text, nullable=False),
+    # The current due date (and instant, for a limit in working hours), for reports.
+    Column("due_date", Date, nullable=True),
+    Column("due_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("code"),
     UniqueConstraint("code_agency", "code_day", "code_seq"),
@@ -237,6 +242,7 @@ dossiers: Final = Table(
     ),
     Index(None, "owner_id", "created_at"),
     Index(None, "agency", "status"),
+    Index(None, "agency", "due_date"),
 )
 
 dossier_files: Final = Table(
@@ -281,6 +287,23 @@ dossier_history: Final = Table(
     Column("from_status", String(), nullable=True),
     Column("to_status", String(), nullable=False),
     Column("note", Text, nullable=False),
+    PrimaryKeyConstraint("dossier_id", "position"),
+    ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
+)
+
+# Every due date a dossier had, oldest first (set at receipt, moved, given with an apology).
+dossier_due_dates: Final = Table(
+    "onestop_dossier_due_dates",
+    metadata,
+    Column("dossier_id", _key(), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("due_date", Date, nullable=False),
+    Column("due_at", UtcDateTime(), nullable=True),
+    Column("set_at", UtcDateTime(), nullable=False),
+    Column("actor_kind", String(), nullable=False),
+    Column("actor_id", _key(), nullable=False),
+    Column("actor_name", Text, nullable=False),
+    Column("reason", String(), nullable=False),
     PrimaryKeyConstraint("dossier_id", "position"),
     ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
 )

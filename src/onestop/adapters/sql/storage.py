@@ -88,6 +88,7 @@ from onestop.adapters.sql._rows import (
     _T,
     _Children,
     _dossier,
+    _due_date_rows,
     _fee_rows,
     _file_rows,
     _history_rows,
@@ -588,6 +589,7 @@ class SqlUnitOfWork:
             (t.dossier_files, known.attachments, dossier.attachments, _file_rows),
             (t.dossier_fee_lines, known.fee_lines, dossier.fee_lines, _fee_rows),
             (t.dossier_history, known.history, dossier.history, _history_rows),
+            (t.dossier_due_dates, known.due_dates, dossier.due_dates, _due_date_rows),
         ]
         for table, old, new, rows_of in plans:
             if old == new:

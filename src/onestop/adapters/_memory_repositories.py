@@ -8,7 +8,7 @@ which :mod:`onestop.adapters.memory` implements.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from onestop.adapters._memory_tables import (
@@ -27,6 +27,7 @@ from onestop.adapters._memory_tables import (
     _oldest_first,
 )
 from onestop.adapters._search_index import SearchIndex
+from onestop.adapters._slices import check_slice
 from onestop.domain.accounts import Account, Officer
 from onestop.domain.audit import AuditRecord, dossier_stream, history_records
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -185,6 +186,15 @@ def _everything(_: object) -> bool:
     return True
 
 
+def _in_statuses(statuses: frozenset[DossierStatus] | None) -> Callable[[Dossier], bool]:
+    """Submitted (never a draft), and in ``statuses`` when given."""
+
+    def keep(d: Dossier) -> bool:
+        return d.status is not DossierStatus.DRAFT and (statuses is None or d.status in statuses)
+
+    return keep
+
+
 class _Dossiers(_Repository):
     def add(self, dossier: Dossier) -> None:
         """Store a new dossier (draft or submitted).
@@ -229,15 +239,26 @@ class _Dossiers(_Repository):
             raise TransitionNotAllowed("delete", current.status.value, ("draft",))
         self._uow._delete(_DOSSIERS, dossier_id)
 
-    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
-        """One owner's dossiers, newest first (by created_at, then id)."""
+    def list_by_owner(
+        self, owner_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id), one slice of them."""
+        check_slice(offset, limit)
         return self._uow._list(
             "dossiers.list_by_owner",
             _DOSSIERS,
-            lambda d: d.owner_id == owner_id,
+            lambda d: True,
             _oldest_first,
             newest_first=True,
             group=("owner_id", owner_id),
+            offset=offset,
+            limit=limit,
+        )
+
+    def count_by_owner(self, owner_id: str) -> int:
+        """How many dossiers (drafts included) one owner has."""
+        return self._uow._count(
+            "dossiers.count_by_owner", _DOSSIERS, lambda d: True, ("owner_id", owner_id)
         )
 
     def list_by_agency(
@@ -245,21 +266,34 @@ class _Dossiers(_Repository):
         agency: AgencyCode,
         *,
         statuses: frozenset[DossierStatus] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Sequence[Dossier]:
-        """One agency's submitted dossiers (never drafts), oldest submission first."""
-
-        def keep(d: Dossier) -> bool:
-            return (
-                d.status is not DossierStatus.DRAFT
-                and d.procedure.agency == agency
-                and (statuses is None or d.status in statuses)
-            )
+        """One agency's submitted dossiers (never drafts), oldest submission first, one
+        slice of them."""
+        check_slice(offset, limit)
 
         def submission(d: Dossier) -> tuple[dt.datetime, str]:
             # Every non-draft has been submitted; created_at only keeps the type checker calm.
             return (d.submitted_at or d.created_at, d.id)
 
-        return self._uow._list("dossiers.list_by_agency", _DOSSIERS, keep, submission)
+        return self._uow._list(
+            "dossiers.list_by_agency",
+            _DOSSIERS,
+            _in_statuses(statuses),
+            submission,
+            group=("agency", agency),
+            offset=offset,
+            limit=limit,
+        )
+
+    def count_by_agency(
+        self, agency: AgencyCode, *, statuses: frozenset[DossierStatus] | None = None
+    ) -> int:
+        """How many submitted dossiers (in ``statuses``, if given) one agency has."""
+        return self._uow._count(
+            "dossiers.count_by_agency", _DOSSIERS, _in_statuses(statuses), ("agency", agency)
+        )
 
     def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` any dossier (a draft included) has a file attached under."""

@@ -186,7 +186,7 @@ _DOSSIERS: Final = _Spec[Dossier](
         _Unique("dossier.code", _dossier_code),
         _Unique("dossier.idempotency_key", _idempotency),
     ),
-    groups={"owner_id": lambda d: d.owner_id},
+    groups={"owner_id": lambda d: d.owner_id, "agency": lambda d: d.procedure.agency},
 )
 _PAYMENTS: Final = _Spec[Payment](
     "payment",

@@ -163,16 +163,30 @@ class DossierRepository(Protocol):
     def delete_draft(self, dossier_id: str) -> None:
         """Remove a draft; a submitted dossier is a legal record and is never deleted."""
 
-    def list_by_owner(self, owner_id: str) -> Sequence[Dossier]:
-        """One owner's dossiers, newest first (by created_at, then id)."""
+    def list_by_owner(
+        self, owner_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Dossier]:
+        """One owner's dossiers, newest first (by created_at, then id), skipping ``offset``
+        and at most ``limit`` of them (all when None): one page, read through an index."""
+
+    def count_by_owner(self, owner_id: str) -> int:
+        """How many dossiers (drafts included) one owner has."""
 
     def list_by_agency(
         self,
         agency: AgencyCode,
         *,
         statuses: frozenset[DossierStatus] | None = None,
+        offset: int = 0,
+        limit: int | None = None,
     ) -> Sequence[Dossier]:
-        """One agency's submitted dossiers (never drafts), oldest submission first."""
+        """One agency's submitted dossiers (never drafts), oldest submission first (then
+        by id), skipping ``offset`` and at most ``limit`` of them (all when None)."""
+
+    def count_by_agency(
+        self, agency: AgencyCode, *, statuses: frozenset[DossierStatus] | None = None
+    ) -> int:
+        """How many submitted dossiers (in ``statuses``, if given) one agency has."""
 
     def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` any dossier (a draft included) has a file attached under."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import weakref
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Final
@@ -30,6 +31,7 @@ from typing import Final
 import attrs
 import jinja2
 import jinja2.meta
+import jinja2.nodes
 from markupsafe import Markup, escape
 
 from onestop.domain.mail import MailMessage
@@ -184,9 +186,9 @@ class MailTemplates:
         plain = {**values, "portal_name": portal_name, "portal_url": portal_url}
         one_line = {name: " ".join(value.split()) for name, value in plain.items()}
         try:
-            subject = " ".join(compiled.subject.render(one_line).split())
-            text = compiled.text.render(plain)
-            markup = None if compiled.html is None else compiled.html.render(plain)
+            subject = " ".join(_fill(compiled.subject, one_line).split())
+            text = _fill(compiled.text, plain)
+            markup = None if compiled.html is None else _fill(compiled.html, plain)
         except jinja2.TemplateError as e:
             raise TemplateError(f"template {template!r} ({locale}) cannot be filled in: {e}") from e
         return RenderedMail(
@@ -334,7 +336,8 @@ def compile_template(
         ) from None
     shown = filename or path
     try:
-        used = jinja2.meta.find_undeclared_variables(environment.parse(source, path, filename))
+        tree = environment.parse(source, path, filename)
+        used = jinja2.meta.find_undeclared_variables(tree)
         compiled = environment.get_template(path)
     except jinja2.TemplateSyntaxError as e:
         raise TemplateError(
@@ -351,7 +354,58 @@ def compile_template(
         raise TemplateError(
             f"{kind} {shown} never shows {', '.join(sorted(left_out))}: {owner} is made for it"
         )
+    pieces = _plain_pieces(tree)
+    if pieces is not None:
+        autoescape = environment.autoescape
+        escaped = bool(autoescape(path) if callable(autoescape) else autoescape)
+        _PLAIN[compiled] = (escaped, pieces)
     return compiled, filename is not None and not _is_packaged(filename)
+
+
+# --- filling plain templates -----------------------------------------------------------------
+
+#: Templates that are only text and ``{{ name }}`` (every message the package ships): whether
+#: they escape HTML, and their pieces, (text, "") or ("", name).
+_PLAIN: weakref.WeakKeyDictionary[jinja2.Template, tuple[bool, tuple[tuple[str, str], ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _plain_pieces(tree: jinja2.nodes.Template) -> tuple[tuple[str, str], ...] | None:
+    """The template's text and names in order, if it has nothing else (no tags, filters,
+    attributes or expressions); None otherwise."""
+    pieces: list[tuple[str, str]] = []
+    for node in tree.body:
+        if not isinstance(node, jinja2.nodes.Output):
+            return None
+        for child in node.nodes:
+            if isinstance(child, jinja2.nodes.TemplateData):
+                pieces.append((child.data, ""))
+            elif isinstance(child, jinja2.nodes.Name) and child.ctx == "load":
+                pieces.append(("", child.name))
+            else:
+                return None
+    return tuple(pieces)
+
+
+def _fill(template: jinja2.Template, values: Mapping[str, str]) -> str:
+    """``template.render(values)``, the same text; for a plain template without Jinja's
+    rendering machinery (a new context for each part of each message costs more than the
+    filling). A name without a value goes to Jinja, which says so."""
+    plain = _PLAIN.get(template)
+    if plain is None:
+        return template.render(values)
+    escaped, pieces = plain
+    out: list[str] = []
+    for text, name in pieces:
+        if not name:
+            out.append(text)
+            continue
+        value = values.get(name)
+        if value is None:
+            return template.render(values)
+        out.append(escape(value) if escaped else str(value))
+    return "".join(out)
 
 
 @functools.cache

@@ -36,6 +36,7 @@ from onestop.application.dossiers import DossierService
 from onestop.application.files import FileService
 from onestop.application.forms import FormService
 from onestop.application.indicators import IndicatorService
+from onestop.application.national_login import NationalLoginService
 from onestop.application.payments import PaymentService
 from onestop.application.sync import SyncDispatcher, SyncService
 from onestop.config import DATABASE_URL_ENV, SECRET_KEY_ENV, Config
@@ -49,6 +50,7 @@ from onestop.ports.edges import (
     PaymentGateway,
     TokenSigner,
 )
+from onestop.ports.identity_provider import IdentityProvider
 from onestop.ports.national import NationalPortal
 from onestop.ports.storage import Storage
 
@@ -85,6 +87,18 @@ class Portal:
     )
     #: Where the sync dispatcher sends to; None when no national portal is configured.
     national_portal: NationalPortal | None = None
+    #: Logging in with the national identity (VNeID); without a provider, every use case
+    #: raises ConfigurationError.
+    national_login: NationalLoginService = attrs.field(
+        default=attrs.Factory(
+            lambda portal: NationalLoginService(
+                portal.context, None, accounts=portal.accounts, desk=portal.desk
+            ),
+            takes_self=True,
+        )
+    )
+    #: The national identity provider; None when none is configured.
+    identity_provider: IdentityProvider | None = None
 
     def sync_dispatcher(self, **options: Any) -> SyncDispatcher:
         """A dispatcher of the sync outbox to ``national_portal`` (options as SyncDispatcher)."""
@@ -102,9 +116,10 @@ class Portal:
 
     def close(self) -> None:
         """Release the storage's connections (and the national portal's, if it has any)."""
-        close_national = getattr(self.national_portal, "close", None)
-        if callable(close_national):
-            close_national()
+        for adapter in (self.national_portal, self.identity_provider):
+            close_adapter = getattr(adapter, "close", None)
+            if callable(close_adapter):
+                close_adapter()
         self.context.storage.close()
 
     def __enter__(self) -> Self:
@@ -161,6 +176,7 @@ def bootstrap(
     id_factory: Callable[[], str] = new_id,
     environ: Mapping[str, str] | None = None,
     national_portal: NationalPortal | None = None,
+    identity_provider: IdentityProvider | None = None,
 ) -> Portal:
     """Wire a portal; explicit arguments beat the environment, which beats the defaults.
 
@@ -169,7 +185,8 @@ def bootstrap(
     ``ONESTOP_SECRET_KEY``, ``ONESTOP_SMTP_*``, ``ONESTOP_VNPAY_*``, ``ONESTOP_FILES_DIR``,
     ``ONESTOP_PORTAL_NAME``, ``ONESTOP_BASE_URL`` and the link URLs, ``ONESTOP_ALLOW_FAKES``,
     ``ONESTOP_NATIONAL_*`` (the national portal the sync dispatcher sends to; none by default:
-    changes then wait in the sync outbox).
+    changes then wait in the sync outbox), ``ONESTOP_OIDC_*`` (the national identity
+    provider ``portal.national_login`` uses; none by default).
 
     Defaults: in-memory storage (or SQL when a database URL is given, with attachments
     stored in the same database, and a new empty database created through the shipped
@@ -209,6 +226,9 @@ def bootstrap(
         file_store = config.file_store(clock=clock)
     if settings is None:
         settings = config.make_settings()
+    if identity_provider is None:
+        identity_provider = config.identity_provider()
+    login_settings = config.national_login_settings()
     # A gateway that signs the return URL refuses one it would sign unlike its own samples.
     # Looked up on the class: the CLI's stand-in gateway refuses any attribute asked of it.
     if callable(getattr(type(payment_gateway), "check_return_url", None)):
@@ -238,14 +258,20 @@ def bootstrap(
         settings=settings,
         new_id=id_factory,
     )
+    accounts = AccountService(context)
+    desk = OfficerDesk(context)
     return Portal(
         context=context,
-        accounts=AccountService(context),
+        accounts=accounts,
         catalog=CatalogService(context),
         dossiers=DossierService(context),
-        desk=OfficerDesk(context),
+        desk=desk,
         payments=PaymentService(context),
         dispatcher=MailDispatcher(context),
         files=FileService(context),
         national_portal=config.national_portal() if national_portal is None else national_portal,
+        national_login=NationalLoginService(
+            context, identity_provider, accounts=accounts, desk=desk, settings=login_settings
+        ),
+        identity_provider=identity_provider,
     )

@@ -25,7 +25,9 @@ from onestop.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from onestop.application.context import Settings
+    from onestop.application.national_login import NationalLoginSettings
     from onestop.ports.edges import FileStore, MailTransport, PaymentGateway
+    from onestop.ports.identity_provider import IdentityProvider
     from onestop.ports.national import NationalPortal
 
 __all__ = [
@@ -89,12 +91,37 @@ _NATIONAL_VARIABLES: Final = (
     "ONESTOP_NATIONAL_LOGIN_PATH",
     "ONESTOP_NATIONAL_TIMEOUT",
 )
+_OIDC_VARIABLES: Final = (
+    "ONESTOP_OIDC_ISSUER",
+    "ONESTOP_OIDC_CLIENT_ID",
+    "ONESTOP_OIDC_CLIENT_SECRET",
+    "ONESTOP_OIDC_REDIRECT_URI",
+    # Without these three, the endpoints come from discovery at the issuer.
+    "ONESTOP_OIDC_AUTHORIZATION_ENDPOINT",
+    "ONESTOP_OIDC_TOKEN_ENDPOINT",
+    "ONESTOP_OIDC_JWKS_URI",
+    "ONESTOP_OIDC_USERINFO_ENDPOINT",
+    "ONESTOP_OIDC_SCOPE",
+    "ONESTOP_OIDC_TOKEN_AUTH",
+    "ONESTOP_OIDC_ACR_VALUES",
+    "ONESTOP_OIDC_MIN_LEVEL",
+    "ONESTOP_OIDC_CLOCK_SKEW",
+    "ONESTOP_OIDC_TIMEOUT",
+    "ONESTOP_OIDC_SESSION_MINUTES",
+    "ONESTOP_OIDC_ID_NUMBER_CLAIM",
+)
+_OIDC_ENDPOINTS: Final = (
+    "ONESTOP_OIDC_AUTHORIZATION_ENDPOINT",
+    "ONESTOP_OIDC_TOKEN_ENDPOINT",
+    "ONESTOP_OIDC_JWKS_URI",
+)
 _SECRET_VARIABLES: Final = frozenset(
     {
         SECRET_KEY_ENV,
         "ONESTOP_SMTP_PASSWORD",
         "ONESTOP_VNPAY_HASH_SECRET",
         "ONESTOP_NATIONAL_PASSWORD",
+        "ONESTOP_OIDC_CLIENT_SECRET",
     }
 )
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
@@ -120,6 +147,30 @@ def _flag(name: str, raw: str) -> bool:
     raise ConfigurationError(f"{name} must be 1 or 0, not {raw!r}")
 
 
+def _check_oidc_url(name: str, url: str) -> None:
+    """An https URL, or http on loopback (a local provider in tests and examples)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise ConfigurationError(
+            f"{name} must be an https URL (http only on loopback), not {url!r}"
+        )
+
+
+def _number(name: str, raw: str, above: float, at_most: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not above < value <= at_most:
+        raise ConfigurationError(
+            f"{name} must be a number above {above:g} and at most {at_most:g}, not {raw!r}"
+        )
+    return value
+
+
 @attrs.frozen
 class Config:
     """What the ``ONESTOP_*`` environment asks for; secrets are never in the ``repr``."""
@@ -132,6 +183,8 @@ class Config:
     vnpay: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     #: The ``ONESTOP_NATIONAL_*`` variables that are set (empty: no national portal sync).
     national: Mapping[str, str] = attrs.field(factory=dict, repr=False)
+    #: The ``ONESTOP_OIDC_*`` variables that are set (empty: no national identity login).
+    oidc: Mapping[str, str] = attrs.field(factory=dict, repr=False)
     files_dir: str | None = None
     #: The :class:`~onestop.application.Settings` fields the environment sets.
     settings: Mapping[str, str] = attrs.field(factory=dict)
@@ -155,6 +208,7 @@ class Config:
             smtp={name: env[name] for name in _SMTP_VARIABLES if get(name)},
             vnpay={name: env[name] for name in _VNPAY_VARIABLES if get(name)},
             national={name: env[name].strip() for name in _NATIONAL_VARIABLES if get(name)},
+            oidc={name: env[name].strip() for name in _OIDC_VARIABLES if get(name)},
             files_dir=get(FILES_DIR_ENV),
             settings={field: env[var].strip() for field, var in SETTINGS_ENV.items() if get(var)},
             allow_fakes=_flag(ALLOW_FAKES_ENV, env.get(ALLOW_FAKES_ENV, "")),
@@ -230,6 +284,91 @@ class Config:
             password=get("ONESTOP_NATIONAL_PASSWORD"),
             timeout=timeout,
         )
+
+    def identity_provider(self) -> IdentityProvider | None:
+        """The OpenID Connect provider ``ONESTOP_OIDC_*`` describes, or None when none is set.
+
+        ``..._ISSUER`` (https, or http on loopback only) and ``..._CLIENT_ID`` are needed,
+        and ``..._CLIENT_SECRET`` unless ``..._TOKEN_AUTH`` is ``none``; the endpoints come
+        from discovery unless ``..._AUTHORIZATION_ENDPOINT``, ``..._TOKEN_ENDPOINT`` and
+        ``..._JWKS_URI`` are all set (``..._USERINFO_ENDPOINT`` optional). ``..._SCOPE``
+        (``openid`` by default), ``..._CLOCK_SKEW`` (seconds, 60), ``..._TIMEOUT`` (seconds,
+        10) and ``..._ID_NUMBER_CLAIM`` (``id_number``) tune it. Nothing is fetched here.
+        """
+        if not self.oidc:
+            return None
+        get = self.oidc.get
+        issuer, client_id = get("ONESTOP_OIDC_ISSUER"), get("ONESTOP_OIDC_CLIENT_ID")
+        if issuer is None or client_id is None:
+            raise ConfigurationError(
+                "ONESTOP_OIDC_* variables are set but not ONESTOP_OIDC_ISSUER and "
+                "ONESTOP_OIDC_CLIENT_ID: set the provider's issuer URL and this portal's client id"
+            )
+        _check_oidc_url("ONESTOP_OIDC_ISSUER", issuer)
+        set_endpoints = [name for name in _OIDC_ENDPOINTS if get(name)]
+        if set_endpoints and len(set_endpoints) != len(_OIDC_ENDPOINTS):
+            raise ConfigurationError(
+                "set all of " + ", ".join(_OIDC_ENDPOINTS) + " or none of them (discovery)"
+            )
+        try:
+            from onestop.adapters.oidc import OidcIdentityProvider, ProviderEndpoints
+        except ImportError as e:  # pragma: no cover - the oidc extra installs Authlib
+            raise ConfigurationError(
+                "logging in with the national identity needs Authlib: pip install 'onestop[oidc]'"
+            ) from e
+        import httpx
+
+        endpoints = None
+        if set_endpoints:
+            for name in (*_OIDC_ENDPOINTS, "ONESTOP_OIDC_USERINFO_ENDPOINT"):
+                if get(name):
+                    _check_oidc_url(name, self.oidc[name])
+            endpoints = ProviderEndpoints(
+                authorization_endpoint=self.oidc["ONESTOP_OIDC_AUTHORIZATION_ENDPOINT"],
+                token_endpoint=self.oidc["ONESTOP_OIDC_TOKEN_ENDPOINT"],
+                jwks_uri=self.oidc["ONESTOP_OIDC_JWKS_URI"],
+                userinfo_endpoint=get("ONESTOP_OIDC_USERINFO_ENDPOINT"),
+            )
+        secret = get("ONESTOP_OIDC_CLIENT_SECRET")
+        token_auth = get("ONESTOP_OIDC_TOKEN_AUTH", "client_secret_basic")
+        timeout = _number("ONESTOP_OIDC_TIMEOUT", get("ONESTOP_OIDC_TIMEOUT", "10"), 0, 120)
+        return OidcIdentityProvider(
+            issuer,
+            client_id,
+            secret,
+            endpoints=endpoints,
+            scope=tuple(get("ONESTOP_OIDC_SCOPE", "openid").split()),
+            token_auth=token_auth,
+            clock_skew=int(
+                _number("ONESTOP_OIDC_CLOCK_SKEW", get("ONESTOP_OIDC_CLOCK_SKEW", "60"), -1, 600)
+            ),
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            id_number_claim=get("ONESTOP_OIDC_ID_NUMBER_CLAIM", "id_number"),
+        )
+
+    def national_login_settings(self) -> NationalLoginSettings:
+        """How the national login is used: ``ONESTOP_OIDC_REDIRECT_URI``, ``..._ACR_VALUES``
+        (space-separated), ``..._MIN_LEVEL`` (1 or 2) and ``..._SESSION_MINUTES`` (10)."""
+        import datetime as dt
+
+        from onestop.application.national_login import NationalLoginSettings
+
+        get = self.oidc.get
+        options: dict[str, Any] = {
+            "acr_values": tuple(get("ONESTOP_OIDC_ACR_VALUES", "").split()),
+            "session_ttl": dt.timedelta(
+                minutes=_number(
+                    "ONESTOP_OIDC_SESSION_MINUTES", get("ONESTOP_OIDC_SESSION_MINUTES", "10"), 0, 60
+                )
+            ),
+        }
+        if get("ONESTOP_OIDC_REDIRECT_URI"):
+            options["redirect_uri"] = self.oidc["ONESTOP_OIDC_REDIRECT_URI"]
+        level = get("ONESTOP_OIDC_MIN_LEVEL", "1")
+        if level not in ("1", "2"):
+            raise ConfigurationError(f"ONESTOP_OIDC_MIN_LEVEL must be 1 or 2, not {level!r}")
+        options["min_level"] = int(level)
+        return NationalLoginSettings(**options)
 
     def file_store(self, **options: Any) -> FileStore | None:
         """The disk store ``ONESTOP_FILES_DIR`` names, or None when it is not set."""
@@ -320,6 +459,14 @@ class Config:
             )
         else:
             lines.append(("national", "not configured (changes wait in the sync outbox)"))
+        if self.oidc:
+            lines.append(("national login", "OpenID Connect"))
+            lines.extend(
+                (f"  {name}", _mask(value) if name in _SECRET_VARIABLES else value)
+                for name, value in self.oidc.items()
+            )
+        else:
+            lines.append(("national login", "not configured"))
         if self.files_dir:
             lines.append(("files", f"on disk under {self.files_dir}"))
         else:

@@ -84,6 +84,17 @@ EXPECTED: dict[str, tuple[str, ...]] = {
         "Synced: sent 7, retried 1, need attention 0",
         "Sync state: pending 0, claimed 0, sent 7, needs_attention 0",
     ),
+    "national_login.py": (
+        "Local OpenID Connect provider at http://127.0.0.1:",
+        "Registered with a password: lan.pham@example.vn",
+        "(PKCE S256, state, nonce)",
+        "VNeID identity linked (password proved again)",
+        "Logged in with VNeID: lan.pham@example.vn (created: False)",
+        "Linked account: lan.pham@example.vn (citizen, active)",
+        "national subject vneid-lan-0042, id number 001190012345",
+        "level of assurance: 2",
+        "Replayed callback refused: national_login.state_mismatch (400): Yêu cầu đăng nhập",
+    ),
     "receipt_form.py": (
         "Submitted 000.00.03.H34-220622-0001",
         "Received; appointment date 27/06/2022",
@@ -217,6 +228,32 @@ def test_server_example_starts_answers_and_stops(name: str, tmp_path: Path) -> N
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "Stopped." in output
+
+
+def test_national_login_against_a_given_issuer_and_refused() -> None:
+    """With ISSUER_URL: discovery there, client from the environment; a refusal exits 1 with
+    the typed error's Vietnamese message."""
+    require_module("authlib")
+    from onestop.testing.oidc_provider import LocalOidcProvider
+
+    with LocalOidcProvider(client_id="kontum", client_secret="bi-mat") as provider:
+        env = {"ONESTOP_OIDC_CLIENT_ID": "kontum", "ONESTOP_OIDC_CLIENT_SECRET": "bi-mat"}
+        result = run_example("national_login.py", provider.issuer, env=env)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert_in_order(
+            result.stdout,
+            ("(created: True)", "national subject vneid-0001", "level of assurance: 2"),
+        )
+        provider.inject("expired")
+        refused = run_example("national_login.py", provider.issuer, env=env)
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "đã hết hạn" in refused.stderr
+        assert "[national_login.token_expired]" in refused.stderr
+        wrong = run_example(
+            "national_login.py", provider.issuer, env={**env, "ONESTOP_OIDC_CLIENT_SECRET": "sai"}
+        )
+        assert wrong.returncode == 1
+        assert "[national_login.refused]" in wrong.stderr
 
 
 def test_receipt_form_writes_the_pdf_whose_qr_code_says_what_it_printed(tmp_path: Path) -> None:

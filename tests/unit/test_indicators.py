@@ -135,7 +135,8 @@ def test_a_real_history_on_time_then_synced() -> None:
     assert figures.on_time.numerator == (dossier.id,)
     assert figures.late.numerator == (late.id,)  # two supplements: late
     assert figures.online.value == 1.0
-    assert figures.vneid is None  # not recorded
+    assert figures.vneid is not None
+    assert figures.vneid.value == 0.0  # the citizen's account has no national identity
     assert figures.synced.value == 0.0
     assert figures.average_handling_days.value is not None
     SyncDispatcher(world.portal.context, _Accepting()).dispatch_until_idle()

@@ -78,7 +78,7 @@ def test_the_record_follows_section_10_from_our_records(world: World) -> None:
     for name in DATE_FIELDS:
         assert STAMP.match(record[name]), name
     assert record["NgayTuChoi"] == ""
-    assert record["TaiKhoanDuocXacThucVoiVNeID"] == "0"  # nothing recorded: never "1"
+    assert record["TaiKhoanDuocXacThucVoiVNeID"] == "0"  # the account has no national identity
     assert record["DuocThanhToanTrucTuyen"] == "0"  # no online payment
     (supplement,) = record["DanhSachHoSoBoSung"]
     assert supplement["NgayHenTraCu"] == "20220627170000"

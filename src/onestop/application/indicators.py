@@ -19,7 +19,7 @@ from onestop.domain.dossier import Dossier
 from onestop.domain.indicators import DossierFacts, Indicators, compute
 from onestop.domain.payments import Payment, PaymentState
 from onestop.domain.statuses import DossierStatus
-from onestop.errors import InvalidInput
+from onestop.errors import InvalidInput, NotFound
 
 __all__ = ["IndicatorService", "facts_of"]
 
@@ -43,9 +43,18 @@ def _status_at(dossier: Dossier, moment: dt.datetime) -> tuple[DossierStatus | N
 
 
 def facts_of(
-    dossier: Dossier, payments: Sequence[Payment], *, synced: bool, period_end: dt.datetime
+    dossier: Dossier,
+    payments: Sequence[Payment],
+    *,
+    synced: bool,
+    period_end: dt.datetime,
+    vneid: bool | None = None,
 ) -> DossierFacts:
-    """What ``dossier`` contributes to the indicators, read from its record."""
+    """What ``dossier`` contributes to the indicators, read from its record.
+
+    ``vneid`` is whether the owner's account is identified through VNeID (None: no account
+    to tell, such as a dossier filed at the desk for someone without one).
+    """
     closed = [h.at for h in dossier.history if h.action in _CLOSED]
     decided_at = dossier.decision.at if dossier.decision is not None else None
     _, paused = _status_at(dossier, period_end)
@@ -66,8 +75,7 @@ def facts_of(
         online=online,
         has_fees=dossier.total_fees > 0,
         paid_online=any(p.state is PaymentState.CONFIRMED for p in payments),
-        # The account records no VNeID identification: unknown, not "no".
-        vneid=None,
+        vneid=vneid,
         synced=synced,
     )
 
@@ -109,12 +117,19 @@ class IndicatorService:
                 dossiers.extend(uow.dossiers.list_by_agency(each))
                 procedures.extend(p.code for p in uow.catalog.list_procedures(agency=each))
             synced = uow.sync.sent_dossier_ids(d.id for d in dossiers)
+            vneid: dict[str, bool | None] = {}
+            for owner_id in {d.owner_id for d in dossiers}:
+                try:
+                    vneid[owner_id] = uow.accounts.get(owner_id).vneid
+                except NotFound:
+                    vneid[owner_id] = None
             facts = [
                 facts_of(
                     d,
                     uow.payments.list_by_dossier(d.id),
                     synced=d.id in synced,
                     period_end=period_end,
+                    vneid=vneid[d.owner_id],
                 )
                 for d in dossiers
             ]

@@ -7,8 +7,10 @@
   that rolls back leaves no entry; a change that commits always has one.
 * The messages are built from our records (:func:`dossier_record`, :func:`progress_rows`):
   channel, applicant type, id kind, fees, payment flag, supplements, dates as
-  ``yyyyMMddHHmmss`` in Vietnam time, every value a string. A flag we hold no record for
-  (VNeID, digitised or reused components) is sent as "0", never as a guessed "1".
+  ``yyyyMMddHHmmss`` in Vietnam time, every value a string. ``TaiKhoanDuocXacThucVoiVNeID``
+  is "1" when the owner's account is linked to a national identity (VNeID,
+  :mod:`onestop.application.national_login`) as the record is built; a flag we hold no
+  record for (digitised or reused components) is sent as "0", never as a guessed "1".
 * :class:`SyncDispatcher` sends them like the mail dispatcher: it claims due entries in a
   committed unit of work (at most one per dossier, the dossier's first unsent one, so a later
   update never overtakes an earlier one and a failing dossier holds back only itself), sends
@@ -221,7 +223,7 @@ def dossier_record(
         # Result documents are not recorded as files by this portal.
         "DanhSachGiayToKetQua": [],
         "HoSoCoThanhPhanSoHoa": "0",
-        "TaiKhoanDuocXacThucVoiVNeID": "0",
+        "TaiKhoanDuocXacThucVoiVNeID": "1" if account is not None and account.vneid else "0",
         "DuocThanhToanTrucTuyen": online_paid,
         "NoiNopHoSo": "",
         "DSKetNoiCSDL": [],

@@ -10,6 +10,7 @@ from onestop.ports.edges import (
     PaymentRedirect,
     TokenSigner,
 )
+from onestop.ports.identity_provider import AuthorizationRequest, IdentityProvider, ProvenIdentity
 from onestop.ports.national import NationalPortal
 from onestop.ports.storage import (
     AccountRepository,
@@ -27,12 +28,14 @@ from onestop.ports.storage import (
 
 __all__ = [
     "AccountRepository",
+    "AuthorizationRequest",
     "CatalogRepository",
     "Clock",
     "CodeSequence",
     "DossierRepository",
     "FileStore",
     "GatewayCallback",
+    "IdentityProvider",
     "MailOutbox",
     "MailTransport",
     "NationalPortal",
@@ -41,6 +44,7 @@ __all__ = [
     "PaymentGateway",
     "PaymentRedirect",
     "PaymentRepository",
+    "ProvenIdentity",
     "Storage",
     "SyncOutbox",
     "TokenLedger",

@@ -217,6 +217,19 @@ def test_only_an_active_officer_of_the_agency_prints_a_dossiers_forms(kit: Porta
         kit.portal.forms.control_sheet(colleague, draft.id)
 
 
+def test_the_applicant_gets_the_forms_addressed_to_them(kit: PortalKit, tmp_path: Path) -> None:
+    officer, dossier = in_state(kit, "receipt")
+    mine = kit.portal.forms.for_applicant(kit.citizen.id, dossier.id, "receipt")
+    assert mine.content == kit.portal.forms.receipt(officer, dossier.id).content
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in pdf_text(mine.content, tmp_path)
+    with pytest.raises(DossierNotFound):
+        kit.portal.forms.for_applicant(kit.stranger.id, dossier.id, "receipt")
+    with pytest.raises(PermissionDenied):
+        kit.portal.forms.for_applicant(kit.citizen.id, dossier.id, "control_sheet")
+    with pytest.raises(TransitionNotAllowed):
+        kit.portal.forms.for_applicant(kit.citizen.id, dossier.id, "refusal", format="html")
+
+
 def test_an_unknown_format_or_form_names_the_argument(kit: PortalKit) -> None:
     officer, dossier = in_state(kit, "receipt")
     with pytest.raises(InvalidInput) as bad_format:

@@ -7,6 +7,9 @@ officer is checked as for reading the dossier (:meth:`OfficerDesk.get
 submitted; PermissionDenied or DossierNotFound otherwise. A form the dossier has no step for
 (a refusal form for a received dossier) is TransitionNotAllowed.
 
+The applicant gets the forms addressed to them (all but the control sheet, which is the
+office's) with :meth:`FormService.for_applicant`, checked as for reading their own dossier.
+
 The templates are loaded and checked when the service is built (so at ``bootstrap``), the
 host's files in ``Settings.template_dir`` first, as for mail. Making a PDF needs the
 ``forms`` extra (fpdf2, segno); without it ConfigurationError says what to install.
@@ -14,12 +17,15 @@ host's files in ``Settings.template_dir`` first, as for mail. Making a PDF needs
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.desk import OfficerDesk
-from onestop.errors import AgencyNotFound
+from onestop.application.dossiers import DossierService
+from onestop.application.security_log import log_security_event
+from onestop.domain.dossier import Dossier
+from onestop.errors import AgencyNotFound, PermissionDenied
 from onestop.forms import (
     AgencyLines,
     FormDocument,
@@ -35,6 +41,11 @@ __all__ = ["FormService"]
 
 Format = Literal["pdf", "html"]
 
+#: The forms an applicant receives (the control sheet stays with the office).
+APPLICANT_FORMS: Final = frozenset(
+    {"receipt", "supplement_request", "refusal", "apology", "stop_notice"}
+)
+
 
 @checked_methods
 class FormService:
@@ -43,6 +54,7 @@ class FormService:
     def __init__(self, ctx: AppContext) -> None:
         self._ctx = ctx
         self._desk = OfficerDesk(ctx)
+        self._dossiers = DossierService(ctx)
         self.templates: FormTemplates = load_form_templates(ctx.settings.template_dir)
 
     def document(
@@ -52,9 +64,40 @@ class FormService:
         spec = form_spec(form)
         chosen = check_format(format)
         dossier = self._desk.get(officer_id, dossier_id)
+        with self._ctx.storage.unit_of_work() as uow:
+            officer_name = uow.officers.get(officer_id).full_name
+        return self._render(dossier, spec.name, chosen, officer_name)
+
+    def for_applicant(
+        self, account_id: str, dossier_id: str, form: str, *, format: Format = "pdf"
+    ) -> FormDocument:
+        """A form addressed to the applicant, of one of their own dossiers.
+
+        Any form but the control sheet (PermissionDenied: it is the office's record);
+        someone else's dossier is DossierNotFound, as everywhere an applicant reads.
+        """
+        spec = form_spec(form)
+        chosen = check_format(format)
+        dossier = self._dossiers.get(account_id, dossier_id)
+        if spec.name not in APPLICANT_FORMS:
+            log_security_event(
+                "permission.denied",
+                "an applicant asked for an office-only form",
+                actor_id=account_id,
+                dossier_id=dossier.id,
+                form=spec.name,
+            )
+            raise PermissionDenied(
+                f"the {spec.name} is the office's record; an applicant may have the "
+                f"{', '.join(sorted(APPLICANT_FORMS))}"
+            )
+        return self._render(dossier, spec.name, chosen, "")
+
+    def _render(
+        self, dossier: Dossier, form: str, chosen: Format, officer_name: str
+    ) -> FormDocument:
         ctx = self._ctx
         with ctx.storage.unit_of_work() as uow:
-            officer = uow.officers.get(officer_id)
             agency = uow.catalog.get_agency(dossier.procedure.agency)
             parent_name = ""
             if agency.parent is not None:
@@ -64,17 +107,17 @@ class FormService:
                     parent_name = ""
         now = ctx.clock.now()
         values = form_values(
-            spec.name,
+            form,
             dossier,
             agency=AgencyLines(agency.name, parent_name),
-            officer_name=officer.full_name,
+            officer_name=officer_name,
             now=now,
             portal_name=ctx.settings.portal_name,
             portal_url=ctx.settings.base_url,
             qr_kind="svg" if chosen == "html" else "png",
         )
-        dated = issued_at(spec.name, dossier, now)
-        return self.templates.render(spec.name, values, format=chosen, created_at=dated)
+        dated = issued_at(form, dossier, now)
+        return self.templates.render(form, values, format=chosen, created_at=dated)
 
     def receipt(self, officer_id: str, dossier_id: str, *, format: Format = "pdf") -> FormDocument:
         """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, with the QR code (Circular 01/2023)."""

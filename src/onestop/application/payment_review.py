@@ -109,6 +109,29 @@ def review_query(
     return run_admin_action(ctx, work)
 
 
+def _audit_refund(
+    uow: UnitOfWork,
+    ctx: AppContext,
+    action: str,
+    payment: Payment,
+    officer_id: str,
+    refund: Refund,
+    **details: object,
+) -> None:
+    """One step of a refund in the admin stream, by the officer, with what it is about."""
+    record_admin_action(
+        uow,
+        ctx,
+        action,
+        payment.id,
+        by=officer_id,
+        amount=refund.amount,
+        request_id=refund.request_id,
+        dossier_id=payment.dossier_id,
+        **details,
+    )
+
+
 def _refund_request_id(payment: Payment) -> str:
     """The same for the same (payment, nth refund): VNPay's RequestId, 32 characters."""
     seed = f"{payment.id}:{len(payment.refunds) + 1}".encode()
@@ -137,16 +160,7 @@ def _open_refund(
                 now=ctx.clock.now(),
             )
             uow.payments.update(payment)
-            record_admin_action(
-                uow,
-                ctx,
-                "payment.refund_requested",
-                payment.id,
-                by=officer_id,
-                amount=pending.amount,
-                request_id=pending.request_id,
-                dossier_id=payment.dossier_id,
-            )
+            _audit_refund(uow, ctx, "payment.refund_requested", payment, officer_id, pending)
             return pending, False
 
         try:
@@ -191,16 +205,14 @@ def refund(ctx: AppContext, officer_id: str, payment_id: str, amount: int | None
             pending.request_id, transaction_no=receipt.transaction_no, now=ctx.clock.now()
         )
         uow.payments.update(current)
-        record_admin_action(
+        _audit_refund(
             uow,
             ctx,
             "payment.refunded",
-            current.id,
-            by=officer_id,
-            amount=done.amount,
+            current,
+            officer_id,
+            done,
             transaction_no=done.transaction_no,
-            request_id=done.request_id,
-            dossier_id=current.dossier_id,
         )
         return done
 
@@ -222,16 +234,14 @@ def _close_refused(
             now=ctx.clock.now(),
         )
         uow.payments.update(current)
-        record_admin_action(
+        _audit_refund(
             uow,
             ctx,
             "payment.refund_refused",
-            current.id,
-            by=officer_id,
-            amount=pending.amount,
-            request_id=pending.request_id,
+            current,
+            officer_id,
+            pending,
             gateway_code=refused.gateway_code,
-            dossier_id=current.dossier_id,
         )
 
     for _ in range(3):
@@ -248,14 +258,14 @@ def _note_unanswered(
     """Record that the gateway did not answer a refund clearly: it stays open, to resend."""
 
     def work(uow: UnitOfWork) -> None:
-        record_admin_action(
+        payment = uow.payments.get(payment_id)
+        _audit_refund(
             uow,
             ctx,
             "payment.refund_unanswered",
-            payment_id,
-            by=officer_id,
-            amount=pending.amount,
-            request_id=pending.request_id,
+            payment,
+            officer_id,
+            pending,
             error=str(error)[:300],
         )
 

@@ -28,16 +28,17 @@ import threading
 import time
 import uuid
 from collections import deque
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+
+from onestop.testing._loopback import LoopbackHttpServer
 
 __all__ = ["FakeNationalPortalServer"]
 
 _FAULTS = frozenset({"500", "timeout", "drop_after", "expire_session", "refuse"})
 
 
-class FakeNationalPortalServer:
+class FakeNationalPortalServer(LoopbackHttpServer):
     """A national portal on ``127.0.0.1``, started by ``start()`` or ``with``."""
 
     def __init__(
@@ -61,41 +62,15 @@ class FakeNationalPortalServer:
         self._sessions: set[str] = set()
         self._faults: deque[tuple[str, str | None]] = deque()
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- life --------------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        assert self._server is not None, "start the server first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{self.prefix}"
+        return f"{self.origin}{self.prefix}"
 
-    def start(self) -> Self:
-        handler = _handler_for(self)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     # --- faults --------------------------------------------------------------------------------
 

@@ -26,12 +26,12 @@ import json
 import threading
 import urllib.parse
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any, Final
 
 import attrs
 
 from onestop.domain.codes import VN_TZ
+from onestop.testing._loopback import LoopbackHttpServer
 
 __all__ = ["MerchantTransaction", "VnpayMerchantServer"]
 
@@ -117,7 +117,7 @@ def _pipe_hash(secret: bytes, params: Mapping[str, Any], fields: list[str]) -> s
     return hmac.new(secret, data.encode("utf-8"), hashlib.sha512).hexdigest()
 
 
-class VnpayMerchantServer:
+class VnpayMerchantServer(LoopbackHttpServer):
     """VNPay's payment page outcome and merchant API for one terminal, on 127.0.0.1."""
 
     def __init__(self, *, tmn_code: str, hash_secret: str | bytes) -> None:
@@ -139,12 +139,10 @@ class VnpayMerchantServer:
         self.answer_for_txn_ref: str | None = None
         #: Every request received, as parsed JSON.
         self.requests: list[dict[str, Any]] = []
-        self._server: http.server.ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> VnpayMerchantServer:
+    def _handler(self) -> type[http.server.BaseHTTPRequestHandler]:
         owner = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -154,35 +152,11 @@ class VnpayMerchantServer:
             def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet tests
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> VnpayMerchantServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+        return Handler
 
     @property
     def api_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("start the server first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}{_PATH}"
+        return f"{self.origin}{_PATH}"
 
     # --- the payment page -----------------------------------------------------------------
 

@@ -99,6 +99,27 @@ _DOSSIERS_OF_AGENCY: Final = (
 _DOSSIERS_OF_AGENCY_IN: Final = _DOSSIERS_OF_AGENCY.where(
     t.dossiers.c.status.in_(bindparam("p_statuses", expanding=True))
 )
+# One page: a bound LIMIT needs a number, so "all the rest" is the largest one.
+_ALL_ROWS: Final = 2**62
+_DOSSIERS_OF_OWNER_PAGE: Final = _DOSSIERS_OF_OWNER.limit(bindparam("p_limit")).offset(
+    bindparam("p_offset")
+)
+_DOSSIERS_OF_AGENCY_PAGE: Final = _DOSSIERS_OF_AGENCY.limit(bindparam("p_limit")).offset(
+    bindparam("p_offset")
+)
+_DOSSIERS_OF_AGENCY_IN_PAGE: Final = _DOSSIERS_OF_AGENCY_IN.limit(bindparam("p_limit")).offset(
+    bindparam("p_offset")
+)
+_COUNT_OF_OWNER: Final = select(func.count().label("n")).where(
+    t.dossiers.c.owner_id == bindparam("p_owner_id")
+)
+_COUNT_OF_AGENCY: Final = select(func.count().label("n")).where(
+    t.dossiers.c.agency == bindparam("p_agency"),
+    t.dossiers.c.status != DossierStatus.DRAFT.value,
+)
+_COUNT_OF_AGENCY_IN: Final = _COUNT_OF_AGENCY.where(
+    t.dossiers.c.status.in_(bindparam("p_statuses", expanding=True))
+)
 _FILE_KEYS_IN_USE: Final = (
     select(t.dossier_files.c.file_key)
     .where(t.dossier_files.c.file_key.in_(bindparam("p_keys", expanding=True)))

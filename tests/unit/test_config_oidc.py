@@ -112,3 +112,13 @@ def test_configured_endpoints_and_loopback_http_are_accepted() -> None:
         assert provider.endpoints().token_endpoint == base + "/oauth2/token"  # no request made
         start = portal.national_login.begin()
         assert start.url.startswith(base + "/oauth2/authorize?")
+
+
+def test_closing_the_portal_closes_the_providers_connections() -> None:
+    """Portal.close releases the identity provider's HTTP client with the storage."""
+    portal = bootstrap(storage=InMemoryStorage(), environ=BASE)
+    provider = portal.identity_provider
+    assert isinstance(provider, OidcIdentityProvider)
+    assert not provider._http.is_closed
+    portal.close()
+    assert provider._http.is_closed

@@ -14,7 +14,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onestop.application.context import Settings
@@ -27,10 +27,10 @@ from onestop.errors import (
     TemplateError,
     TransitionNotAllowed,
 )
-from onestop.forms import FORMS, ReceiptQr, parse_payload
+from onestop.forms import FORMS, ReceiptQr, load_form_templates, parse_payload
 from onestop.forms._pdf import FONT_FILES
 from tests.support import require_module, require_program
-from tests.unit.conftest import BUILD, HKD, WARD, PortalKit, vn
+from tests.unit.conftest import BUILD, HKD, WARD, PortalKit, make_kit, vn
 
 require_module("fpdf")
 require_module("segno")
@@ -320,6 +320,79 @@ def test_a_form_document_gives_its_response_headers(kit: PortalKit) -> None:
     assert headers["Content-Type"] == "application/pdf"
     assert headers["Content-Length"] == str(len(document.content))
     assert headers["Content-Disposition"].startswith('inline; filename="giay-tiep-nhan-ho-so-')
+
+
+_REFUSAL_VALUES: dict[str, object] = {}
+
+
+def refusal_values() -> dict[str, object]:
+    """The values of a real refusal form, made once for the property tests."""
+    if not _REFUSAL_VALUES:
+        kit = make_kit()
+        officer, dossier = in_state(kit, "refusal")
+        page = kit.portal.forms.refusal(officer, dossier.id, format="html")
+        assert page.content
+        from onestop.forms import AgencyLines, form_values
+
+        _REFUSAL_VALUES.update(
+            form_values(
+                "refusal",
+                kit.portal.desk.get(officer, dossier.id),
+                agency=AgencyLines("Phòng Tài chính - Kế hoạch", "UBND thành phố Kon Tum"),
+                officer_name="Lê Văn Cường",
+                now=kit.clock.now(),
+                portal_name="Cổng dịch vụ công",
+            )
+        )
+    return dict(_REFUSAL_VALUES)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300),
+    st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60),
+)
+def test_any_text_in_a_form_makes_a_pdf(reason: str, name: str) -> None:
+    """Whatever a reason or a name holds (emoji, scripts the font lacks, controls, markup),
+    the PDF is made: a missing glyph is left out, never an error."""
+    values = refusal_values()
+    values["reason"] = reason
+    values["officer_name"] = name
+    document = load_form_templates().render(
+        "refusal", values, format="pdf", created_at=vn(2022, 6, 22, 10)
+    )
+    assert document.content.startswith(b"%PDF-")
+
+
+VIETNAMESE_LETTERS = (
+    "aăâbcdđeêghiklmnoôơpqrstuưvxy"
+    "àảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ"
+    "ĐƯƠÂĂÊÔ"
+)
+vietnamese = st.text(
+    st.sampled_from(VIETNAMESE_LETTERS + " ,.;:()/-0123456789"), min_size=1, max_size=200
+).filter(lambda t: any(c.isalpha() for c in t))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(vietnamese)
+def test_vietnamese_text_reads_back_from_the_pdf(reason: str) -> None:
+    pdftotext = require_program("pdftotext")
+    values = refusal_values()
+    values["reason"] = reason
+    document = load_form_templates().render(
+        "refusal", values, format="pdf", created_at=vn(2022, 6, 22, 10)
+    )
+    done = subprocess.run(
+        [pdftotext, "-enc", "UTF-8", "-", "-"],
+        input=document.content,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    # A word longer than the line is broken where it must: compare without white space.
+    drawn = "".join(flat(done.stdout.decode("utf-8")).split())
+    assert "".join(flat(reason).split()) in drawn
 
 
 # --- the QR payload ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ _PROVIDER = LocalOidcProvider()
 class NationalLogins(RuleBasedStateMachine):
     @initialize()
     def start(self) -> None:
-        if _PROVIDER._server is None:
+        if not _PROVIDER.running:
             _PROVIDER.start()
         self.kit = make_kit()
         self.adapter = OidcIdentityProvider(

@@ -34,15 +34,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import attrs
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from joserfc import jwt
 from joserfc.jwk import KeySet, RSAKey
+
+from onestop.testing._loopback import LoopbackHttpServer
 
 __all__ = ["FAULTS", "LocalOidcProvider"]
 
@@ -90,7 +91,7 @@ class _Grant:
     issued: float
 
 
-class LocalOidcProvider:
+class LocalOidcProvider(LoopbackHttpServer):
     """An OpenID Connect provider on ``127.0.0.1``, started by ``start()`` or ``with``."""
 
     def __init__(
@@ -114,41 +115,19 @@ class LocalOidcProvider:
         self._faults: deque[str] = deque()
         self.token_requests = 0
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
-    # --- life --------------------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        return _handler_for(self)
 
     @property
     def issuer(self) -> str:
         """``http://127.0.0.1:<port>``: the issuer, and the base of every endpoint."""
-        assert self._server is not None, "start the provider first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
-    def start(self) -> Self:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    @property
+    def running(self) -> bool:
+        """Whether it listens (between :meth:`start` and :meth:`stop`)."""
+        return self._server is not None
 
     # --- keys and faults -------------------------------------------------------------------
 

@@ -72,7 +72,8 @@ def test_register_verify_log_in_search_submit_follow_and_track(browser: Browser,
 
 
 def test_fees_paid_on_the_local_vnpay_page(browser: Browser, pdf: Path) -> None:
-    """A 150.000 VND procedure: "Thanh toán", VNPay's page (local), paid, nothing left due."""
+    """A 150.000 VND procedure: "Thanh toán", VNPay's page (local): cancelled, then paid;
+    nothing is left due."""
     flows.citizen(browser, "vo.thi.e", "Võ Thị E", "062092001235")
     flows.open_procedure(
         browser,
@@ -82,6 +83,14 @@ def test_fees_paid_on_the_local_vnpay_page(browser: Browser, pdf: Path) -> None:
     )
     flows.submit(browser, {"thong-bao-thay-doi": pdf})
     assert "150.000 VND" in browser.text
+    # The payer first cancels on the gateway's page: nothing paid, still due.
+    browser.press("Thanh toán 150.000 VND")
+    browser.wait_for_text("Cổng thanh toán VNPAY (mô phỏng)")
+    browser.press("Hủy giao dịch")
+    browser.wait_for_text("Kết quả thanh toán")
+    assert browser.text_of("payment-outcome") == "Thanh toán không thành công hoặc đã bị hủy."
+    browser.click_link("Xem hồ sơ")
+    assert browser.text_of("amount-due") == "150.000 VND"
     browser.press("Thanh toán 150.000 VND")
     browser.wait_for_text("Cổng thanh toán VNPAY (mô phỏng)")
     assert browser.text_of("amount") == "150.000 VND"

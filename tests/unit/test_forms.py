@@ -13,6 +13,7 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -30,7 +31,7 @@ from onestop.errors import (
 from onestop.forms import FORMS, ReceiptQr, load_form_templates, parse_payload
 from onestop.forms._pdf import FONT_FILES
 from tests.support import require_module, require_program
-from tests.unit.conftest import BUILD, HKD, WARD, PortalKit, make_kit, vn
+from tests.unit.conftest import BUILD, CATALOG_JSON, HKD, WARD, PortalKit, make_kit, vn
 
 require_module("fpdf")
 require_module("segno")
@@ -189,6 +190,44 @@ def test_the_same_form_twice_is_the_same_pdf(kit: PortalKit) -> None:
     first = kit.portal.forms.refusal(officer, dossier.id).content
     kit.clock.set(vn(2022, 6, 22, 11))
     assert kit.portal.forms.refusal(officer, dossier.id).content == first
+
+
+def test_the_forms_are_the_same_from_sqlite(kit: PortalKit, tmp_path: Path) -> None:
+    """History and due dates stored in SQL give the very same documents as in memory."""
+    sql = require_module("onestop.adapters.sql")
+    storage = sql.SqlStorage.from_url(f"sqlite:///{tmp_path / 'portal.db'}")
+    try:
+        portal = bootstrap(
+            storage=storage,
+            clock=kit.clock,
+            payment_gateway=kit.gateway,
+            calendar=kit.portal.context.calendar,
+            environ={},
+            secret_key="k" * 32,
+        )
+        portal.catalog.load_json(CATALOG_JSON)
+        with storage.unit_of_work() as uow:
+            uow.accounts.add(kit.citizen)
+            uow.accounts.add(kit.stranger)
+            uow.commit()
+        documents = []
+        for where in (kit, attrs.evolve(kit, portal=portal, storage=storage)):
+            where.clock.set(vn(2022, 6, 22, 9))
+            officer, dossier = in_state(where, "receipt")
+            where.clock.set(vn(2022, 6, 23, 8))
+            where.portal.desk.start_processing(officer, dossier.id)
+            where.portal.desk.request_supplement(officer, dossier.id, REQUEST)
+            documents.append(
+                [
+                    where.portal.forms.document(officer, dossier.id, form, format="html").content
+                    for form in ("receipt", "supplement_request", "control_sheet")
+                ]
+            )
+        in_memory, from_sql = documents
+        assert all(b"000.01.20.H34-220622-0001" in page for page in from_sql)
+        assert from_sql == in_memory
+    finally:
+        storage.close()
 
 
 def test_a_form_without_its_step_is_refused(kit: PortalKit) -> None:

@@ -5,7 +5,9 @@ the verification mail here and clicks its link. The payment page plays VNPay's p
 protocol 2.1.0 on this very server: the payer pays or cancels,
 :class:`~onestop.testing.vnpay_server.VnpayMerchantServer` records it and signs the IPN
 with the demo terminal's secret; this page delivers the IPN to the portal's IPN endpoint
-over HTTP, as VNPay's server would, then sends the browser to the return URL.
+over HTTP, as VNPay's server would, then sends the browser to the return URL. Unlike
+VNPay it does not check the signature of the payment URL it is sent to: a demo, not a
+gateway to test a merchant against (``onestop.testing.vnpay_server`` is that).
 """
 
 from __future__ import annotations

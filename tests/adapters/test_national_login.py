@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from onestop.adapters.oidc import OidcIdentityProvider
 from onestop.adapters.security import ScryptPasswordHasher
@@ -37,6 +39,7 @@ from onestop.errors import (
     NationalLoginSessionExpired,
     NationalLoginStateMismatch,
     OfficerNotFound,
+    OnestopError,
 )
 from onestop.testing import builders
 from onestop.testing.oidc_provider import LocalOidcProvider
@@ -345,3 +348,28 @@ def test_without_a_provider_every_use_case_says_how_to_configure_one() -> None:
     )
     with pytest.raises(ConfigurationError):
         kit.portal.national_login.complete({"state": "s", "code": "c"}, session)
+
+
+@given(
+    code=st.text(max_size=300),
+    error=st.none() | st.text(max_size=100),
+    with_state=st.booleans(),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+def test_any_callback_gets_a_typed_refusal(
+    kit: PortalKit, code: str, error: str | None, with_state: bool
+) -> None:
+    """Forged callbacks (any code, any error, the right state or none) are typed refusals."""
+    start = kit.portal.national_login.begin()
+    params = {"code": code}
+    if with_state:
+        params["state"] = start.session.state
+    if error is not None:
+        params["error"] = error
+    with pytest.raises(OnestopError) as caught:
+        kit.portal.national_login.complete(params, start.session)
+    assert isinstance(
+        caught.value, NationalLoginStateMismatch | NationalLoginRefused | InvalidInput
+    )
+    with kit.storage.unit_of_work() as uow:
+        assert uow.accounts.find_by_national_subject("vneid-0001") is None

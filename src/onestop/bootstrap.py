@@ -15,6 +15,7 @@ is opened (see :meth:`onestop.config.Config.problems`).
 from __future__ import annotations
 
 import secrets
+import warnings
 from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any, Self
@@ -38,6 +39,7 @@ from onestop.application.forms import FormService
 from onestop.application.indicators import IndicatorService
 from onestop.application.national_login import NationalLoginService
 from onestop.application.payments import PaymentService
+from onestop.application.reports import ReportService
 from onestop.application.sync import SyncDispatcher, SyncService
 from onestop.config import DATABASE_URL_ENV, SECRET_KEY_ENV, Config
 from onestop.domain.calendar import WorkingCalendar
@@ -77,9 +79,10 @@ class Portal:
     sync: SyncService = attrs.field(
         default=attrs.Factory(lambda portal: SyncService(portal.context), takes_self=True)
     )
-    #: Service indicators per agency and period (Decision 766/QĐ-TTg).
-    indicators: IndicatorService = attrs.field(
-        default=attrs.Factory(lambda portal: IndicatorService(portal.context), takes_self=True)
+    #: Service indicators per agency and period (Decision 766/QĐ-TTg), counted by storage
+    #: (aggregate queries on a database), and the dossiers behind each figure.
+    reports: ReportService = attrs.field(
+        default=attrs.Factory(lambda portal: ReportService(portal.context), takes_self=True)
     )
     #: The printable forms of a dossier (receipt, supplement request, ...), PDF or HTML.
     forms: FormService = attrs.field(
@@ -109,6 +112,19 @@ class Portal:
                 "or pass national_portal= to bootstrap"
             )
         return SyncDispatcher(self.context, self.national_portal, **options)
+
+    @property
+    def indicators(self) -> IndicatorService:
+        """Deprecated: the indicators computed in Python over every dossier; use
+        :attr:`reports` (``portal.reports.indicators(agency, start, end)``)."""
+        warnings.warn(
+            "portal.indicators is deprecated and goes in the next release: use "
+            "portal.reports.indicators(agency, start, end, with_sub_agencies=...), which "
+            "storage counts (in SQL on a database) and whose figures list their dossiers",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return IndicatorService(self.context)
 
     @property
     def storage(self) -> Storage:

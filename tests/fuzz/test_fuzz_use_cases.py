@@ -36,6 +36,7 @@ SERVICES = (
     "audit",
     "sync",
     "indicators",
+    "reports",
     "forms",
     "national_login",
 )

@@ -49,6 +49,7 @@ from collections.abc import Callable, Hashable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Literal, Self, cast
 
+from onestop.adapters._memory_reports import _Reports
 from onestop.adapters._memory_repositories import (
     _Accounts,
     _Audit,
@@ -106,6 +107,7 @@ from onestop.ports.storage import (
     MailOutbox,
     OfficerRepository,
     PaymentRepository,
+    ReportQueries,
     SyncOutbox,
     TokenLedger,
 )
@@ -161,6 +163,8 @@ OPERATIONS: Final = frozenset(
         "feedback.complaints_of",
         "feedback.list_complaints",
         "feedback.count_complaints",
+        "reports.indicator_counts",
+        "reports.indicator_members",
         "outbox.add",
         "outbox.get",
         "outbox.claim_due",
@@ -347,6 +351,7 @@ class InMemoryUnitOfWork:
     dossiers: DossierRepository
     payments: PaymentRepository
     feedback: FeedbackRepository
+    reports: ReportQueries
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence
@@ -364,6 +369,7 @@ class InMemoryUnitOfWork:
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
         self.feedback = _Feedback(self)
+        self.reports = _Reports(self)
         self.outbox = _Outbox(self)
         self.sync = _Sync(self)
         self.codes = _Codes(self)

@@ -29,6 +29,7 @@ from onestop.domain.codes import AgencyCode, DossierCode
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.payments import Payment, PaymentState
+from onestop.domain.reports import IndicatorCounts, Measure, Part, ReportScope
 from onestop.domain.satisfaction import Complaint, Rating
 from onestop.domain.search import SearchHits, SearchPlan
 from onestop.domain.statuses import DossierStatus
@@ -44,6 +45,7 @@ __all__ = [
     "MailOutbox",
     "OfficerRepository",
     "PaymentRepository",
+    "ReportQueries",
     "Storage",
     "SyncOutbox",
     "TokenLedger",
@@ -243,6 +245,30 @@ class FeedbackRepository(Protocol):
         """How many complaints there are about dossiers of ``agency``."""
 
 
+class ReportQueries(Protocol):
+    """The service indicators of a scope (:mod:`onestop.domain.reports`), counted by storage.
+
+    Both methods must agree with :func:`onestop.domain.reports.count` and
+    :func:`~onestop.domain.reports.members` over the facts of the scope's dossiers (the
+    contract suite checks it); a SQL storage answers with aggregate queries.
+    """
+
+    def indicator_counts(self, scope: ReportScope) -> IndicatorCounts:
+        """Every count of a report of ``scope``."""
+
+    def indicator_members(
+        self,
+        scope: ReportScope,
+        measure: Measure,
+        part: Part,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[str]:
+        """The dossier ids (procedure codes, for procedures with an online dossier) counted
+        in ``part`` of ``measure``'s figure, sorted, skipping ``offset``, at most ``limit``."""
+
+
 class MailOutbox(Protocol):
     def add(self, entry: OutboxEntry) -> None:
         """Queue a message; a taken id raises DuplicateError."""
@@ -350,6 +376,7 @@ class UnitOfWork(Protocol):
     dossiers: DossierRepository
     payments: PaymentRepository
     feedback: FeedbackRepository
+    reports: ReportQueries
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence

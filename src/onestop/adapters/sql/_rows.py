@@ -21,6 +21,7 @@ from onestop.domain.dossier import Attachment, Dossier, DueDateChange, HistoryEn
 from onestop.domain.mail import OutboxEntry
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
+from onestop.domain.reports import static_facts
 from onestop.domain.sync import SyncEntry
 from onestop.errors import (
     StorageError,
@@ -275,7 +276,15 @@ def _dossier_row(d: Dossier, version: int) -> dict[str, Any]:
         "doc": _dumps(data),
         "due_date": d.due_date,
         "due_at": d.due_at,
+        **_report_columns(d),
     }
+
+
+def _report_columns(d: Dossier) -> dict[str, Any]:
+    """The columns the indicator queries read; the due date has its own column above."""
+    facts = static_facts(d)
+    del facts["due_date"]
+    return facts
 
 
 def _dossier(row: _Row) -> Dossier:

@@ -230,6 +230,16 @@ dossiers: Final = Table(
     # The current due date (and instant, for a limit in working hours), for reports.
     Column("due_date", Date, nullable=True),
     Column("due_at", UtcDateTime(), nullable=True),
+    # What the service indicators count (onestop.domain.reports.static_facts), kept in step
+    # with the document so that reports are aggregate queries.
+    Column("received_at", UtcDateTime(), nullable=True),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("decided_on", Date, nullable=True),  # the local day of the decision
+    Column("closed_at", UtcDateTime(), nullable=True),  # refused, withdrawn or stopped
+    Column("supplement_requests", Integer, nullable=False, server_default="0"),
+    Column("rescheduled", Boolean, nullable=False, server_default="0"),
+    Column("online", Boolean, nullable=False, server_default="1"),
+    Column("total_fees", BigInteger, nullable=False, server_default="0"),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("code"),
     UniqueConstraint("code_agency", "code_day", "code_seq"),
@@ -243,6 +253,8 @@ dossiers: Final = Table(
     Index(None, "owner_id", "created_at"),
     Index(None, "agency", "status"),
     Index(None, "agency", "due_date"),
+    Index(None, "agency", "received_at"),
+    Index(None, "agency", "decided_at"),
 )
 
 dossier_files: Final = Table(

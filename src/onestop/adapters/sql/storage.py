@@ -76,6 +76,7 @@ from onestop.adapters.sql._execute import (
 )
 from onestop.adapters.sql._feedback import _Feedback
 from onestop.adapters.sql._outboxes import _Outbox, _Sync
+from onestop.adapters.sql._reports import _Reports
 from onestop.adapters.sql._repositories import (
     _Accounts,
     _Audit,
@@ -128,6 +129,7 @@ if TYPE_CHECKING:
         MailOutbox,
         OfficerRepository,
         PaymentRepository,
+        ReportQueries,
         Storage,
         SyncOutbox,
         TokenLedger,
@@ -317,6 +319,7 @@ class SqlUnitOfWork:
     dossiers: DossierRepository
     payments: PaymentRepository
     feedback: FeedbackRepository
+    reports: ReportQueries
     outbox: MailOutbox
     sync: SyncOutbox
     codes: CodeSequence
@@ -343,6 +346,7 @@ class SqlUnitOfWork:
         self.dossiers = _Dossiers(self)
         self.payments = _Payments(self)
         self.feedback = _Feedback(self)
+        self.reports = _Reports(self)
         self.outbox = _Outbox(self)
         self.sync = _Sync(self)
         self.codes = _Codes(self)

@@ -39,6 +39,7 @@ from onestop.testing.contracts._storage_catalog import CatalogStorageContract
 from onestop.testing.contracts._storage_dossiers import DossierStorageContract
 from onestop.testing.contracts._storage_feedback import FeedbackStorageContract
 from onestop.testing.contracts._storage_outboxes import OutboxStorageContract
+from onestop.testing.contracts._storage_reports import ReportStorageContract
 from onestop.testing.contracts._storage_units import UnitOfWorkStorageContract
 
 __all__ = ["FailureInjectionContract", "StorageContract"]
@@ -50,6 +51,7 @@ class StorageContract(
     DossierStorageContract,
     FeedbackStorageContract,
     OutboxStorageContract,
+    ReportStorageContract,
     UnitOfWorkStorageContract,
 ):
     """Every test a storage adapter must pass; subclass it and implement :meth:`make_storage`.

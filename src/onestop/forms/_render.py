@@ -32,6 +32,7 @@ from onestop.application.templates import (
     compile_template,
     template_environment,
 )
+from onestop.domain.inputs import require_datetime
 from onestop.errors import InvalidInput, TemplateError
 from onestop.forms._pdf import html_to_pdf
 from onestop.forms._values import COMMON_VALUES, FORMS, form_spec
@@ -139,6 +140,7 @@ class FormTemplates:
         """
         chosen = check_format(format)
         spec = form_spec(form)
+        require_datetime(created_at, "created_at")
         dossier = values.get("dossier")
         code = getattr(dossier, "code", "") or "ho-so"
         filename = f"{spec.file_stem}-{code}.{chosen}"

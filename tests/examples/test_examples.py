@@ -271,3 +271,14 @@ def test_receipt_form_writes_the_pdf_whose_qr_code_says_what_it_printed(tmp_path
     assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in pdf_text(content, tmp_path)
     printed = next(x for x in result.stdout.splitlines() if x.startswith("QR code: "))
     assert qr_codes(content, tmp_path) == [printed.removeprefix("QR code: ")]
+
+
+def test_web_portal_outside_demo_mode_refuses_fake_mail_and_payments(tmp_path: Path) -> None:
+    """``--no-demo`` takes mail and payments from ONESTOP_*: with none set it fails closed."""
+    require_module("flask")
+    database = f"sqlite:///{tmp_path / 'portal.db'}"
+    result = run_example("web_portal.py", "--no-demo", "--database", database, cwd=tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith("web_portal: error: refusing to start a portal")
+    assert "ONESTOP_SMTP_HOST" in result.stderr
+    assert not (tmp_path / "portal.db").exists()  # refused before anything was opened

@@ -460,13 +460,13 @@ class Config:
         else:
             lines.append(("national", "not configured (changes wait in the sync outbox)"))
         if self.oidc:
-            lines.append(("national login", "OpenID Connect"))
+            lines.append(("VNeID login", "OpenID Connect"))
             lines.extend(
                 (f"  {name}", _mask(value) if name in _SECRET_VARIABLES else value)
                 for name, value in self.oidc.items()
             )
         else:
-            lines.append(("national login", "not configured"))
+            lines.append(("VNeID login", "not configured"))
         if self.files_dir:
             lines.append(("files", f"on disk under {self.files_dir}"))
         else:

@@ -27,7 +27,7 @@ def test_no_variable_means_no_provider() -> None:
     """Without ONESTOP_OIDC_* the portal has no national login (and says so when asked)."""
     config = Config.from_env({})
     assert config.identity_provider() is None
-    assert ("national login", "not configured") in config.describe()
+    assert ("VNeID login", "not configured") in config.describe()
 
 
 def test_the_variables_make_a_provider_and_settings() -> None:

@@ -328,7 +328,7 @@ class DossierService:
             dossier.submit(code=code, now=now, idempotency_key=key)
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
-            queue_dossier_sync(uow, ctx, dossier, owner=account)
+            queue_dossier_sync(uow, ctx, dossier, owner=account, first=True)
             uow.commit()
         return dossier
 

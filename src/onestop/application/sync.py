@@ -282,17 +282,24 @@ def _supplements(
 
 
 def queue_dossier_sync(
-    uow: UnitOfWork, ctx: AppContext, dossier: Dossier, *, owner: Account | None = None
+    uow: UnitOfWork,
+    ctx: AppContext,
+    dossier: Dossier,
+    *,
+    owner: Account | None = None,
+    first: bool = False,
 ) -> SyncEntry | None:
     """Queue what the national portal must learn of this change, in the caller's unit of work.
 
     Call it after ``uow.dossiers.update(dossier)`` (or ``add``); a draft queues nothing.
     ``owner``: the dossier owner's account, when the caller has read it in this unit of
-    work already (it is read otherwise).
+    work already (it is read otherwise). ``first``: the dossier was a draft when this unit of
+    work read it, so it has no entry yet (none is looked up; the storage's unique
+    (dossier, sequence) still refuses a second first entry).
     """
     if dossier.code is None or dossier.status is DossierStatus.DRAFT:
         return None
-    previous = uow.sync.last_for(dossier.id)
+    previous = None if first else uow.sync.last_for(dossier.id)
     upto = previous.history_upto if previous is not None else 0
     new = dossier.history[upto:]
     account: Account | None = owner if owner is not None and owner.id == dossier.owner_id else None

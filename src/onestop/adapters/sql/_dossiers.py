@@ -125,6 +125,14 @@ class _Dossiers(_Repository):
         """
         uow = self._uow
         before = dossier.version
+        # Read as a draft at this version in this transaction (the update below checks the
+        # version): its audit stream is empty, a draft's history being chained at submission.
+        known = uow._rows.get((t.dossiers.name, dossier.id))
+        was_draft = (
+            known is not None
+            and known["version"] == before
+            and known["status"] == DossierStatus.DRAFT.value
+        )
         uow._versioned_update(
             "dossiers.update",
             "dossier",
@@ -138,7 +146,7 @@ class _Dossiers(_Repository):
         uow._write_children(uow._connection, dossier, before)
         dossier.version = before + 1
         uow._children[dossier.id] = _Children.of(dossier, dossier.version)
-        _record_history(uow.audit, dossier)
+        _record_history(uow.audit, dossier, was_draft=was_draft)
 
     def delete_draft(self, dossier_id: str) -> None:
         """Remove a draft; a submitted dossier is a legal record and is never deleted."""
@@ -318,9 +326,11 @@ class _Payments(_Repository):
         )
 
 
-def _record_history(trail: AuditTrail, dossier: Dossier) -> None:
-    """Chain the history entries a submitted dossier gained into its audit stream."""
+def _record_history(trail: AuditTrail, dossier: Dossier, *, was_draft: bool = False) -> None:
+    """Chain the history entries a submitted dossier gained into its audit stream (empty,
+    not read, when it ``was_draft``)."""
     if dossier.status is DossierStatus.DRAFT:
         return
-    for record in history_records(dossier, trail.head(dossier_stream(dossier.id))):
+    head = None if was_draft else trail.head(dossier_stream(dossier.id))
+    for record in history_records(dossier, head):
         trail.append(record)

@@ -46,6 +46,7 @@ __all__ = [
     "MailTemplates",
     "RenderedMail",
     "check_locale",
+    "check_template_dir",
     "compile_template",
     "load_mail_templates",
     "placeholders",

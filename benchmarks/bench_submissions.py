@@ -19,8 +19,8 @@ What is measured:
 * **raw**: the same rows written with plain SQL through the driver (``sqlite3`` or
   ``psycopg``) and no library: the same reads, the same counter upsert, the same dossier
   update with its JSON document, history row, fee lines and outbox row, the dossier's audit
-  records (the stream's head read, each record hashed and chained) and its national-portal
-  sync entry (the last entry, the field and the payments read, the entry's JSON written),
+  records (each hashed and chained) and its national-portal sync entry (the field and the
+  payments read, the entry's JSON written),
   one transaction per submission (``BEGIN IMMEDIATE`` on SQLite, as the library does).
 * **codes x4**: code numbers taken by 4 processes at once on one agency and day, one
   transaction per number (library: ``uow.codes.next`` + ``commit``; raw: the upsert and
@@ -269,19 +269,11 @@ class _Raw:
         c.commit()
 
     def _audit(self, cur: Any, dossier_id: str, history: list[Any], stamp: Any) -> None:
-        """The dossier's audit stream: its head, then each history entry chained and hashed."""
+        """The dossier's audit records, each history entry chained and hashed (the stream of
+        a dossier that was a draft is empty: nothing to read first, as in the library)."""
         stream, sql = f"dossier/{dossier_id}", self.sql
-        cur.execute(
-            sql(
-                "SELECT position, hash FROM onestop_audit_log WHERE stream = ? "
-                "ORDER BY position DESC LIMIT 1"
-            ),
-            (stream,),
-        )
-        head = cur.fetchone()
-        position, previous = head if head is not None else (0, "0" * 64)
-        for entry in history:
-            position += 1
+        previous = "0" * 64
+        for position, entry in enumerate(history, start=1):
             actor = f"{entry['actor']['kind']}:{entry['actor']['id']}"
             detail = _canonical(
                 {
@@ -313,17 +305,9 @@ class _Raw:
             previous = digest
 
     def _sync(self, cur: Any, dossier_id: str, code: str, field: str, stamp: Any) -> None:
-        """The national-portal sync entry: the dossier's last one, the field's name, its
-        payments, then the new entry (the library's record, with this dossier's code)."""
+        """The national-portal sync entry: the field's name and the dossier's payments read,
+        then the first entry (the library's record, with this dossier's code)."""
         sql = self.sql
-        cur.execute(
-            sql(
-                "SELECT id, sequence, doc FROM onestop_sync_outbox WHERE dossier_id = ? "
-                "ORDER BY sequence DESC LIMIT 1"
-            ),
-            (dossier_id,),
-        )
-        assert cur.fetchone() is None
         cur.execute(sql("SELECT name, doc FROM onestop_fields WHERE id = ?"), (field,))
         assert cur.fetchone() is not None
         cur.execute(sql("SELECT id, doc FROM onestop_payments WHERE dossier_id = ?"), (dossier_id,))

@@ -137,6 +137,7 @@ def test_every_form_as_pdf_reads_back_with_its_vietnamese_text(
     document = kit.portal.forms.document(officer, dossier.id, form, format="pdf")
     assert document.media_type == "application/pdf"
     assert document.content.startswith(b"%PDF-")
+    assert b"/Lang (vi)" in document.content  # declared Vietnamese, for screen readers
     assert document.filename == f"{FORMS[form].file_stem}-{dossier.code}.pdf"
     text = pdf_text(document.content, tmp_path)
     for expected in (FORMS[form].title, str(dossier.code), NAME, *SHOWS[form]):

@@ -126,6 +126,7 @@ def html_to_pdf(html: str, *, title: str, created_at: dt.datetime) -> bytes:
     pdf.set_font(FONT_FAMILY, size=_FONT_SIZE)
     pdf.set_title(unicodedata.normalize("NFC", title))
     pdf.set_creator("onestop")
+    pdf.set_lang("vi")  # screen readers and text extraction read it as Vietnamese
     pdf.set_creation_date(local_time(created_at))
     pdf.add_page()
     try:

@@ -26,6 +26,7 @@ COMMANDS: Final[tuple[tuple[str, str], ...]] = (
     ("onestop.cli.operations", "payments"),
     ("onestop.cli.operations", "dossier"),
     ("onestop.cli.sync", "sync"),
+    ("onestop.cli.reports", "report"),
     ("onestop.cli.configuration", "config"),
     ("onestop.cli.officers", "audit"),
 )

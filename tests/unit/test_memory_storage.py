@@ -74,6 +74,7 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "accounts.add": lambda uow: uow.accounts.add(builders.account()),
     "accounts.get": lambda uow: uow.accounts.get("account-1"),
     "accounts.find_by_email": lambda uow: uow.accounts.find_by_email("an@example.vn"),
+    "accounts.find_by_national_subject": lambda uow: uow.accounts.find_by_national_subject("s"),
     "accounts.update": lambda uow: uow.accounts.update(uow.accounts.get("account-1")),
     "officers.add": lambda uow: uow.officers.add(builders.officer()),
     "officers.get": lambda uow: uow.officers.get("officer-1"),

@@ -123,6 +123,7 @@ OPERATIONS: Final = frozenset(
         "accounts.add",
         "accounts.get",
         "accounts.find_by_email",
+        "accounts.find_by_national_subject",
         "accounts.update",
         "officers.add",
         "officers.get",

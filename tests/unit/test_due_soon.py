@@ -182,3 +182,16 @@ def test_the_portal_supplement_rule_and_apology_day_come_from_settings() -> None
 def test_settings_refuse_unknown_rules_and_far_apology_days(arguments: dict[str, object]) -> None:
     with pytest.raises((ValueError, TypeError)):
         Settings(**arguments)  # type: ignore[arg-type]
+
+
+def test_the_receipt_mail_gives_the_hour_of_a_limit_in_hours(kit: PortalKit) -> None:
+    """Received Wednesday 09:00 with 8 working hours: due Thursday 09:00, and the mail
+    says so with the hour; a limit in days keeps the date alone."""
+    _with_hour_procedure(kit)
+    officer = kit.officer(WARD).id
+    _received(kit, officer, COPIES)
+    _received(kit, officer, HKD)
+    with kit.storage.unit_of_work() as uow:
+        texts = [e.message.text for e in uow.outbox.list() if e.message.template == "received"]
+    assert sum("09:00 23/06/2022" in text for text in texts) == 1
+    assert sum("27/06/2022" in text for text in texts) == 1

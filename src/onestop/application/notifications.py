@@ -16,6 +16,7 @@ from onestop.application.views import status_label
 from onestop.domain import events as ev
 from onestop.domain.dossier import Dossier
 from onestop.domain.mail import OutboxEntry
+from onestop.domain.vn_time import local_day
 from onestop.formatting import format_date, format_datetime, format_vnd
 from onestop.ports.storage import UnitOfWork
 
@@ -71,9 +72,12 @@ def _mail_for(
         case ev.ReceptionRefused():
             return "reception_refused", {"reason": event.reason}
         case ev.DossierReceived():
+            due_at = dossier.due_at
+            # A limit in working hours promises an hour too: "10:00 23/06/2022".
+            with_hour = due_at is not None and local_day(due_at) == event.due_date
             return "received", {
                 "received_at": format_datetime(event.at),
-                "due_date": format_date(event.due_date),
+                "due_date": format_datetime(due_at) if with_hour else format_date(event.due_date),
             }
         case ev.DossierDecided():
             outcome = _OUTCOMES[event.approved]

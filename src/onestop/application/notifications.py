@@ -73,12 +73,10 @@ def _mail_for(
             return "reception_refused", {"reason": event.reason}
         case ev.DossierReceived():
             due_at = dossier.due_at
-            # A limit in working hours promises an hour too: "10:00 23/06/2022".
-            with_hour = due_at is not None and local_day(due_at) == event.due_date
-            return "received", {
-                "received_at": format_datetime(event.at),
-                "due_date": format_datetime(due_at) if with_hour else format_date(event.due_date),
-            }
+            due = format_date(event.due_date)
+            if due_at is not None and local_day(due_at) == event.due_date:
+                due = format_datetime(due_at)  # a limit in hours promises an hour too
+            return "received", {"received_at": format_datetime(event.at), "due_date": due}
         case ev.DossierDecided():
             outcome = _OUTCOMES[event.approved]
             return "result_ready", {

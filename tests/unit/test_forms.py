@@ -231,6 +231,26 @@ def test_the_forms_are_the_same_from_sqlite(kit: PortalKit, tmp_path: Path) -> N
         storage.close()
 
 
+def test_a_hosts_view_renders_a_form_without_the_service(kit: PortalKit) -> None:
+    """render_form gives the document portal.forms gives, from the dossier alone."""
+    from onestop.forms import AgencyLines, render_form
+
+    officer, dossier = in_state(kit, "receipt")
+    document = render_form(
+        "receipt",
+        dossier,
+        agency=AgencyLines(
+            "Phòng Tài chính - Kế hoạch thành phố Kon Tum", "ỦY BAN NHÂN DÂN THÀNH PHỐ KON TUM"
+        ),
+        officer_name="Lê Văn Cường",
+        now=kit.clock.now(),
+        portal_name=kit.portal.context.settings.portal_name,
+        portal_url=kit.portal.context.settings.base_url,
+        format="html",
+    )
+    assert document == kit.portal.forms.receipt(officer, dossier.id, format="html")
+
+
 def test_a_form_without_its_step_is_refused(kit: PortalKit) -> None:
     officer, dossier = in_state(kit, "receipt")
     with pytest.raises(TransitionNotAllowed) as refused:

@@ -32,9 +32,8 @@ from onestop.forms import (
     FormTemplates,
     check_format,
     form_spec,
-    form_values,
-    issued_at,
     load_form_templates,
+    render_form,
 )
 
 __all__ = ["FormService"]
@@ -105,19 +104,17 @@ class FormService:
                     parent_name = uow.catalog.get_agency(agency.parent).name
                 except AgencyNotFound:
                     parent_name = ""
-        now = ctx.clock.now()
-        values = form_values(
+        return render_form(
             form,
             dossier,
             agency=AgencyLines(agency.name, parent_name),
             officer_name=officer_name,
-            now=now,
+            now=ctx.clock.now(),
             portal_name=ctx.settings.portal_name,
             portal_url=ctx.settings.base_url,
-            qr_kind="svg" if chosen == "html" else "png",
+            format=chosen,
+            templates=self.templates,
         )
-        dated = issued_at(form, dossier, now)
-        return self.templates.render(form, values, format=chosen, created_at=dated)
 
     def receipt(self, officer_id: str, dossier_id: str, *, format: Format = "pdf") -> FormDocument:
         """Giấy tiếp nhận hồ sơ và hẹn trả kết quả, with the QR code (Circular 01/2023)."""

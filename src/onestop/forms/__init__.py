@@ -3,7 +3,8 @@
 A portal prints them through :class:`~onestop.application.forms.FormService`
 (``portal.forms.receipt(officer_id, dossier_id, format="pdf")``), which checks that the
 officer may read the dossier. A host's own view can use the pieces here directly:
-:func:`form_values` (what a form shows, from a dossier), :func:`load_form_templates` and
+:func:`render_form` (a form of a dossier as a document, in one call), or its parts
+:func:`form_values` (what a form shows) and :func:`load_form_templates` with
 :meth:`FormTemplates.render` (the document), :class:`ReceiptQr` and :func:`parse_payload`
 (the QR code of Circular 01/2023/TT-VPCP).
 
@@ -23,6 +24,7 @@ from onestop.forms._render import (
     FormTemplates,
     check_format,
     load_form_templates,
+    render_form,
 )
 from onestop.forms._values import (
     COMMON_VALUES,
@@ -69,4 +71,5 @@ __all__ = [
     "parse_payload",
     "qr_data_uri",
     "receipt_qr",
+    "render_form",
 ]

@@ -32,10 +32,18 @@ from onestop.application.templates import (
     compile_template,
     template_environment,
 )
+from onestop.domain.dossier import Dossier
 from onestop.domain.inputs import require_datetime
 from onestop.errors import InvalidInput, TemplateError
 from onestop.forms._pdf import html_to_pdf
-from onestop.forms._values import COMMON_VALUES, FORMS, form_spec
+from onestop.forms._values import (
+    COMMON_VALUES,
+    FORMS,
+    AgencyLines,
+    form_spec,
+    form_values,
+    issued_at,
+)
 
 __all__ = [
     "FORMATS",
@@ -45,6 +53,7 @@ __all__ = [
     "FormTemplates",
     "check_format",
     "load_form_templates",
+    "render_form",
 ]
 
 #: The formats a form is rendered in, with their media types.
@@ -194,3 +203,37 @@ def _load(directory: Path | None) -> FormTemplates:
         if by_host:
             overridden.append(spec.path)
     return FormTemplates(directory, tuple(sorted(overridden)), compiled)
+
+
+def render_form(
+    form: str,
+    dossier: Dossier,
+    *,
+    agency: AgencyLines,
+    officer_name: str,
+    now: dt.datetime,
+    portal_name: str,
+    portal_url: str = "",
+    format: Format = "pdf",
+    templates: FormTemplates | None = None,
+) -> FormDocument:
+    """A form of ``dossier`` as a document, for a host's own view (no permission check).
+
+    :func:`~onestop.forms.form_values` and :meth:`FormTemplates.render` in one call, dated
+    as the portal dates it; ``templates`` defaults to the packaged set (pass
+    ``load_form_templates(directory)`` for a host's). ``portal.forms`` checks who asks first.
+    """
+    chosen = check_format(format)
+    values = form_values(
+        form,
+        dossier,
+        agency=agency,
+        officer_name=officer_name,
+        now=now,
+        portal_name=portal_name,
+        portal_url=portal_url,
+        qr_kind="svg" if chosen == "html" else "png",
+    )
+    chosen_templates = load_form_templates() if templates is None else templates
+    dated = issued_at(form, dossier, now)
+    return chosen_templates.render(form, values, format=chosen, created_at=dated)

@@ -24,6 +24,7 @@ from onestop.application.national_login import (
 )
 from onestop.application.sync import dossier_record
 from onestop.domain.accounts import AccountKind, AccountStatus
+from onestop.domain.reports import Measure
 from onestop.errors import (
     AccountLocked,
     ConfigurationError,
@@ -329,7 +330,13 @@ def test_the_national_sync_and_the_indicators_read_the_vneid_flag(
     assert flag() == "1"
     kit.portal.desk.receive(kit.officer().id, dossier.id)
     day = dt.date(2022, 6, 22)
-    figures = kit.portal.indicators.compute(WARD, day, day + dt.timedelta(days=2))
+    report = kit.portal.reports.indicators(WARD, day, day + dt.timedelta(days=2))
+    vneid = report.figure(Measure.VNEID)
+    assert vneid is not None
+    assert (vneid.numerator, vneid.denominator) == (1, 1)
+    with pytest.warns(DeprecationWarning, match="portal.indicators is deprecated"):
+        indicators = kit.portal.indicators
+    figures = indicators.compute(WARD, day, day + dt.timedelta(days=2))
     assert figures.vneid is not None
     assert figures.vneid.value == 1.0
 

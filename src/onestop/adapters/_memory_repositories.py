@@ -287,6 +287,23 @@ class _Dossiers(_Repository):
             limit=limit,
         )
 
+    def list_due_by_agency(
+        self, agency: AgencyCode, *, due_by: dt.date, statuses: frozenset[DossierStatus]
+    ) -> Sequence[Dossier]:
+        """One agency's dossiers in ``statuses`` due on or before ``due_by``, soonest first."""
+        in_statuses = _in_statuses(statuses)
+
+        def due(d: Dossier) -> bool:
+            return d.due_date is not None and d.due_date <= due_by and in_statuses(d)
+
+        return self._uow._list(
+            "dossiers.list_due_by_agency",
+            _DOSSIERS,
+            due,
+            lambda d: (d.due_date, d.id),
+            group=("agency", agency),
+        )
+
     def count_by_agency(
         self, agency: AgencyCode, *, statuses: frozenset[DossierStatus] | None = None
     ) -> int:

@@ -72,7 +72,9 @@ def dossiers_due_soon(
                 "permission.denied", "an inactive officer tried to act", actor_id=officer.id
             )
             raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
-        dossiers = uow.dossiers.list_by_agency(officer.agency, statuses=ACTIVE_STATUSES)
+        dossiers = uow.dossiers.list_due_by_agency(
+            officer.agency, due_by=local_day(horizon), statuses=ACTIVE_STATUSES
+        )
     soon: list[tuple[dt.datetime, str, Dossier]] = []
     for dossier in dossiers:
         due = due_moment(office, dossier)
@@ -80,7 +82,7 @@ def dossiers_due_soon(
             continue
         if due <= horizon:
             soon.append((due, dossier.id, dossier))
-    soon.sort(key=lambda item: (item[0], item[1]))
+    soon.sort(key=lambda item: (item[0], item[1]))  # the due instant orders within a day
     return Page.of([d for _, _, d in soon], page=number, page_size=size)
 
 

@@ -190,6 +190,12 @@ class DossierRepository(Protocol):
     ) -> int:
         """How many submitted dossiers (in ``statuses``, if given) one agency has."""
 
+    def list_due_by_agency(
+        self, agency: AgencyCode, *, due_by: dt.date, statuses: frozenset[DossierStatus]
+    ) -> Sequence[Dossier]:
+        """One agency's dossiers in ``statuses`` whose due date is on or before ``due_by``,
+        soonest due first (then by id); dossiers without a due date are left out."""
+
     def referenced_file_keys(self, keys: Iterable[str]) -> set[str]:
         """Which of ``keys`` any dossier (a draft included) has a file attached under."""
 

@@ -22,6 +22,7 @@ from onestop.adapters.sql._statements import (
     _DOSSIER_BY_ID,
     _DOSSIER_BY_KEY,
     _DOSSIER_STATE,
+    _DOSSIERS_DUE_OF_AGENCY,
     _DOSSIERS_OF_AGENCY,
     _DOSSIERS_OF_AGENCY_IN,
     _DOSSIERS_OF_AGENCY_IN_PAGE,
@@ -225,6 +226,26 @@ class _Dossiers(_Repository):
             return self._count("dossiers.count_by_agency", _COUNT_OF_AGENCY, params)
         params["p_statuses"] = sorted(s.value for s in statuses)
         return self._count("dossiers.count_by_agency", _COUNT_OF_AGENCY_IN, params, built=True)
+
+    def list_due_by_agency(
+        self, agency: AgencyCode, *, due_by: dt.date, statuses: frozenset[DossierStatus]
+    ) -> Sequence[Dossier]:
+        """One agency's dossiers in ``statuses`` due on or before ``due_by``, soonest first
+        (on the (agency, due_date) index)."""
+        if not statuses:
+            return []
+        params: dict[str, Any] = {
+            "p_agency": agency.key,
+            "p_statuses": sorted(s.value for s in statuses),
+            "p_due_by": due_by,
+        }
+        return self._uow._all(
+            "dossiers.list_due_by_agency",
+            _DOSSIERS_DUE_OF_AGENCY,
+            params,
+            self._uow._load_dossier,
+            built=True,
+        )
 
     def _count(
         self, operation: str, statement: Any, params: dict[str, Any], *, built: bool = False

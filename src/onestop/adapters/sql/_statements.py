@@ -120,6 +120,16 @@ _COUNT_OF_AGENCY: Final = select(func.count().label("n")).where(
 _COUNT_OF_AGENCY_IN: Final = _COUNT_OF_AGENCY.where(
     t.dossiers.c.status.in_(bindparam("p_statuses", expanding=True))
 )
+_DOSSIERS_DUE_OF_AGENCY: Final = (
+    select(t.dossiers)
+    .where(
+        t.dossiers.c.agency == bindparam("p_agency"),
+        t.dossiers.c.status.in_(bindparam("p_statuses", expanding=True)),
+        t.dossiers.c.due_date.is_not(None),
+        t.dossiers.c.due_date <= bindparam("p_due_by"),
+    )
+    .order_by(t.dossiers.c.due_date, t.dossiers.c.id)
+)
 _FILE_KEYS_IN_USE: Final = (
     select(t.dossier_files.c.file_key)
     .where(t.dossier_files.c.file_key.in_(bindparam("p_keys", expanding=True)))

@@ -19,9 +19,10 @@ from onestop.domain.audit import (
     dossier_stream,
     verify_stream,
 )
+from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import SCHEME_2025_CENTRAL, SCHEME_WIDE, AgencyCode, DossierCode
 from onestop.domain.dossier import Actor, Dossier
-from onestop.domain.statuses import DossierStatus
+from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
     AgencyNotFound,
     CodeSequenceExhausted,
@@ -372,6 +373,56 @@ class DossierStorageContract(StorageContractBase):
             ]
             assert _ids(uow.dossiers.list_by_agency(builders.AGENCY, statuses=frozenset())) == []
             assert _ids(uow.dossiers.list_by_agency(OTHER_AGENCY)) == ["dossier-other"]
+
+    def test_list_due_by_agency_soonest_first(self, storage: Storage) -> None:
+        """The agency's dossiers in the statuses asked for, due on or before the day,
+        soonest first then by id; without a due date, elsewhere or withdrawn: left out."""
+        clerk = Actor.officer("officer-clerk", "Trần Thị Bình")
+        calendar = WorkingCalendar()
+        # Received on Wednesday 22/06/2022 (due Monday 27/06) or on Friday (due Wednesday).
+        plan = {"due-c": 1, "due-b": 1, "due-a": 49, "due-w": 1, "due-n": None}
+        dossiers = []
+        for seq, (id, hours) in enumerate(plan.items(), start=1):
+            dossier = builders.submitted_dossier(id, seq=seq)
+            if hours is not None:
+                now = builders.T0 + dt.timedelta(hours=hours)
+                dossier.receive(officer=clerk, now=now, calendar=calendar)
+            dossiers.append(dossier)
+        withdrawn = dossiers[3]
+        withdrawn.withdraw(
+            actor=Actor.applicant(withdrawn.owner_id),
+            now=builders.T0 + dt.timedelta(hours=2),
+            reason="Rút",
+        )
+        elsewhere = builders.submitted_dossier(
+            "due-other", procedure=builders.procedure(agency=OTHER_AGENCY)
+        )
+        elsewhere.receive(officer=clerk, now=builders.T0, calendar=calendar)
+
+        def add_all(uow: UnitOfWork) -> None:
+            for dossier in [*dossiers, elsewhere]:
+                uow.dossiers.add(dossier)
+
+        _commit(storage, add_all)
+        with storage.unit_of_work() as uow:
+            due = uow.dossiers.list_due_by_agency
+            running = ACTIVE_STATUSES
+            assert _ids(due(builders.AGENCY, due_by=dt.date(2022, 6, 28), statuses=running)) == [
+                "due-b",
+                "due-c",
+            ]
+            assert _ids(due(builders.AGENCY, due_by=dt.date(2022, 6, 29), statuses=running)) == [
+                "due-b",
+                "due-c",
+                "due-a",
+            ]
+            assert _ids(due(builders.AGENCY, due_by=dt.date(2022, 6, 26), statuses=running)) == []
+            every = frozenset(DossierStatus)
+            assert "due-w" in _ids(due(builders.AGENCY, due_by=dt.date(2022, 7, 1), statuses=every))
+            assert _ids(due(builders.AGENCY, due_by=dt.date.max, statuses=frozenset())) == []
+            assert _ids(due(OTHER_AGENCY, due_by=dt.date(2022, 6, 30), statuses=running)) == [
+                "due-other"
+            ]
 
     def test_lists_are_read_one_page_at_a_time(self, storage: Storage) -> None:
         clerk = Actor.officer("officer-clerk", "Trần Thị Bình")

@@ -533,7 +533,8 @@ class DueDateMachine(RuleBasedStateMachine):
     @rule(later=st.integers(1, 30))
     def apologise(self, later: int) -> None:
         d = self.dossier
-        new = (d.due_date or self.now.date()) + dt.timedelta(days=later)
+        today = self.now.astimezone(VN_TZ).date()
+        new = max(d.due_date or today, today) + dt.timedelta(days=later)
         self._try(
             lambda: d.reschedule(
                 officer=CLERK, now=self.now, new_due_date=new, reason="Chậm", calendar=self.office

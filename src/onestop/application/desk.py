@@ -34,7 +34,7 @@ from onestop.application.security_log import log_security_event, mask, mask_emai
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.views import DossierView
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
-from onestop.domain.codes import AgencyCode
+from onestop.domain.codes import AgencyCode, local_day
 from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.identity import normalize_email
@@ -475,14 +475,19 @@ class OfficerDesk:
     def overdue(
         self, officer_id: str, *, page: int | None = None, page_size: int | None = None
     ) -> Page[Dossier] | list[Dossier]:
-        """The agency's dossiers past their due date with the clock running, oldest first.
+        """The agency's dossiers past their due date with the clock running, the longest
+        overdue first (then by id).
 
-        Paged as :meth:`queue`.
+        Only the dossiers due by today are read (the storage's due-date index), then those
+        whose clock is stopped or whose due hour has not come are left out. Paged as
+        :meth:`queue`.
         """
         now = self._ctx.clock.now()
         with self._ctx.storage.unit_of_work() as uow:
             officer = _active_officer(uow, officer_id)
-            dossiers = uow.dossiers.list_by_agency(officer.agency, statuses=ACTIVE_STATUSES)
+            dossiers = uow.dossiers.list_due_by_agency(
+                officer.agency, due_by=local_day(now), statuses=ACTIVE_STATUSES
+            )
         late = [d for d in dossiers if d.is_overdue(now)]
         return self._paged(late, page, page_size, "OfficerDesk.overdue")
 

@@ -19,7 +19,6 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
-    exists,
     false,
     func,
     literal,
@@ -108,7 +107,7 @@ def _vneid() -> ColumnElement[bool]:
     column = t.accounts.c.get("national_subject")
     if column is None:
         return false()
-    return exists().where(t.accounts.c.id == d.c.owner_id, column.is_not(None))
+    return d.c.owner_id.in_(select(t.accounts.c.id).where(column.is_not(None)))
 
 
 def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
@@ -129,15 +128,17 @@ def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
         d.c.due_date < _LAST_DAY,
         not_(_clock_stopped_at_end()),
     )
-    paid_online = exists().where(
-        t.payments.c.dossier_id == d.c.id, t.payments.c.state == "confirmed"
+    # Uncorrelated IN subqueries: each is read once (a hashed semi-join), where a correlated
+    # EXISTS may walk an index chosen for its other condition once per dossier.
+    paid_online = d.c.id.in_(
+        select(t.payments.c.dossier_id).where(t.payments.c.state == "confirmed")
     )
-    synced = exists().where(t.sync_outbox.c.dossier_id == d.c.id, t.sync_outbox.c.state == "sent")
-    complained = exists().where(t.complaints.c.dossier_id == d.c.id, t.complaints.c.at < _ENDS)
-    poor = exists().where(
-        t.ratings.c.dossier_id == d.c.id,
-        t.ratings.c.level == "dissatisfied",
-        t.ratings.c.at < _ENDS,
+    synced = d.c.id.in_(select(t.sync_outbox.c.dossier_id).where(t.sync_outbox.c.state == "sent"))
+    complained = d.c.id.in_(select(t.complaints.c.dossier_id).where(t.complaints.c.at < _ENDS))
+    poor = d.c.id.in_(
+        select(t.ratings.c.dossier_id).where(
+            t.ratings.c.level == "dissatisfied", t.ratings.c.at < _ENDS
+        )
     )
     return {
         Measure.ON_TIME: (decided, on_time),
@@ -194,7 +195,10 @@ class _Reports(_Repository):
         params = _params(dialect, scope)
         row = uow._all(
             "reports.indicator_counts",
-            select(*columns).select_from(d).where(_IN_SCOPE),
+            # Only a dossier received or decided in the period counts anywhere.
+            select(*columns)
+            .select_from(d)
+            .where(_IN_SCOPE, or_(_within(d.c.received_at), _within(d.c.decided_at))),
             params,
             dict,
             built=True,

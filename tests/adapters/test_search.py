@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -184,5 +185,24 @@ def test_another_process_changing_the_catalog_is_seen(tmp_path: Path) -> None:
     assert second.catalog.search("khai sinh").total == 1
     first.catalog.put_procedure(_procedures([("x", 0, 0), ("Đăng ký khai sinh lưu động", 0, 0)])[1])
     assert second.catalog.search("khai sinh").total == 2
+    first.close()
+    second.close()
+
+
+def test_a_procedure_another_process_changed_is_shown_as_it_is_now(tmp_path: Path) -> None:
+    """The page's procedures are cached with the catalog revision a search read: a change
+    committed elsewhere bumps the revision, and the next search shows the new version."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = bootstrap(storage=SqlStorage.from_url(url), secret_key=SECRET, environ={})
+    second = bootstrap(storage=SqlStorage.from_url(url), secret_key=SECRET, environ={})
+    (procedure,) = _procedures([("Đăng ký khai sinh", 0, 0)])
+    _load(first, [procedure])
+    for _ in range(2):  # the second search reads the page from the cache
+        (shown,) = second.catalog.search("khai sinh").items
+        assert shown.name == "Đăng ký khai sinh"
+    first.catalog.put_procedure(attrs.evolve(procedure, name="Đăng ký khai sinh mới"))
+    (shown,) = second.catalog.search("khai sinh").items
+    assert shown.name == "Đăng ký khai sinh mới"
+    assert second.catalog.get_procedure(procedure.code).name == "Đăng ký khai sinh mới"
     first.close()
     second.close()

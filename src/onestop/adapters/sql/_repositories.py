@@ -46,7 +46,7 @@ from onestop.adapters.sql._statements import (
     _PROCEDURE_BY_CODE,
     _SEARCH_NAMES,
 )
-from onestop.adapters.sql.search import bump_revision, candidates, refold
+from onestop.adapters.sql.search import bump_revision, cached_procedure, candidates, refold
 from onestop.domain.accounts import Account, Officer
 from onestop.domain.audit import AuditRecord
 from onestop.domain.catalog import Agency, Field, Procedure
@@ -318,11 +318,13 @@ class _Catalog(_Repository):
 
     def get_procedure(self, code: str) -> Procedure:
         """The procedure, or ProcedureNotFound."""
-        found = self._uow._one(
-            "catalog.get_procedure",
-            _PROCEDURE_BY_CODE,
-            {"p_code": code},
-            _procedure,
+        uow = self._uow
+        found = cached_procedure(
+            uow,
+            code,
+            lambda: uow._one(
+                "catalog.get_procedure", _PROCEDURE_BY_CODE, {"p_code": code}, _procedure
+            ),
         )
         if found is None:
             raise ProcedureNotFound(code)

@@ -9,7 +9,9 @@ so the storage keeps an inverted index of it in the process (the in-memory adapt
 first (which also queues catalog writers, so that they cannot deadlock on it), and a search
 reads it (one indexed row) and rebuilds the index when another process changed the
 catalog. A unit of work that wrote the catalog searches its own uncommitted rows instead.
-Ranking is :func:`onestop.domain.search.rank`, the same as every adapter's.
+Ranking is :func:`onestop.domain.search.rank`, the same as every adapter's. After a search,
+the procedures of the page it shows come from a cache of those read at the same revision
+(:func:`cached_procedure`): one round trip for the revision instead of one per procedure.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select
@@ -26,10 +29,11 @@ from sqlalchemy.pool import PoolProxiedConnection
 
 from onestop.adapters._search_index import SearchIndex
 from onestop.adapters.sql import schema as t
+from onestop.domain.catalog import Procedure
 from onestop.domain.codes import AgencyCode
 from onestop.domain.search import SearchDocument, SearchHits, SearchPlan
 
-__all__ = ["SearchCache", "bump_revision", "candidates", "refold"]
+__all__ = ["SearchCache", "bump_revision", "cached_procedure", "candidates", "refold"]
 
 _REVISION: Final = select(t.catalog_revision.c.revision).where(t.catalog_revision.c.id == 1)
 _DOCUMENTS: Final = select(
@@ -43,12 +47,14 @@ _SET_SEARCH_TEXT: Final = (
 
 
 class SearchCache:
-    """One storage's index of the committed catalog, and the revision it was built at."""
+    """One storage's index of the committed catalog, and the revision it was built at; and
+    the procedures read at that revision, for the pages searches show."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._revision: int | None = None
         self._index: SearchIndex | None = None
+        self._procedures: dict[str, Procedure] = {}
 
     def at(self, revision: int) -> SearchIndex | None:
         with self._lock:
@@ -57,6 +63,17 @@ class SearchCache:
     def keep(self, revision: int, index: SearchIndex) -> None:
         with self._lock:
             self._revision, self._index = revision, index
+            self._procedures = {}
+
+    def procedure(self, revision: int, code: str) -> Procedure | None:
+        """The procedure ``code`` as read at ``revision``, if one was (and it is current)."""
+        with self._lock:
+            return self._procedures.get(code) if self._revision == revision else None
+
+    def remember(self, revision: int, procedure: Procedure) -> None:
+        with self._lock:
+            if self._revision == revision:
+                self._procedures[procedure.code] = procedure
 
 
 @functools.cache
@@ -98,7 +115,26 @@ def candidates(
             found = _load(uow, connection)
             cache.keep(revision, found)
         index = found
+        # The page's procedures may come from the cache too (see cached_procedure).
+        uow._search_revision = revision
     return index.search(plan, agency=agency, field=field)
+
+
+def cached_procedure(uow: Any, code: str, read: Callable[[], Procedure | None]) -> Procedure | None:
+    """The procedure ``code``, after a search in this transaction: as read at the catalog
+    revision that search read (every catalog write bumps it, so a procedure read at that
+    revision is the one stored at it), from the cache when another search read it; else
+    ``read()``."""
+    revision = uow._search_revision
+    if revision is None or uow._catalog_written:
+        return read()
+    cache: SearchCache = uow._storage._search_cache
+    found = cache.procedure(revision, code)
+    if found is None:
+        found = read()
+        if found is not None:
+            cache.remember(revision, found)
+    return found
 
 
 def _load(uow: Any, connection: PoolProxiedConnection) -> SearchIndex:

@@ -335,6 +335,8 @@ class SqlUnitOfWork:
         self._connection: PoolProxiedConnection | None = None
         self._writing = False
         self._catalog_written = False  # whether this transaction changed the catalog
+        # The catalog revision a search of this transaction read (see search.cached_procedure).
+        self._search_revision: int | None = None
         self._driver: Any = None  # the DBAPI connection under self._connection
         self._pipelines = False  # whether the driver sends statements in pipelines
         self._children: dict[str, _Children] = {}
@@ -452,6 +454,7 @@ class SqlUnitOfWork:
     def _end_transaction(self) -> None:
         self._writing = False
         self._catalog_written = False
+        self._search_revision = None
         self._children.clear()
         self._rows.clear()
 

@@ -309,17 +309,16 @@ def main(argv: list[str] | None = None) -> None:
         help="PostgreSQL URL (its onestop tables are dropped and created again)",
     )
     args = parser.parse_args(argv)
-    lines = ["| storage    | measure                  |       time |", "|---|---|---|"]
+    print(f"{args.n:,} dossiers of {YEAR}, best of {args.rounds}")
+    print("| storage    | measure                  |       time |\n|---|---|---|", flush=True)
     with tempfile.TemporaryDirectory() as directory:
         url = f"sqlite:///{Path(directory) / 'indicators.db'}"
-        lines += _measure("SQLite", SqlStorage.from_url(url), args.n, args.rounds)
+        print("\n".join(_measure("SQLite", SqlStorage.from_url(url), args.n, args.rounds)))
     if args.postgres:
         url = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-        lines += _measure("PostgreSQL", _fresh_postgres(url), args.n, args.rounds)
+        print("\n".join(_measure("PostgreSQL", _fresh_postgres(url), args.n, args.rounds)))
     else:
-        lines.append("| PostgreSQL | (no URL: give --postgres) | |")
-    print(f"{args.n:,} dossiers of {YEAR}, best of {args.rounds}")
-    print("\n".join(lines))
+        print("| PostgreSQL | (no URL: give --postgres) | |")
 
 
 if __name__ == "__main__":

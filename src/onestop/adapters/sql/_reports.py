@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -107,7 +108,7 @@ def _vneid() -> ColumnElement[bool]:
     column = t.accounts.c.get("national_subject")
     if column is None:
         return false()
-    return d.c.owner_id.in_(select(t.accounts.c.id).where(column.is_not(None)))
+    return exists().where(t.accounts.c.id == d.c.owner_id, column.is_not(None))
 
 
 def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
@@ -128,17 +129,19 @@ def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
         d.c.due_date < _LAST_DAY,
         not_(_clock_stopped_at_end()),
     )
-    # Uncorrelated IN subqueries: each is read once (a hashed semi-join), where a correlated
-    # EXISTS may walk an index chosen for its other condition once per dossier.
-    paid_online = d.c.id.in_(
-        select(t.payments.c.dossier_id).where(t.payments.c.state == "confirmed")
+    # Correlated EXISTS, each found through the dossier's own rows (the state is compared
+    # as an expression, so that SQLite never walks the state index once per dossier).
+    paid_online = exists().where(
+        t.payments.c.dossier_id == d.c.id, t.payments.c.state.concat("") == "confirmed"
     )
-    synced = d.c.id.in_(select(t.sync_outbox.c.dossier_id).where(t.sync_outbox.c.state == "sent"))
-    complained = d.c.id.in_(select(t.complaints.c.dossier_id).where(t.complaints.c.at < _ENDS))
-    poor = d.c.id.in_(
-        select(t.ratings.c.dossier_id).where(
-            t.ratings.c.level == "dissatisfied", t.ratings.c.at < _ENDS
-        )
+    synced = exists().where(
+        t.sync_outbox.c.dossier_id == d.c.id, t.sync_outbox.c.state.concat("") == "sent"
+    )
+    complained = exists().where(t.complaints.c.dossier_id == d.c.id, t.complaints.c.at < _ENDS)
+    poor = exists().where(
+        t.ratings.c.dossier_id == d.c.id,
+        t.ratings.c.level == "dissatisfied",
+        t.ratings.c.at < _ENDS,
     )
     return {
         Measure.ON_TIME: (decided, on_time),
@@ -204,11 +207,13 @@ class _Reports(_Repository):
             built=True,
         )[0]
         p = t.procedures
+        # Labels unlike any column's name: results are converted by column name (a column
+        # named "online" would come back from SQLite as a bool).
         procedures = uow._all(
             "reports.indicator_counts",
             select(
-                func.count().label("all"),
-                _one(p.c.code.in_(_online_codes())).label("online"),
+                func.count().label("procedures_all"),
+                _one(p.c.code.in_(_online_codes())).label("procedures_online"),
             ).where(_procedures_of_scope()),
             params,
             dict,
@@ -216,8 +221,8 @@ class _Reports(_Repository):
         )[0]
         pairs = {m: (int(row[f"{m.value}_n"]), int(row[f"{m.value}_d"])) for m in rules}
         pairs[Measure.PROCEDURES_WITH_ONLINE_DOSSIER] = (
-            int(procedures["online"]),
-            int(procedures["all"]),
+            int(procedures["procedures_online"]),
+            int(procedures["procedures_all"]),
         )
         return IndicatorCounts(
             int(row["received"]), pairs, float(row["handling_days"]), int(row["handled"])

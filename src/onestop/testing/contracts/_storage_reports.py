@@ -55,9 +55,19 @@ _PARTS: tuple[Part, ...] = ("numerator", "denominator")
 #: that moment, such as an apology after the due date, is skipped).
 _NEXT: dict[S, tuple[str, ...]] = {
     S.AWAITING_RECEPTION: ("receive", "receive", "refuse", "supplement", "withdraw"),
-    S.RECEIVED: ("start", "start", "supplement", "stop", "withdraw", "reschedule"),
-    S.PROCESSING: ("decide", "decide", "pause", "resume", "supplement", "stop", "reschedule"),
+    S.RECEIVED: ("start", "start", "supplement", "stop", "withdraw", "reschedule", "bill"),
+    S.PROCESSING: (
+        "decide",
+        "decide",
+        "pause",
+        "resume",
+        "supplement",
+        "stop",
+        "reschedule",
+        "bill",
+    ),
     S.SUPPLEMENT_REQUESTED: ("resubmit", "resubmit", "stop", "withdraw"),
+    S.PAYMENT_REQUESTED: ("pay", "pay", "stop", "withdraw"),
     S.DECIDED: ("return",),
 }
 
@@ -78,6 +88,13 @@ def _act(dossier: Dossier, action: str, now: dt.datetime, flag: bool) -> None:
             officer=_CLERK, now=now, approved=flag, reasons="" if flag else "Không đủ"
         ),
         "return": lambda: dossier.return_result(officer=_CLERK, now=now),
+        "bill": lambda: dossier.request_payment(officer=_CLERK, now=now),
+        "pay": lambda: dossier.record_payment(
+            payment_id=builders.new_id("paid"),
+            amount=dossier.amount_due,
+            now=now,
+            calendar=_CALENDAR,
+        ),
         "reschedule": lambda: dossier.reschedule(
             officer=_CLERK,
             now=now,

@@ -5,9 +5,10 @@ the same errors, orderings, ``fail_on`` names and unit-of-work session semantics
 the database doing the hard parts:
 
 * **Read committed.** Each statement sees what is committed (plus the unit of work's own
-  writes). On PostgreSQL that is its default isolation level. On SQLite, reads run outside a
-  transaction until the unit of work first writes; the first write opens the transaction
-  with ``BEGIN IMMEDIATE``, which takes the database's write lock at once (waiting up to
+  writes). Reads run outside a transaction until the unit of work first writes (a unit of
+  work that only reads costs no BEGIN and ROLLBACK round trips); the first write opens the
+  transaction: ``BEGIN`` on PostgreSQL (read committed, its default), ``BEGIN IMMEDIATE``
+  on SQLite, which takes the database's write lock at once (waiting up to
   ``busy_timeout`` for another writer) instead of failing later with "database is locked".
   SQLite runs in WAL mode, so readers never wait for that writer.
 * **Optimistic concurrency.** ``update`` is ``UPDATE ... WHERE id = ? AND version = ?``; no
@@ -57,6 +58,7 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
@@ -308,6 +310,7 @@ class SqlStorage:
 # --- unit of work --------------------------------------------------------------------------
 
 _State = Literal["new", "open", "closed"]
+_BEGIN: Final = text("BEGIN")
 
 
 class SqlUnitOfWork:
@@ -377,6 +380,17 @@ class SqlUnitOfWork:
             ):
                 raise
         self._driver = connection.dbapi_connection
+        if not self._sqlite:
+            # Reads run outside a transaction, as on SQLite: no BEGIN and ROLLBACK round
+            # trips for a unit of work that only reads (read committed either way); the
+            # first write sends BEGIN (see _start_writing).
+            try:
+                self._driver.autocommit = True
+            except Exception:
+                connection.invalidate()
+                connection.close()
+                with translate_driver_errors("connecting to the database"):
+                    raise
         self._pipelines = not self._sqlite and _pipelines(self._driver)
         self._connection = connection
         self._state = "open"
@@ -395,6 +409,11 @@ class SqlUnitOfWork:
         if connection is not None:
             try:
                 self._quiet_rollback(connection)
+                if not self._sqlite:
+                    self._driver.autocommit = False  # as the pool handed it out
+            except Exception:  # pragma: no cover - a broken connection: never reuse it
+                connection.invalidate()
+                raise
             finally:
                 connection.close()
 
@@ -441,9 +460,13 @@ class SqlUnitOfWork:
         return connection
 
     def _start_writing(self, connection: PoolProxiedConnection) -> None:
-        """On SQLite, take the write lock before the transaction's first write."""
-        if self._sqlite and not self._writing:
-            self._execute(connection, "waiting for the database's write lock", _BEGIN_IMMEDIATE)
+        """Open the transaction before its first write: on SQLite taking the write lock."""
+        if not self._writing:
+            if self._sqlite:
+                doing = "waiting for the database's write lock"
+                self._execute(connection, doing, _BEGIN_IMMEDIATE)
+            else:
+                self._execute(connection, "beginning a transaction", _BEGIN)
             self._writing = True
 
     def _write(self, operation: str) -> PoolProxiedConnection:

@@ -413,7 +413,6 @@ class SqlUnitOfWork:
                     self._driver.autocommit = False  # as the pool handed it out
             except Exception:  # pragma: no cover - a broken connection: never reuse it
                 connection.invalidate()
-                raise
             finally:
                 connection.close()
 

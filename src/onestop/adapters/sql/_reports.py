@@ -103,15 +103,31 @@ def _clock_stopped_at_end() -> ColumnElement[bool]:
     )
 
 
-def _vneid() -> ColumnElement[bool]:
+def _vneid(dialect: str) -> ColumnElement[bool]:
     # The account's link to a national identity, read from whatever column records it.
     column = t.accounts.c.get("national_subject")
     if column is None:
         return false()
+    if dialect == "postgresql":
+        return d.c.owner_id.in_(select(t.accounts.c.id).where(column.is_not(None)))
     return exists().where(t.accounts.c.id == d.c.owner_id, column.is_not(None))
 
 
-def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
+def _has(dialect: str, table: Any, *conditions: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Whether the dossier has a row of ``table`` (with ``dossier_id``) meeting ``conditions``.
+
+    PostgreSQL reads an uncorrelated ``IN`` once into a hashed subplan; inside the report's
+    CASE expressions an EXISTS would run once per dossier. SQLite materialises an ``IN``
+    whole, whatever the scope, and may walk an index chosen for the other condition from
+    an EXISTS: there a correlated EXISTS found through the dossier's own rows, with the
+    other conditions as expressions no index answers, costs what the scope holds.
+    """
+    if dialect == "postgresql":
+        return d.c.id.in_(select(table.c.dossier_id).where(*conditions))
+    return exists().where(table.c.dossier_id == d.c.id, *conditions)
+
+
+def _rules(dialect: str) -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
     received = _within(d.c.received_at)
     decided = _within(d.c.decided_at)
     on_time = and_(
@@ -129,20 +145,10 @@ def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
         d.c.due_date < _LAST_DAY,
         not_(_clock_stopped_at_end()),
     )
-    # Correlated EXISTS, each found through the dossier's own rows (the state is compared
-    # as an expression, so that SQLite never walks the state index once per dossier).
-    paid_online = exists().where(
-        t.payments.c.dossier_id == d.c.id, t.payments.c.state.concat("") == "confirmed"
-    )
-    synced = exists().where(
-        t.sync_outbox.c.dossier_id == d.c.id, t.sync_outbox.c.state.concat("") == "sent"
-    )
-    complained = exists().where(t.complaints.c.dossier_id == d.c.id, t.complaints.c.at < _ENDS)
-    poor = exists().where(
-        t.ratings.c.dossier_id == d.c.id,
-        t.ratings.c.level == "dissatisfied",
-        t.ratings.c.at < _ENDS,
-    )
+    paid_online = _has(dialect, t.payments, t.payments.c.state == "confirmed")
+    synced = _has(dialect, t.sync_outbox, t.sync_outbox.c.state == "sent")
+    complained = _has(dialect, t.complaints, t.complaints.c.at < _ENDS)
+    poor = _has(dialect, t.ratings, t.ratings.c.level == "dissatisfied", t.ratings.c.at < _ENDS)
     return {
         Measure.ON_TIME: (decided, on_time),
         Measure.LATE: (decided, not_(on_time)),
@@ -150,7 +156,7 @@ def _rules() -> dict[Measure, tuple[ColumnElement[bool], ColumnElement[bool]]]:
         Measure.OVERDUE: (received, overdue),
         Measure.ONLINE: (received, d.c.online),
         Measure.ONLINE_PAYMENT: (and_(received, d.c.total_fees > 0), paid_online),
-        Measure.VNEID: (received, _vneid()),
+        Measure.VNEID: (received, _vneid(dialect)),
         Measure.SYNCED: (received, synced),
         Measure.COMPLAINED_OR_POOR: (received, or_(complained, poor)),
     }
@@ -183,7 +189,7 @@ class _Reports(_Repository):
         check_query(scope)
         uow = self._uow
         dialect = uow._storage.dialect
-        rules = _rules()
+        rules = _rules(dialect)
         handled = and_(_within(d.c.decided_at), d.c.received_at.is_not(None))
         columns = [_one(_within(d.c.received_at)).label("received")]
         for measure, (below, above) in rules.items():
@@ -249,7 +255,7 @@ class _Reports(_Repository):
                 where.append(p.c.code.in_(_online_codes()))
             statement = select(p.c.code.label("id")).where(*where).order_by(p.c.code)
         else:
-            below, above = _rules()[measure]
+            below, above = _rules(uow._storage.dialect)[measure]
             condition = below if part == "denominator" else and_(below, above)
             statement = select(d.c.id).where(_IN_SCOPE, condition).order_by(d.c.id)
         statement = statement.limit(_ALL_ROWS if limit is None else limit).offset(offset)

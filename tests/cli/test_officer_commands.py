@@ -91,7 +91,7 @@ def test_list_as_text_and_by_agency(database: Path) -> None:
         "dung@kontum.gov.vn",
         WARD,
         "active",
-        "approval,processing,reception,return",
+        "accounting,approval,processing,reception,return",
     ]
     assert listed("--agency", "000.00.05.H34") == []
 

@@ -440,6 +440,12 @@ def _in_status(kit: PortalKit, status: str) -> tuple[Dossier, str]:
             lambda: desk.start_processing(officer, dossier.id),
             lambda: desk.decide(officer, dossier.id, approved=False, reasons="Thiếu"),
         ],
+        "returned": [
+            lambda: desk.receive(officer, dossier.id),
+            lambda: desk.start_processing(officer, dossier.id),
+            lambda: desk.decide(officer, dossier.id, approved=False, reasons="Thiếu"),
+            lambda: desk.return_result(officer, dossier.id),
+        ],
     }
     for step in steps[status]:
         step()
@@ -613,6 +619,10 @@ SERVICE_CALLS: dict[str, Build] = {
     "desk.view": _desk("awaiting", "view", locale="en"),
     "desk.open_file": _open_file("desk"),
     "dossiers.progress": _applicant("awaiting", "progress"),
+    "dossiers.rate": _applicant("returned", "rate", level="satisfied", comment="Nhanh"),
+    "dossiers.rating": _applicant("returned", "rating"),
+    "dossiers.complain": _applicant("awaiting", "complain", text="Chưa được tiếp nhận"),
+    "dossiers.complaints": _applicant("awaiting", "complaints"),
     "dossiers.track": lambda k: (
         k.portal.dossiers.track,
         {"code": str(_in_status(k, "awaiting")[0].code), "id_number_or_phone": ID_NUMBER},

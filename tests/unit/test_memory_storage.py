@@ -19,6 +19,7 @@ from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Actor
 from onestop.domain.mail import OutboxState
 from onestop.domain.payments import PaymentState
+from onestop.domain.reports import Measure, ReportPeriod, ReportScope
 from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.domain.search import SearchPlan
 from onestop.domain.statuses import DossierStatus
@@ -70,6 +71,7 @@ def _seeded() -> InMemoryStorage:
     return storage
 
 
+_SCOPE = ReportScope(frozenset({AGENCY}), ReportPeriod(DAY, DAY))
 _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "accounts.add": lambda uow: uow.accounts.add(builders.account()),
     "accounts.get": lambda uow: uow.accounts.get("account-1"),
@@ -119,6 +121,10 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "feedback.complaints_of": lambda uow: uow.feedback.complaints_of("dossier-1"),
     "feedback.list_complaints": lambda uow: uow.feedback.list_complaints(AGENCY),
     "feedback.count_complaints": lambda uow: uow.feedback.count_complaints(AGENCY),
+    "reports.indicator_counts": lambda uow: uow.reports.indicator_counts(_SCOPE),
+    "reports.indicator_members": lambda uow: uow.reports.indicator_members(
+        _SCOPE, Measure.ON_TIME, "denominator"
+    ),
     "outbox.add": lambda uow: uow.outbox.add(builders.outbox_entry()),
     "outbox.get": lambda uow: uow.outbox.get("mail-1"),
     "outbox.claim_due": lambda uow: uow.outbox.claim_due(worker="w", now=T0, lease=LEASE, limit=1),

@@ -154,8 +154,13 @@ def _sqlite_in_memory(engine: Engine) -> bool:
     return database in ("", ":memory:") or "mode=memory" in str(engine.url)
 
 
-def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
-    """WAL, a busy timeout, foreign keys, and transactions begun by the unit of work."""
+#: ``PRAGMA synchronous`` values :class:`SqlStorage` accepts for SQLite.
+SQLITE_SYNCHRONOUS: Final = ("full", "normal")
+
+
+def _configure_sqlite(engine: Engine, busy_timeout: float, synchronous: str = "full") -> None:
+    """WAL, a busy timeout, foreign keys, ``synchronous``, and transactions begun by the
+    unit of work."""
 
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Driver autocommit: the unit of work emits BEGIN IMMEDIATE itself before writing.
@@ -165,6 +170,7 @@ def _configure_sqlite(engine: Engine, busy_timeout: float) -> None:
             cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
         finally:
             cursor.close()
 
@@ -208,6 +214,11 @@ class SqlStorage:
 
     ``engine`` is used as given, except that a SQLite engine is set up for WAL, a busy
     timeout of ``busy_timeout`` seconds, foreign keys and ``BEGIN IMMEDIATE`` writes.
+    ``sqlite_synchronous`` is SQLite's ``PRAGMA synchronous``: ``"full"`` (the default) syncs
+    the WAL at every commit, so a committed submission survives a power loss; ``"normal"``
+    syncs only at checkpoints, which makes commits cheaper but can lose the last commits
+    (and with them dossier codes already shown to citizens) when the machine loses power or
+    crashes (not when only the application does). Choose it knowingly.
     ``fail_on`` names operations that raise :class:`StorageError` before doing anything
     (failure injection for tests; the names of :data:`onestop.adapters.memory.OPERATIONS`).
     The tables must exist: see :func:`~onestop.adapters.sql.create_schema`, or use
@@ -220,6 +231,7 @@ class SqlStorage:
         *,
         fail_on: Iterable[str] = (),
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        sqlite_synchronous: str = "full",
     ) -> None:
         dialect = engine.dialect.name
         if dialect not in ("sqlite", "postgresql"):
@@ -229,6 +241,11 @@ class SqlStorage:
         if busy_timeout <= 0:
             raise ConfigurationError(
                 f"busy_timeout must be a positive number of seconds, not {busy_timeout!r}"
+            )
+        if sqlite_synchronous not in SQLITE_SYNCHRONOUS:
+            raise ConfigurationError(
+                f"sqlite_synchronous must be 'full' (durable, the default) or 'normal', "
+                f"not {sqlite_synchronous!r}"
             )
         if dialect == "sqlite" and _sqlite_in_memory(engine):
             raise ConfigurationError(
@@ -241,7 +258,7 @@ class SqlStorage:
         self._dialect = dialect
         self._closed = False
         if dialect == "sqlite":
-            _configure_sqlite(engine, busy_timeout)
+            _configure_sqlite(engine, busy_timeout, sqlite_synchronous)
         self._statements = _statements(dialect)
         self._search_cache = SearchCache()
 
@@ -253,6 +270,7 @@ class SqlStorage:
         create: bool = True,
         fail_on: Iterable[str] = (),
         busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
+        sqlite_synchronous: str = "full",
         **engine_options: Any,
     ) -> SqlStorage:
         """Open ``sqlite:///portal.db`` or ``postgresql+psycopg://user:pw@host/db``.
@@ -260,13 +278,19 @@ class SqlStorage:
         With ``create`` (the default) a new empty database gets its tables through the
         shipped migrations, and a database whose revision is not the code's is refused with
         a :class:`ConfigurationError` that says what to run (``onestop db upgrade``); with
-        ``create=False`` the schema is left alone and not checked.
+        ``create=False`` the schema is left alone and not checked. ``sqlite_synchronous``:
+        see the class (``"normal"`` trades the last commits on power loss for speed).
         ``engine_options`` go to :func:`sqlalchemy.create_engine`.
         """
         with translate_errors("opening the database"):
             engine = create_engine(_normalise_url(url), **engine_options)
         try:
-            storage = cls(engine, fail_on=fail_on, busy_timeout=busy_timeout)
+            storage = cls(
+                engine,
+                fail_on=fail_on,
+                busy_timeout=busy_timeout,
+                sqlite_synchronous=sqlite_synchronous,
+            )
             if create:
                 t.create_schema(engine)
         except BaseException:

@@ -348,11 +348,16 @@ def _sample_documents() -> tuple[str, str, str, str, str]:
     return dumps(entry), code, entry.id, dumps(sync), sync.id
 
 
+#: SQLite's synchronous setting for both sides (``--sqlite-synchronous``).
+_SYNCHRONOUS = ["full"]
+
+
 def _sqlite_raw_connection(path: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None)
     connection.execute("PRAGMA busy_timeout = 30000")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA journal_mode = WAL")
+    connection.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[0].upper()}")
     return connection
 
 
@@ -482,6 +487,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allocations", type=int, default=150, help="numbers per process")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each; the best counts")
     parser.add_argument(
+        "--sqlite-synchronous",
+        choices=("full", "normal"),
+        default="full",
+        help="SQLite's synchronous setting, for the library and raw alike (default full)",
+    )
+    parser.add_argument(
         "--postgres",
         default=os.environ.get("ONESTOP_BENCH_POSTGRES_URL")
         or os.environ.get("ONESTOP_TEST_POSTGRES_URL"),
@@ -489,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     n, count, rounds = args.n, args.allocations, args.rounds
+    _SYNCHRONOUS[0] = args.sqlite_synchronous
     lines = [
         "| storage                | measure      |  library/s |      raw/s | ratio |",
         "|------------------------|--------------|------------|------------|-------|",
@@ -506,8 +518,13 @@ def main(argv: list[str] | None = None) -> int:
             return f"sqlite:///{Path(directory) / f'bench-{next(counter)}.db'}"
 
         def sqlite_submissions(_: int) -> tuple[float, float]:
-            library = _library_submissions(SqlStorage.from_url(sqlite_url()), n)
-            return library, _raw_submissions(lambda: SqlStorage.from_url(sqlite_url()), n)
+            sync = _SYNCHRONOUS[0]
+            library = _library_submissions(
+                SqlStorage.from_url(sqlite_url(), sqlite_synchronous=sync), n
+            )
+            return library, _raw_submissions(
+                lambda: SqlStorage.from_url(sqlite_url(), sqlite_synchronous=sync), n
+            )
 
         def sqlite_allocations(_: int) -> tuple[float, float]:
             url_lib, url_raw = sqlite_url(), sqlite_url()

@@ -3,7 +3,8 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_submissions.py [-n 300] [--allocations 250]
-        [--postgres postgresql+psycopg://onestop:onestop@127.0.0.1:5432/onestop_test]
+        [--rounds 3] [--sqlite-synchronous full|normal]
+        [--postgres postgresql+psycopg://onestop:onestop@127.0.0.1:5432/onestop_bench]
 
 The PostgreSQL URL may also come from ``ONESTOP_BENCH_POSTGRES_URL`` or
 ``ONESTOP_TEST_POSTGRES_URL``; without one, PostgreSQL is left out. Its database is

@@ -47,8 +47,10 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Literal, Self, cast
+from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
+from onestop.adapters._memory_claims import claim_outbox, claim_sync
+from onestop.adapters._memory_operations import OPERATIONS
 from onestop.adapters._memory_reports import _Reports
 from onestop.adapters._memory_repositories import (
     _Accounts,
@@ -67,15 +69,12 @@ from onestop.adapters._memory_tables import (
     _AGENCIES,
     _AUDIT,
     _FIELDS,
-    _OUTBOX,
     _PROCEDURES,
     _SPECS,
-    _SYNC,
     _T,
     _TOKENS,
     _V,
     _ConsumedToken,
-    _oldest_first,
     _SeqKey,
     _Spec,
     _Staged,
@@ -87,7 +86,7 @@ from onestop.adapters._search_index import SearchIndex
 from onestop.domain.catalog import Procedure
 from onestop.domain.codes import AgencyCode, require_aware
 from onestop.domain.mail import OutboxEntry
-from onestop.domain.sync import SyncEntry, SyncState
+from onestop.domain.sync import SyncEntry
 from onestop.errors import (
     CodeSequenceExhausted,
     ConcurrentUpdate,
@@ -116,79 +115,6 @@ if TYPE_CHECKING:
     from onestop.ports.storage import Storage, UnitOfWork
 
 __all__ = ["OPERATIONS", "InMemoryStorage", "InMemoryUnitOfWork"]
-
-#: Every operation name ``fail_on`` accepts.
-OPERATIONS: Final = frozenset(
-    {
-        "accounts.add",
-        "accounts.get",
-        "accounts.find_by_email",
-        "accounts.find_by_national_subject",
-        "accounts.update",
-        "officers.add",
-        "officers.get",
-        "officers.list_by_agency",
-        "officers.find_by_email",
-        "officers.find_by_external_subject",
-        "officers.update",
-        "officers.list_all",
-        "catalog.put_agency",
-        "catalog.put_field",
-        "catalog.put_procedure",
-        "catalog.get_agency",
-        "catalog.get_field",
-        "catalog.get_procedure",
-        "catalog.list_agencies",
-        "catalog.list_fields",
-        "catalog.list_procedures",
-        "catalog.search",
-        "dossiers.add",
-        "dossiers.get",
-        "dossiers.get_by_code",
-        "dossiers.find_by_idempotency_key",
-        "dossiers.update",
-        "dossiers.delete_draft",
-        "dossiers.list_by_owner",
-        "dossiers.list_by_agency",
-        "dossiers.count_by_owner",
-        "dossiers.count_by_agency",
-        "payments.add",
-        "payments.get",
-        "payments.find_by_txn_ref",
-        "payments.update",
-        "payments.list_by_dossier",
-        "payments.list_by_state",
-        "feedback.add_rating",
-        "feedback.rating_of",
-        "feedback.add_complaint",
-        "feedback.complaints_of",
-        "feedback.list_complaints",
-        "feedback.count_complaints",
-        "reports.indicator_counts",
-        "reports.indicator_members",
-        "outbox.add",
-        "outbox.get",
-        "outbox.claim_due",
-        "outbox.update",
-        "outbox.list",
-        "sync.add",
-        "sync.get",
-        "sync.last_for",
-        "sync.claim_due",
-        "sync.update",
-        "sync.list",
-        "sync.sent_dossier_ids",
-        "codes.next",
-        "codes.peek",
-        "tokens.consume",
-        "audit.head",
-        "audit.append",
-        "audit.list",
-        "audit.streams",
-        "commit",
-    }
-)
-
 
 # --- storage -------------------------------------------------------------------------------
 
@@ -662,63 +588,13 @@ class InMemoryUnitOfWork:
         self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> list[OutboxEntry]:
         self._begin("outbox.claim_due")
-        require_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
-        if lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive duration", lease)
-        storage = self._storage
-        claimed: list[OutboxEntry] = []
-        # Choosing and locking the entries is one step, so two claimers never pick the same.
-        with storage._lock:
-            candidates = sorted(
-                (
-                    e
-                    for e in self._visible_rows(_OUTBOX)
-                    if storage._outbox_locks.get(e.id, self) is self and e.is_due(now)
-                ),
-                key=_oldest_first,
-            )
-            for entry in candidates[:limit]:
-                storage._outbox_locks[entry.id] = self
-                mine = _OUTBOX.copy(entry)
-                mine.claim(worker, now=now, lease=lease)
-                self._update("outbox.claim_due", _OUTBOX, mine)
-                claimed.append(mine)
-        return claimed
+        return claim_outbox(self, worker, now, lease, limit)
 
     def _claim_sync(
         self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> list[SyncEntry]:
         self._begin("sync.claim_due")
-        require_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
-        if lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive duration", lease)
-        storage = self._storage
-        claimed: list[SyncEntry] = []
-        with storage._lock:
-            # Each dossier's first entry not sent: the only one of that dossier that may go.
-            heads: dict[str, SyncEntry] = {}
-            for e in sorted(self._visible_rows(_SYNC), key=lambda e: (e.dossier_id, e.sequence)):
-                if e.state is not SyncState.SENT:
-                    heads.setdefault(e.dossier_id, e)
-            candidates = sorted(
-                (
-                    e
-                    for e in heads.values()
-                    if storage._outbox_locks.get(("sync", e.id), self) is self and e.is_due(now)
-                ),
-                key=lambda e: (e.created_at, e.id),
-            )
-            for entry in candidates[:limit]:
-                storage._outbox_locks[("sync", entry.id)] = self
-                mine = _SYNC.copy(entry)
-                mine.claim(worker, now=now, lease=lease)
-                self._update("sync.claim_due", _SYNC, mine)
-                claimed.append(_SYNC.copy(mine))
-        return claimed
+        return claim_sync(self, worker, now, lease, limit)
 
     def _lock_outbox_entry(self, entry_id: str) -> None:
         with self._storage._lock:

@@ -54,7 +54,9 @@ def test_json_states_numerator_and_denominator(portal_db: list[str]) -> None:
     assert figures["received"] == 2
     assert figures["figures"]["on_time"] == {"numerator": 1, "denominator": 1, "percent": 100.0}
     assert figures["figures"]["open"] == {"numerator": 1, "denominator": 2, "percent": 50.0}
-    assert "electronic_results" in figures["not_recorded"]
+    assert figures["not_recorded"] == []
+    # Recorded now: neither dossier has an electronic result document.
+    assert figures["figures"]["electronic_results"]["numerator"] == 0
 
 
 def test_csv_has_a_row_per_agency_and_measure(portal_db: list[str]) -> None:
@@ -64,7 +66,10 @@ def test_csv_has_a_row_per_agency_and_measure(portal_db: list[str]) -> None:
     mine = {r["measure"]: r for r in rows if r["agency"] == AGENCY}
     assert mine["received"]["numerator"] == "2"
     assert (mine["online"]["numerator"], mine["online"]["denominator"]) == ("2", "2")
-    assert mine["digitised_components"]["value"] == "not recorded"
+    assert (
+        mine["digitised_components"]["numerator"],
+        mine["digitised_components"]["denominator"],
+    ) == ("0", "2")
     # Every agency of the catalog has its rows, most of them with nothing received.
     assert len({r["agency"] for r in rows}) > 1
 

@@ -65,7 +65,7 @@ def dossiers(draw: st.DrawFn, *, min_steps: int = 0) -> Dossier:
                     file_refs(component.media_types, component.max_bytes), min_size=1, max_size=2
                 )
             ):
-                dossier.attach(component.id, ref)
+                dossier.attach(component.id, ref, reused=draw(st.booleans()))
     if procedure.home_delivery and draw(st.booleans()):
         dossier.choose_home_delivery("12 Lê Lợi, Kon Tum")
     steps = draw(st.integers(min_steps, 5))
@@ -76,6 +76,11 @@ def dossiers(draw: st.DrawFn, *, min_steps: int = 0) -> Dossier:
     if steps >= 2:
         now += dt.timedelta(hours=1)
         dossier.receive(officer=_OFFICER, now=now, calendar=calendar)
+        for component in procedure.components[:1]:
+            for ref in draw(
+                st.lists(file_refs(component.media_types, component.max_bytes), max_size=2)
+            ):
+                dossier.digitise(officer=_OFFICER, now=now, component_id=component.id, file=ref)
     if steps >= 3:
         dossier.start_processing(officer=_OFFICER, now=now)
         if dossier.amount_due:
@@ -84,6 +89,8 @@ def dossiers(draw: st.DrawFn, *, min_steps: int = 0) -> Dossier:
             )
     if steps >= 4:
         dossier.decide(officer=_OFFICER, now=now, approved=draw(st.booleans()), reasons="Lý do")
+        for ref in draw(st.lists(file_refs(("application/pdf",), 10_000), max_size=2)):
+            dossier.add_result(officer=_OFFICER, now=now, file=ref)
     if steps >= 5:
         dossier.return_result(officer=_OFFICER, now=now)
     dossier.pull_events()

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from onestop.application.sync import SyncDispatcher, queue_dossier_sync
+from onestop.application.sync import SyncDispatcher, dossier_record, queue_dossier_sync
 from onestop.domain import VN_TZ
+from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.dossier import Actor
 from onestop.domain.statuses import DossierStatus
 from onestop.domain.sync import SyncEntry, SyncState, national_timestamp
@@ -22,6 +23,7 @@ from onestop.errors import (
     StorageError,
     TransitionNotAllowed,
 )
+from onestop.testing import builders
 from tests.sync_support import World, local, make_world, submit, whole_life
 
 STAMP = re.compile(r"^\d{14}$")
@@ -322,3 +324,37 @@ def test_a_change_racing_another_on_the_same_dossier_is_a_concurrent_update(
         )
         with pytest.raises(ConcurrentUpdate):
             queue_dossier_sync(uow, context, stale)
+
+
+def test_digitised_reused_and_result_files_are_told_as_recorded() -> None:
+    """DuocSoHoa / DuocTaiSuDung from each file's flags, the results in
+    DanhSachGiayToKetQua; nothing claimed for a file that is neither."""
+
+    officer = Actor.officer("o-1", "Lê Văn Cường")
+    dossier = builders.draft_dossier()
+    component = dossier.procedure.mandatory_components()[0].id
+    dossier.attach(component, builders.file_ref(b"%PDF-1.4 earlier"), reused=True)
+    now = builders.T0
+    dossier.submit(code=builders.dossier_code(1, now=now), now=now)
+    dossier.digitise(
+        officer=officer, now=now, component_id=component, file=builders.file_ref(b"%PDF scan")
+    )
+    result = builders.file_ref(b"%PDF-1.4 ket qua", name="ket-qua.pdf")
+
+    def record() -> dict[str, Any]:
+        return dossier_record(
+            dossier, account=None, payments=(), field_name="Tư pháp", base_url="https://x.vn"
+        )
+
+    before = record()
+    flags = [(f["DuocSoHoa"], f["DuocTaiSuDung"]) for f in before["TaiLieuNop"]]
+    assert flags == [("0", "0")] * (len(flags) - 2) + [("0", "1"), ("1", "0")]
+    assert before["HoSoCoThanhPhanSoHoa"] == "1"
+    assert before["DanhSachGiayToKetQua"] == []
+    dossier.receive(officer=officer, now=now, calendar=WorkingCalendar())
+    dossier.start_processing(officer=officer, now=now)
+    dossier.add_result(officer=officer, now=now, file=result)
+    [told] = record()["DanhSachGiayToKetQua"]
+    assert told["TenGiayTo"] == "ket-qua.pdf"
+    assert told["MaGiayToKetQua"] == result.key
+    assert told["DuongDanTepTinKetQua"].endswith(f"/files/{result.key}")

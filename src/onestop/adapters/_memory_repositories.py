@@ -317,10 +317,10 @@ class _Dossiers(_Repository):
         self._uow._begin("dossiers.referenced_file_keys")
         wanted = set(keys)
         return {
-            a.file.key
+            ref.key
             for d in self._uow._visible_rows(_DOSSIERS)
-            for a in d.attachments
-            if a.file.key in wanted
+            for ref in (*(a.file for a in d.attachments), *d.results)
+            if ref.key in wanted
         }
 
 

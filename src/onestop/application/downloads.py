@@ -145,10 +145,16 @@ class FileDownload:
 
 
 def attached_file(dossier: Dossier, file_key: str) -> FileRef:
-    """The file ``file_key`` attached to ``dossier``; FileNotFoundInStore if it is not."""
+    """The file ``file_key`` attached to ``dossier`` or one of its electronic results.
+
+    FileNotFoundInStore if it is neither.
+    """
     for attachment in dossier.attachments:
         if attachment.file.key == file_key:
             return attachment.file
+    for result in dossier.results:
+        if result.key == file_key:
+            return result
     raise FileNotFoundInStore(file_key)
 
 

@@ -97,6 +97,8 @@ _ACTION_TEXT = {
     "withdrawn": "Công dân rút hồ sơ",
     "stopped": "Dừng xử lý hồ sơ",
     "rescheduled": "Xin lỗi và hẹn lại ngày trả kết quả",
+    "component_digitised": "Số hoá thành phần hồ sơ",
+    "result_added": "Cập nhật kết quả điện tử",
 }
 
 
@@ -201,9 +203,9 @@ def dossier_record(
                 "MaThanhPhanHoSo": a.component_id,
                 "TenTepDinhKem": a.file.name,
                 "DuongDanTaiTepTin": default_file_link(base_url, dossier, a.file.key),
-                # Not recorded by this portal: never claimed.
-                "DuocSoHoa": "0",
-                "DuocTaiSuDung": "0",
+                "DuocSoHoa": "1" if a.digitised else "0",
+                "DuocTaiSuDung": "1" if a.reused else "0",
+                # Not recorded by this portal (no national data store lookup): never claimed.
                 "DuocLayTuKhoDMQG": "0",
                 "IsDeleted": "0",
             }
@@ -220,9 +222,15 @@ def dossier_record(
             for line in dossier.fee_lines
         ],
         "DanhSachHoSoBoSung": [dict(s) for s in supplements],
-        # Result documents are not recorded as files by this portal.
-        "DanhSachGiayToKetQua": [],
-        "HoSoCoThanhPhanSoHoa": "0",
+        "DanhSachGiayToKetQua": [
+            {
+                "TenGiayTo": r.name,
+                "MaGiayToKetQua": r.key,
+                "DuongDanTepTinKetQua": default_file_link(base_url, dossier, r.key),
+            }
+            for r in dossier.results
+        ],
+        "HoSoCoThanhPhanSoHoa": "1" if any(a.digitised for a in dossier.attachments) else "0",
         "TaiKhoanDuocXacThucVoiVNeID": "1" if account is not None and account.vneid else "0",
         "DuocThanhToanTrucTuyen": online_paid,
         "NoiNopHoSo": "",

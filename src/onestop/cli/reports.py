@@ -82,9 +82,8 @@ def indicators(
 ) -> None:
     """The indicators of Decision 766/QĐ-TTg per agency over the days --from to --to.
 
-    Each figure is numerator/denominator (percent); "n/a" means nothing to count. Figures
-    the records do not hold (electronic results, digitised or reused components) are listed
-    as not recorded.
+    Each figure is numerator/denominator (percent); "n/a" means nothing to count. A figure
+    the records do not hold would be listed as not recorded (none is now).
     """
     if chart is not None:
         _require_matplotlib()
@@ -118,7 +117,8 @@ def _table(reports: Sequence[Report], names: dict[str, str]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines = [line.rstrip() for line in lines]
-    lines.append("not recorded: " + ", ".join(sorted(m.value for m in NOT_RECORDED)))
+    if NOT_RECORDED:
+        lines.append("not recorded: " + ", ".join(sorted(m.value for m in NOT_RECORDED)))
     return "\n".join(lines) + "\n"
 
 

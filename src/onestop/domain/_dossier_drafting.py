@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from onestop.domain.accounts import Applicant
 from onestop.domain.dossier_parts import Attachment, home_address, require_instance
 from onestop.domain.files import FileRef
-from onestop.domain.inputs import require_text
+from onestop.domain.inputs import require_bool, require_text
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import HomeServiceNotOffered, InvalidInput, MissingComponents, show_value
 
@@ -62,16 +62,20 @@ class DraftSteps:
         self._require("edit", S.DRAFT)
         self.applicant = applicant
 
-    def attach(self, component_id: str, file: FileRef) -> None:
-        """Attach a file to a component, checking its media type and size against it."""
+    def attach(self, component_id: str, file: FileRef, *, reused: bool = False) -> None:
+        """Attach a file to a component, checking its media type and size against it.
+
+        ``reused``: the file is taken from the applicant's earlier dossier (tái sử dụng).
+        """
         require_text(component_id, "component_id")
         require_instance(file, FileRef, "file", "what the file store returned")
+        require_bool(reused, "reused")
         self._require("attach a file to", S.DRAFT, S.SUPPLEMENT_REQUESTED)
         component = self.procedure.component(component_id)
         component.check_file(file.media_type, file.size)
         if any(a.component_id == component_id and a.file.key == file.key for a in self.attachments):
             return  # the same stored file twice on one component adds nothing
-        self.attachments = (*self.attachments, Attachment(component_id, file))
+        self.attachments = (*self.attachments, Attachment(component_id, file, reused=reused))
 
     def detach(self, component_id: str, file_key: str) -> None:
         """Remove one attached file from a component."""

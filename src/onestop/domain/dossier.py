@@ -59,6 +59,7 @@ from onestop.domain.dossier_parts import (
     require_actor,
     require_instance,
 )
+from onestop.domain.files import FileRef
 from onestop.domain.inputs import require_bool, require_datetime, require_text
 from onestop.domain.money import FeeLine, total
 from onestop.domain.statuses import DossierStatus
@@ -126,6 +127,8 @@ class Dossier(DraftSteps, DeadlineSteps):
     #: Every due date the dossier had, oldest first: set at receipt, moved, rescheduled.
     due_dates: tuple[DueDateChange, ...] = ()
     attachments: tuple[Attachment, ...] = ()
+    #: Electronic result documents (kết quả điện tử), oldest first.
+    results: tuple[FileRef, ...] = ()
     home_pickup_address: str | None = None
     home_delivery_address: str | None = None
     fee_lines: tuple[FeeLine, ...] = ()
@@ -494,6 +497,41 @@ class Dossier(DraftSteps, DeadlineSteps):
             to=S.RESULT_RETURNED,
             note=_text(note, "note", required=False),
             event=ev.ResultReturned(now, self.id),
+        )
+
+    def add_result(self, *, officer: Actor, now: dt.datetime, file: FileRef) -> None:
+        """Add an electronic result document, while processing or decided (not yet returned)."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        require_instance(file, FileRef, "file", "what the file store returned")
+        self._require("add a result to", S.PROCESSING, S.DECIDED)
+        self._check_now(now)
+        if any(r.key == file.key for r in self.results):
+            return  # the same stored file twice adds nothing
+        self.results = (*self.results, file)
+        self.history = (
+            *self.history,
+            HistoryEntry(now, officer, "result_added", self.status, self.status, file.name),
+        )
+
+    def digitise(
+        self, *, officer: Actor, now: dt.datetime, component_id: str, file: FileRef
+    ) -> None:
+        """Attach the scan of a paper original an officer made at the desk (số hoá)."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        require_text(component_id, "component_id")
+        require_instance(file, FileRef, "file", "what the file store returned")
+        self._require("digitise a component of", S.AWAITING_RECEPTION, S.RECEIVED)
+        self._check_now(now)
+        component = self.procedure.component(component_id)
+        component.check_file(file.media_type, file.size)
+        self.attachments = (*self.attachments, Attachment(component_id, file, digitised=True))
+        self.history = (
+            *self.history,
+            HistoryEntry(
+                now, officer, "component_digitised", self.status, self.status, component_id
+            ),
         )
 
     def withdraw(self, *, actor: Actor, now: dt.datetime, reason: str) -> None:

@@ -90,10 +90,17 @@ class HistoryEntry:
 
 @attrs.frozen
 class Attachment:
-    """A file attached to one component of the dossier."""
+    """A file attached to one component of the dossier.
+
+    ``digitised``: an officer scanned the paper original at the desk (số hoá); ``reused``:
+    taken from the applicant's earlier dossier instead of uploaded again (tái sử dụng).
+    Both are False in records made before they existed.
+    """
 
     component_id: str
     file: FileRef
+    digitised: bool = False
+    reused: bool = False
 
 
 @attrs.frozen

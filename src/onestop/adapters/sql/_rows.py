@@ -18,6 +18,7 @@ from onestop.domain.accounts import Account, Officer
 from onestop.domain.catalog import Procedure
 from onestop.domain.codes import AgencyCode, CodeScheme, DossierCode
 from onestop.domain.dossier import Attachment, Dossier, DueDateChange, HistoryEntry
+from onestop.domain.files import FileRef
 from onestop.domain.mail import OutboxEntry
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
@@ -345,20 +346,37 @@ def _sync_row(e: SyncEntry, version: int) -> dict[str, Any]:
     }
 
 
-def _file_rows(dossier_id: str, start: int, items: Iterable[Attachment]) -> list[dict[str, Any]]:
-    return [
-        {
-            "dossier_id": dossier_id,
-            "position": i,
-            "component_id": a.component_id,
-            "file_key": a.file.key,
-            "name": a.file.name,
-            "media_type": a.file.media_type,
-            "size": a.file.size,
-            "sha256": a.file.sha256,
-        }
-        for i, a in enumerate(items, start)
-    ]
+def _files_of(dossier: Dossier) -> tuple[Attachment | FileRef, ...]:
+    """The rows of ``onestop_dossier_files``: the attachments, then the result documents."""
+    return (*dossier.attachments, *dossier.results)
+
+
+def _file_rows(
+    dossier_id: str, start: int, items: Iterable[Attachment | FileRef]
+) -> list[dict[str, Any]]:
+    rows = []
+    for i, item in enumerate(items, start):
+        if isinstance(item, Attachment):
+            ref, component, kind = item.file, item.component_id, "component"
+            digitised, reused = item.digitised, item.reused
+        else:
+            ref, component, kind, digitised, reused = item, "", "result", False, False
+        rows.append(
+            {
+                "dossier_id": dossier_id,
+                "position": i,
+                "component_id": component,
+                "file_key": ref.key,
+                "name": ref.name,
+                "media_type": ref.media_type,
+                "size": ref.size,
+                "sha256": ref.sha256,
+                "digitised": digitised,
+                "reused": reused,
+                "kind": kind,
+            }
+        )
+    return rows
 
 
 def _fee_rows(dossier_id: str, start: int, items: Iterable[FeeLine]) -> list[dict[str, Any]]:
@@ -420,7 +438,8 @@ class _Children:
     """A dossier's child rows as this transaction last read or wrote them, at ``version``."""
 
     version: int
-    attachments: tuple[Attachment, ...]
+    #: The attachments, then the result documents (:func:`_files_of`).
+    attachments: tuple[Attachment | FileRef, ...]
     fee_lines: tuple[FeeLine, ...]
     history: tuple[HistoryEntry, ...]
     due_dates: tuple[DueDateChange, ...] = ()
@@ -428,5 +447,5 @@ class _Children:
     @classmethod
     def of(cls, dossier: Dossier, version: int) -> _Children:
         return cls(
-            version, dossier.attachments, dossier.fee_lines, dossier.history, dossier.due_dates
+            version, _files_of(dossier), dossier.fee_lines, dossier.history, dossier.due_dates
         )

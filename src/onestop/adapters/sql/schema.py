@@ -240,6 +240,10 @@ dossiers: Final = Table(
     Column("rescheduled", Boolean, nullable=False, server_default="0"),
     Column("online", Boolean, nullable=False, server_default="1"),
     Column("total_fees", BigInteger, nullable=False, server_default="0"),
+    # Revision 0009: result documents, digitised and reused component files.
+    Column("result_files", Integer, nullable=False, server_default="0"),
+    Column("digitised_files", Integer, nullable=False, server_default="0"),
+    Column("reused_files", Integer, nullable=False, server_default="0"),
     PrimaryKeyConstraint("id"),
     UniqueConstraint("code"),
     UniqueConstraint("code_agency", "code_day", "code_seq"),
@@ -268,6 +272,10 @@ dossier_files: Final = Table(
     Column("media_type", String(), nullable=False),
     Column("size", BigInteger, nullable=False),
     Column("sha256", String(64), nullable=False),
+    # Revision 0009: flags of a component's file, and result documents ("result", no component).
+    Column("digitised", Boolean, nullable=False, server_default="0"),
+    Column("reused", Boolean, nullable=False, server_default="0"),
+    Column("kind", String(), nullable=False, server_default="component"),
     PrimaryKeyConstraint("dossier_id", "position"),
     ForeignKeyConstraint(["dossier_id"], ["onestop_dossiers.id"], ondelete="CASCADE"),
 )

@@ -94,6 +94,7 @@ from onestop.adapters.sql._rows import (
     _due_date_rows,
     _fee_rows,
     _file_rows,
+    _files_of,
     _history_rows,
     _Row,
 )
@@ -639,7 +640,7 @@ class SqlUnitOfWork:
         if known is None:
             known = _Children(0, (), (), ())
         plans: list[tuple[Table, tuple[Any, ...], tuple[Any, ...], Callable[..., Any]]] = [
-            (t.dossier_files, known.attachments, dossier.attachments, _file_rows),
+            (t.dossier_files, known.attachments, _files_of(dossier), _file_rows),
             (t.dossier_fee_lines, known.fee_lines, dossier.fee_lines, _fee_rows),
             (t.dossier_history, known.history, dossier.history, _history_rows),
             (t.dossier_due_dates, known.due_dates, dossier.due_dates, _due_date_rows),

@@ -541,6 +541,31 @@ def _detach(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
     }
 
 
+def _reuse_file(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
+    earlier, _ = _in_status(kit, "awaiting")
+    source = earlier.attachments[0]
+    draft = kit.draft(HKD)
+    return kit.portal.dossiers.reuse_file, {
+        "account_id": kit.citizen.id,
+        "draft_id": draft.id,
+        "component_id": source.component_id,
+        "source_dossier_id": earlier.id,
+        "file_key": source.file.key,
+    }
+
+
+def _digitise(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
+    dossier, officer = _in_status(kit, "awaiting")
+    return kit.portal.desk.digitise, {
+        "officer_id": officer,
+        "dossier_id": dossier.id,
+        "component_id": dossier.procedure.mandatory_components()[0].id,
+        "data": PDF,
+        "filename": "ban-quet.pdf",
+        "media_type": "application/pdf",
+    }
+
+
 def _open_file(side: str) -> Build:
     def build(kit: PortalKit) -> tuple[Callable[..., object], dict[str, Any]]:
         dossier, officer = _in_status(kit, "awaiting")
@@ -601,6 +626,7 @@ SERVICE_CALLS: dict[str, Build] = {
     "dossiers.update_applicant": _on_draft("update_applicant", full_name="Nguyễn Văn Bình"),
     "dossiers.attach": _attach,
     "dossiers.detach": _detach,
+    "dossiers.reuse_file": _reuse_file,
     "dossiers.choose_home_services": _on_draft(
         "choose_home_services", pickup_address="1 Lê Lợi", delivery_address="2 Lê Lợi"
     ),
@@ -683,6 +709,10 @@ SERVICE_CALLS: dict[str, Build] = {
     "desk.request_payment": _desk("received", "request_payment", note=""),
     "desk.decide": _desk("processing", "decide", approved=False, reasons="Thiếu"),
     "desk.return_result": _desk("decided", "return_result", note=""),
+    "desk.digitise": _digitise,
+    "desk.attach_result": _desk(
+        "processing", "attach_result", data=PDF, filename="kq.pdf", media_type="application/pdf"
+    ),
     "desk.stop_processing": _desk("received", "stop_processing", reason="Dừng"),
     "desk.send_apology": _desk(
         "received", "send_apology", reason="Quá tải", new_due_date=dt.date(2022, 12, 1)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from typing import Literal, TypeVar, overload
+from typing import BinaryIO, Literal, TypeVar, overload
 
 from onestop.application import satisfaction
 from onestop.application._desk_officers import OfficerAccounts
@@ -31,15 +31,23 @@ from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, fetch_page, page_or_list
 from onestop.application.rights import active_officer, agency_dossier, require_role
 from onestop.application.sync import queue_dossier_sync
+from onestop.application.uploads import (
+    RESULT_MAX_BYTES,
+    RESULT_MEDIA_TYPES,
+    display_name,
+    store_upload,
+)
 from onestop.application.views import DossierView
 from onestop.domain.accounts import OfficerRole
 from onestop.domain.codes import local_day
 from onestop.domain.deadlines import TimeLimit
 from onestop.domain.dossier import Actor, Dossier
+from onestop.domain.files import FileRef
 from onestop.domain.satisfaction import Complaint
 from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
     InvalidInput,
+    TransitionNotAllowed,
 )
 
 __all__ = ["OfficerDesk"]
@@ -366,6 +374,115 @@ class OfficerDesk(OfficerAccounts):
             frozenset({R.APPROVAL}),
             "decide",
         )
+
+    def _upload(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        roles: frozenset[OfficerRole],
+        name: str,
+        statuses: tuple[DossierStatus, ...],
+        action: str,
+    ) -> Dossier:
+        """Who may act and whether the dossier is in ``statuses``: checked before storing."""
+        with self._ctx.storage.unit_of_work() as uow:
+            officer = active_officer(uow, officer_id)
+            require_role(officer, roles, name)
+            dossier = agency_dossier(uow, officer, dossier_id)
+        if dossier.status not in statuses:
+            raise TransitionNotAllowed(
+                action, dossier.status.value, tuple(s.value for s in statuses)
+            )
+        return dossier
+
+    def digitise(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        component_id: str,
+        data: bytes | BinaryIO,
+        *,
+        filename: str,
+        media_type: str,
+    ) -> FileRef:
+        """Store the scan of a paper original made at the desk (số hoá) and attach it to a
+        component of a dossier awaiting reception or received, marked digitised.
+
+        Reception role; the component's media types and size limit apply as to a citizen's
+        upload. The file is stored before the dossier refers to it.
+        """
+        roles = frozenset({R.RECEPTION})
+        display_name(filename)
+        dossier = self._upload(
+            officer_id,
+            dossier_id,
+            roles,
+            "digitise",
+            (DossierStatus.AWAITING_RECEPTION, DossierStatus.RECEIVED),
+            "digitise a component of",
+        )
+        component = dossier.procedure.component(component_id)
+        ref = store_upload(
+            self._ctx,
+            data,
+            filename=filename,
+            media_type=media_type,
+            allowed=component.media_types,
+            max_bytes=component.max_bytes,
+            field=f"components[{component.id}]",
+        )
+        self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.digitise(officer=o, now=now, component_id=component.id, file=ref),
+            roles,
+            "digitise",
+        )
+        return ref
+
+    def attach_result(
+        self,
+        officer_id: str,
+        dossier_id: str,
+        data: bytes | BinaryIO,
+        *,
+        filename: str,
+        media_type: str,
+    ) -> FileRef:
+        """Store an electronic result document (kết quả điện tử) and add it to a dossier
+        being processed or decided, before its result is returned.
+
+        Processing, approval or return role; a PDF, JPEG or PNG of at most
+        :data:`~onestop.application.uploads.RESULT_MAX_BYTES`. The applicant reads it with
+        ``dossiers.open_file``.
+        """
+        roles = frozenset({R.PROCESSING, R.APPROVAL, R.RETURN})
+        display_name(filename)
+        self._upload(
+            officer_id,
+            dossier_id,
+            roles,
+            "attach_result",
+            (DossierStatus.PROCESSING, DossierStatus.DECIDED),
+            "add a result to",
+        )
+        ref = store_upload(
+            self._ctx,
+            data,
+            filename=filename,
+            media_type=media_type,
+            allowed=RESULT_MEDIA_TYPES,
+            max_bytes=RESULT_MAX_BYTES,
+            field="result",
+        )
+        self._change(
+            officer_id,
+            dossier_id,
+            lambda d, o, now: d.add_result(officer=o, now=now, file=ref),
+            roles,
+            "attach_result",
+        )
+        return ref
 
     def return_result(self, officer_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Hand the result over (an approved one only once the fees are paid)."""

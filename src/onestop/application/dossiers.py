@@ -18,12 +18,12 @@ from typing import Any, BinaryIO, Final, Literal, TypedDict, Unpack, overload
 from onestop.application import satisfaction
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
-from onestop.application.downloads import FileDownload, open_attached
-from onestop.application.files import content_checked
+from onestop.application.downloads import FileDownload, attached_file, open_attached
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, fetch_page
 from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.sync import queue_dossier_sync
+from onestop.application.uploads import display_name, store_upload
 from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
 from onestop.domain.accounts import Account, AccountStatus, Applicant
 from onestop.domain.codes import DossierCode, local_day
@@ -35,10 +35,8 @@ from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
     AccountLocked,
     AccountNotVerified,
-    AttachmentTooLarge,
     ConcurrentUpdate,
     DossierNotFound,
-    InvalidAttachment,
     InvalidDossierCode,
     InvalidInput,
     TransitionNotAllowed,
@@ -136,18 +134,6 @@ def _check_applicant_changes(changes: Mapping[str, Any]) -> None:
         check(value, name, 0)
 
 
-def _display_name(filename: str) -> str:
-    """The last part of a client's file name: browsers may send a path, which is never used."""
-    name = filename.replace("\\", "/").rsplit("/", 1)[-1].strip()
-    if not name or name in {".", ".."}:
-        raise InvalidAttachment("filename", "must name a file, e.g. 'giay-to.pdf'", filename)
-    return name
-
-
-def _bare_media_type(media_type: str) -> str:
-    return media_type.partition(";")[0].strip().lower()
-
-
 def _secret_equals(given: str, stored: str | None) -> bool:
     # Constant-time, so response times do not tell how much of an id number was right; a
     # detail not on file is compared too (with a placeholder), for the same reason.
@@ -215,7 +201,7 @@ class DossierService:
         never points at a missing file (a failed attach leaves an unreferenced file only).
         """
         ctx = self._ctx
-        name = _display_name(filename)
+        display_name(filename)
         with ctx.storage.unit_of_work() as uow:
             require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
@@ -224,29 +210,47 @@ class DossierService:
                 "attach a file to", dossier.status.value, tuple(s.value for s in _EDITABLE_FILES)
             )
         component = dossier.procedure.component(component_id)
-        # Stored without parameters ("application/pdf; charset=binary" is a PDF).
-        bare = _bare_media_type(media_type)
-        if bare not in component.media_types:
-            raise InvalidAttachment(
-                f"components[{component.id}].media_type",
-                f"must be one of {', '.join(sorted(component.media_types))}",
-                media_type,
-            )
-        # The bytes must be what the media type says (an executable is no PDF): checked as
-        # the store reads them, so a refused stream keeps nothing.
-        checked = content_checked(data, bare, field=f"components[{component.id}].content")
-        try:
-            ref = ctx.file_store.put(
-                checked, name=name, media_type=bare, max_bytes=component.max_bytes
-            )
-        except AttachmentTooLarge as e:
-            # Name the component, as the media type check does; the store knows only bytes.
-            raise AttachmentTooLarge(
-                f"components[{component.id}].size", e.rule, e.value, limits=e.limits
-            ) from e
+        ref = store_upload(
+            ctx,
+            data,
+            filename=filename,
+            media_type=media_type,
+            allowed=component.media_types,
+            max_bytes=component.max_bytes,
+            field=f"components[{component.id}]",
+        )
         with ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             dossier.attach(component_id, ref)
+            uow.dossiers.update(dossier)
+            uow.commit()
+        return ref
+
+    def reuse_file(
+        self,
+        account_id: str,
+        draft_id: str,
+        component_id: str,
+        source_dossier_id: str,
+        file_key: str,
+    ) -> FileRef:
+        """Attach to a component of a draft (or a supplement) a file of the applicant's own
+        other dossier instead of uploading it again (tái sử dụng): the same stored file,
+        marked reused, checked against this component's media types and size limit.
+
+        Someone else's dossier is DossierNotFound; a key that is not a file (or result) of
+        the source dossier is FileNotFoundInStore.
+        """
+        with self._ctx.storage.unit_of_work() as uow:
+            require_active_account(uow, account_id)
+            source = load_owned_dossier(uow, account_id, source_dossier_id)
+            dossier = load_owned_dossier(uow, account_id, draft_id)
+            if source.id == dossier.id:
+                raise InvalidInput(
+                    "source_dossier_id", "must be another of your dossiers", source_dossier_id
+                )
+            ref = attached_file(source, file_key)
+            dossier.attach(component_id, ref, reused=True)
             uow.dossiers.update(dossier)
             uow.commit()
         return ref

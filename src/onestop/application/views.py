@@ -24,6 +24,7 @@ from onestop.domain.dossier import (
     HistoryEntry,
     PaymentStatus,
 )
+from onestop.domain.files import FileRef
 from onestop.domain.inputs import require_datetime
 from onestop.domain.money import FeeLine
 from onestop.domain.payments import Payment
@@ -390,7 +391,7 @@ class LabelledValue:
 
 @attrs.frozen
 class FileLine:
-    """An attached file as listed under its component."""
+    """An attached file as listed under its component (or an electronic result document)."""
 
     key: str
     name: str
@@ -398,6 +399,23 @@ class FileLine:
     size: int
     size_text: str
     sha256: str
+    #: Scanned from the paper original at the desk (số hoá).
+    digitised: bool = False
+    #: Taken from the applicant's earlier dossier (tái sử dụng).
+    reused: bool = False
+
+    @classmethod
+    def of(cls, ref: FileRef, *, digitised: bool = False, reused: bool = False) -> FileLine:
+        return cls(
+            key=ref.key,
+            name=ref.name,
+            media_type=ref.media_type,
+            size=ref.size,
+            size_text=format_size(ref.size),
+            sha256=ref.sha256,
+            digitised=digitised,
+            reused=reused,
+        )
 
 
 @attrs.frozen
@@ -470,6 +488,8 @@ class DossierView:
     due_at_text: str = ""
     #: Every due date the dossier had, oldest first: when, why and by whom.
     due_dates: tuple[DueDateLine, ...] = ()
+    #: The electronic result documents (kết quả điện tử), oldest first.
+    results: tuple[FileLine, ...] = ()
 
     @classmethod
     def of(
@@ -517,6 +537,7 @@ class DossierView:
             labels=words,
             due_at_text=_instant_text(dossier.due_at),
             due_dates=due_date_lines(dossier.due_dates, locale),
+            results=tuple(FileLine.of(ref) for ref in dossier.results),
         )
 
     @classmethod
@@ -554,15 +575,9 @@ def _component_line(
         ),
         mandatory=component.mandatory,
         files=tuple(
-            FileLine(
-                key=ref.key,
-                name=ref.name,
-                media_type=ref.media_type,
-                size=ref.size,
-                size_text=format_size(ref.size),
-                sha256=ref.sha256,
-            )
-            for ref in dossier.files_for(component.id)
+            FileLine.of(a.file, digitised=a.digitised, reused=a.reused)
+            for a in dossier.attachments
+            if a.component_id == component.id
         ),
     )
 

@@ -230,6 +230,8 @@ def _not_negative(_: object, attribute: attrs.Attribute[int], value: int) -> Non
 
 
 def _profile_fits(instance: Account, _: attrs.Attribute[Applicant], profile: Applicant) -> None:
+    if not isinstance(profile, Applicant):
+        raise InvalidInput("profile", "must be an Applicant (Applicant.create(...))", profile)
     if profile.email != instance.email:
         raise InvalidIdentity(
             "profile.email",

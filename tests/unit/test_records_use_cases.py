@@ -1,0 +1,125 @@
+"""Digitising at the desk, reusing an earlier file, electronic results (issue 12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from onestop.domain.accounts import OfficerRole
+from onestop.domain.reports import Figure, Measure
+from onestop.errors import (
+    DossierNotFound,
+    FileNotFoundInStore,
+    InvalidAttachment,
+    InvalidInput,
+    PermissionDenied,
+    TransitionNotAllowed,
+)
+from onestop.testing import builders
+from tests.unit.conftest import BUDGET, FINANCE, PDF, WARD, PortalKit
+
+DAY = dt.date(2022, 6, 22)
+
+
+def test_a_reused_file_is_the_earlier_stored_file_marked_reused(kit: PortalKit) -> None:
+    earlier = kit.submitted()
+    source = earlier.attachments[0]
+    draft = kit.draft()
+    ref = kit.portal.dossiers.reuse_file(
+        kit.citizen.id, draft.id, source.component_id, earlier.id, source.file.key
+    )
+    assert ref == source.file
+    again = kit.portal.dossiers.get(kit.citizen.id, draft.id)
+    assert [(a.file, a.reused, a.digitised) for a in again.attachments] == [(ref, True, False)]
+    view = kit.portal.dossiers.view(kit.citizen.id, draft.id)
+    [line] = [f for c in view.components for f in c.files]
+    assert line.reused and line.key == ref.key
+    before = kit.snapshot()
+    with pytest.raises(DossierNotFound):  # someone else's dossier does not exist for them
+        kit.portal.dossiers.reuse_file(
+            kit.stranger.id, draft.id, source.component_id, earlier.id, source.file.key
+        )
+    with pytest.raises(FileNotFoundInStore):
+        kit.portal.dossiers.reuse_file(
+            kit.citizen.id, draft.id, source.component_id, earlier.id, "0" * 64
+        )
+    with pytest.raises(InvalidInput) as caught:
+        kit.portal.dossiers.reuse_file(
+            kit.citizen.id, draft.id, source.component_id, draft.id, source.file.key
+        )
+    assert caught.value.field == "source_dossier_id"
+    with pytest.raises(TransitionNotAllowed):  # the earlier dossier is no draft any more
+        kit.portal.dossiers.reuse_file(
+            kit.citizen.id, earlier.id, source.component_id, draft.id, source.file.key
+        )
+    assert kit.snapshot() == before
+
+
+def test_an_officer_digitises_a_paper_original_at_reception(kit: PortalKit) -> None:
+    dossier = kit.submitted()
+    component = dossier.procedure.mandatory_components()[0].id
+    clerk = kit.officer(WARD)
+    before = kit.snapshot()
+    with pytest.raises(InvalidAttachment):
+        kit.portal.desk.digitise(
+            clerk.id, dossier.id, component, b"MZ", filename="scan.exe", media_type="text/x"
+        )
+    processor = kit.portal.desk.register_officer(
+        WARD,
+        "Phạm Thị Dung",
+        f"{builders.new_id('officer')}@kontum.gov.vn",
+        roles=frozenset({OfficerRole.PROCESSING}),
+    )
+    with pytest.raises(PermissionDenied):
+        kit.portal.desk.digitise(
+            processor.id, dossier.id, component, PDF, filename="a.pdf", media_type="application/pdf"
+        )
+    assert kit.snapshot() == before
+    ref = kit.portal.desk.digitise(
+        clerk.id, dossier.id, component, PDF, filename="scan.pdf", media_type="application/pdf"
+    )
+    stored = kit.portal.desk.get(clerk.id, dossier.id)
+    assert (stored.attachments[-1].file, stored.attachments[-1].digitised) == (ref, True)
+    assert stored.history[-1].action == "component_digitised"
+    kit.portal.desk.receive(clerk.id, dossier.id)
+    kit.portal.desk.start_processing(clerk.id, dossier.id)
+    with pytest.raises(TransitionNotAllowed):
+        kit.portal.desk.digitise(
+            clerk.id, dossier.id, component, PDF, filename="b.pdf", media_type="application/pdf"
+        )
+
+
+def test_a_result_document_is_added_opened_by_the_applicant_and_counted(kit: PortalKit) -> None:
+    dossier = kit.submitted(BUDGET)
+    officer = kit.officer(FINANCE)
+    kit.clock.advance(dt.timedelta(hours=1))
+    kit.portal.desk.receive(officer.id, dossier.id)
+    with pytest.raises(TransitionNotAllowed):
+        kit.portal.desk.attach_result(
+            officer.id, dossier.id, PDF, filename="kq.pdf", media_type="application/pdf"
+        )
+    kit.portal.desk.start_processing(officer.id, dossier.id)
+    with pytest.raises(InvalidAttachment) as caught:
+        kit.portal.desk.attach_result(
+            officer.id, dossier.id, b"<x/>", filename="kq.xml", media_type="application/xml"
+        )
+    assert caught.value.field == "result.media_type"
+    ref = kit.portal.desk.attach_result(
+        officer.id, dossier.id, PDF, filename="ket-qua.pdf", media_type="application/pdf"
+    )
+    kit.portal.desk.decide(officer.id, dossier.id, approved=True)
+    with kit.portal.dossiers.open_file(kit.citizen.id, dossier.id, ref.key) as download:
+        assert download.read() == PDF
+    with pytest.raises(DossierNotFound):
+        kit.portal.dossiers.open_file(kit.stranger.id, dossier.id, ref.key)
+    view = kit.portal.dossiers.view(kit.citizen.id, dossier.id)
+    assert [r.key for r in view.results] == [ref.key]
+    report = kit.portal.reports.indicators(FINANCE, DAY, DAY + dt.timedelta(days=6))
+    assert report.figure(Measure.ELECTRONIC_RESULTS) == Figure(Measure.ELECTRONIC_RESULTS, 1, 1)
+    assert report.figure(Measure.ONLINE_END_TO_END) == Figure(Measure.ONLINE_END_TO_END, 1, 1)
+    kit.portal.desk.return_result(officer.id, dossier.id)
+    with pytest.raises(TransitionNotAllowed):
+        kit.portal.desk.attach_result(
+            officer.id, dossier.id, PDF, filename="kq2.pdf", media_type="application/pdf"
+        )

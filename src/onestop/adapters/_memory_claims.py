@@ -7,10 +7,9 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from onestop.adapters._memory_tables import _OUTBOX, _SYNC, _oldest_first
-from onestop.domain.codes import require_aware
+from onestop.adapters._slices import check_claim
 from onestop.domain.mail import OutboxEntry
 from onestop.domain.sync import SyncEntry, SyncState
-from onestop.errors import InvalidInput
 
 if TYPE_CHECKING:
     from onestop.adapters.memory import InMemoryUnitOfWork
@@ -18,19 +17,11 @@ if TYPE_CHECKING:
 __all__ = ["claim_outbox", "claim_sync"]
 
 
-def _check_claim(now: dt.datetime, lease: dt.timedelta, limit: int) -> None:
-    require_aware(now, "now")
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
-    if lease <= dt.timedelta(0):
-        raise InvalidInput("lease", "must be a positive duration", lease)
-
-
 def claim_outbox(
     uow: InMemoryUnitOfWork, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> list[OutboxEntry]:
     """Claim up to ``limit`` due mail entries for ``worker``, oldest first."""
-    _check_claim(now, lease, limit)
+    check_claim(now, lease, limit)
     storage = uow._storage
     claimed: list[OutboxEntry] = []
     # Choosing and locking the entries is one step, so two claimers never pick the same.
@@ -57,7 +48,7 @@ def claim_sync(
 ) -> list[SyncEntry]:
     """Claim up to ``limit`` due sync entries for ``worker``: at most one per dossier, its
     first entry not sent, oldest first."""
-    _check_claim(now, lease, limit)
+    check_claim(now, lease, limit)
     storage = uow._storage
     claimed: list[SyncEntry] = []
     with storage._lock:

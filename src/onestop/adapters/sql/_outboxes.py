@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
+from onestop.adapters._slices import check_claim
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._repositories import _Repository
 from onestop.adapters.sql._rows import _load, _outbox_row, _Row, _sync_row
@@ -21,7 +22,6 @@ from onestop.adapters.sql._statements import (
     _SYNC_OF_DOSSIER_IN_STATE,
     _SYNC_SENT_AMONG,
 )
-from onestop.domain.codes import require_aware
 from onestop.domain.mail import OutboxEntry, OutboxState
 from onestop.domain.sync import SyncEntry, SyncState
 from onestop.errors import (
@@ -69,11 +69,7 @@ class _Outbox(_Repository):
         """
         uow = self._uow
         connection = uow._begin("outbox.claim_due")
-        require_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
-        if lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive duration", lease)
+        check_claim(now, lease, limit)
         uow._start_writing(connection)
         rows = uow._execute(
             connection, "outbox.claim_due", uow._sql.claim_due, {"now": now, "limit": limit}
@@ -163,11 +159,7 @@ class _Sync(_Repository):
         """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
         uow = self._uow
         connection = uow._begin("sync.claim_due")
-        require_aware(now, "now")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise InvalidInput("limit", "must be a whole number, 1 or more", limit)
-        if lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive duration", lease)
+        check_claim(now, lease, limit)
         uow._start_writing(connection)
         rows = uow._execute(
             connection, "sync.claim_due", uow._sql.claim_sync, {"now": now, "limit": limit}

@@ -39,6 +39,7 @@ from onestop.testing.contracts._storage_catalog import CatalogStorageContract
 from onestop.testing.contracts._storage_dossiers import DossierStorageContract
 from onestop.testing.contracts._storage_feedback import FeedbackStorageContract
 from onestop.testing.contracts._storage_outboxes import OutboxStorageContract
+from onestop.testing.contracts._storage_paging import PagingStorageContract
 from onestop.testing.contracts._storage_records import RecordsStorageContract
 from onestop.testing.contracts._storage_reports import ReportStorageContract
 from onestop.testing.contracts._storage_units import UnitOfWorkStorageContract
@@ -52,6 +53,7 @@ class StorageContract(
     DossierStorageContract,
     FeedbackStorageContract,
     OutboxStorageContract,
+    PagingStorageContract,
     RecordsStorageContract,
     ReportStorageContract,
     UnitOfWorkStorageContract,

@@ -72,6 +72,7 @@ OPTIONAL_WEIGHT: Final = 0.3
 MAX_ALTERNATIVES: Final = 8
 
 _K = TypeVar("_K")
+_UNSEEN: Final = object()
 
 #: A word of a query plan and whether it matches as a prefix (the word being typed).
 Key = tuple[str, bool]
@@ -105,12 +106,24 @@ class SearchDocument:
     counts: Mapping[str, tuple[int, int]] = attrs.field(init=False, eq=False, repr=False)
     #: The name's pairs of neighbouring words.
     pairs: frozenset[tuple[str, str]] = attrs.field(init=False, eq=False, repr=False)
+    #: The name as one string (a string keeps its hash: ranking groups documents by name).
+    name_key: str = attrs.field(init=False, eq=False, repr=False)
+    #: The field's and agency's names as one string; their words, each once; and those there
+    #: more than once, with how often.
+    context_key: str = attrs.field(init=False, eq=False, repr=False)
+    context_words: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    context_repeats: frozenset[tuple[str, int]] = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         in_name, in_context = Counter(self.name), Counter(self.context)
         counts = {w: (in_name[w], in_context[w]) for w in (*in_name, *in_context)}
         object.__setattr__(self, "counts", counts)
         object.__setattr__(self, "pairs", frozenset(itertools.pairwise(self.name)))
+        object.__setattr__(self, "name_key", " ".join(self.name))
+        object.__setattr__(self, "context_key", " ".join(self.context))
+        object.__setattr__(self, "context_words", frozenset(in_context))
+        repeats = frozenset((w, m) for w, m in in_context.items() if m > 1)
+        object.__setattr__(self, "context_repeats", repeats)
 
     @property
     def words(self) -> Set[str]:
@@ -170,6 +183,12 @@ class Synonyms:
 
     rules: _Rules = attrs.field(factory=dict)
     fillers: _Rules = attrs.field(factory=dict)
+    #: The most words a phrase of the table has (worked out once, not at each query).
+    longest: int = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        longest = max((len(k) for k in (*self.rules, *self.fillers)), default=0)
+        object.__setattr__(self, "longest", longest)
 
     @classmethod
     def parse(cls, text: str, *, source: str = "synonyms") -> Synonyms:
@@ -210,10 +229,6 @@ class Synonyms:
         for key, alternatives in other.fillers.items():
             _add(fillers, key, alternatives)
         return Synonyms(rules, fillers)
-
-    @property
-    def longest(self) -> int:
-        return max((len(k) for k in (*self.rules, *self.fillers)), default=0)
 
 
 def _add(
@@ -368,27 +383,50 @@ def rank(plan: SearchPlan, hits: SearchHits) -> list[str]:
         return []
     ranking = _Ranking(plan, hits)
     # Catalogues repeat names (the same procedure in each province, its agency's name
-    # differing only in the province's): a name is scored once for each sequence of the
-    # query's words its field's and agency's names hold, which is all the score reads of
-    # those names.
-    relevant = ranking.relevant.__contains__
+    # differing only in the province's): a name is scored once for each set of the query's
+    # words its field's and agency's names hold, with how often each is there, which is all
+    # the score reads of those names.
+    relevant = ranking.relevant
     evaluate = ranking.evaluate
-    known: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[int, float]] = {}
-    scored: list[tuple[float, str]] = []
-    best_coverage = 1
+    groups: dict[object, list[str]] = {}
+    scores: dict[object, tuple[int, float]] = {}
+    # What a field's and agency's names hold for the score: the query's words there, and the
+    # words there more than once with how often (finer than the score needs, never wrong);
+    # worked out once for each of the few distinct pairs of names.
+    contexts: dict[str, object] = {}
     for document in hits.documents:
-        signature = (document.name, tuple(filter(relevant, document.context)))
-        found = known.get(signature)
-        if found is None:
-            found = known[signature] = evaluate(document)
-        coverage, score = found
-        if coverage < best_coverage:
-            continue
-        if coverage > best_coverage:
-            best_coverage, scored = coverage, []
-        scored.append((-score, document.code))
-    scored.sort()
-    return [code for _, code in scored]
+        context = contexts.get(document.context_key, _UNSEEN)
+        if context is _UNSEEN:
+            words = document.context_words
+            context = contexts[document.context_key] = (
+                None
+                if relevant.isdisjoint(words)
+                else (relevant.intersection(words), document.context_repeats)
+            )
+        signature: object = document.name_key if context is None else (document.name_key, context)
+        codes = groups.get(signature)
+        if codes is None:
+            groups[signature] = [document.code]
+            scores[signature] = evaluate(document)
+        else:
+            codes.append(document.code)
+    best = max((coverage for coverage, _ in scores.values()), default=0)
+    if best < 1:
+        return []
+    # Equal scores (of any name) go by code.
+    by_score: dict[float, list[str]] = {}
+    for key, (coverage, score) in scores.items():
+        if coverage == best:
+            codes = groups[key]
+            same = by_score.get(score)
+            if same is None:
+                by_score[score] = codes
+            else:
+                same.extend(codes)
+    ranked: list[str] = []
+    for score in sorted(by_score, reverse=True):
+        ranked.extend(sorted(by_score[score]))
+    return ranked
 
 
 class _Ranking:

@@ -191,14 +191,22 @@ def _run(
     plan: _Plan,
     params: Any,
     values: Mapping[str, object] | None,
+    cursor: Any = None,
 ) -> _Result:
-    """Run a planned statement on the driver's connection; driver errors translated."""
+    """Run a planned statement on the driver's connection; driver errors translated.
+
+    ``cursor``: one the caller keeps for its transaction (psycopg makes a new one per
+    ``connection.execute``, which costs more than a small statement); else one is made and
+    closed here.
+    """
+    own = cursor is None
     try:
-        if isinstance(params, list):
+        if own:
             cursor = driver.cursor()
+        if isinstance(params, list):
             cursor.executemany(plan.sql, [plan.bind(p) for p in params])
         else:
-            cursor = driver.execute(plan.sql, plan.bind(params))
+            cursor.execute(plan.sql, plan.bind(params))
         try:
             names = plan.names
             if names is None:
@@ -217,7 +225,8 @@ def _run(
                 rows.append(dict(zip(names, record, strict=True)))
             return _Result(cursor.rowcount, rows)
         finally:
-            cursor.close()
+            if own:
+                cursor.close()
     except OnestopError:
         raise
     except Exception as e:

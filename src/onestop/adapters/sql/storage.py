@@ -367,6 +367,9 @@ class SqlUnitOfWork:
         self._search_revision: int | None = None
         self._driver: Any = None  # the DBAPI connection under self._connection
         self._pipelines = False  # whether the driver sends statements in pipelines
+        # On psycopg, one cursor for every statement of the unit of work (None: on SQLite,
+        # whose connection makes cursors cheaply, or before the first statement).
+        self._cursor: Any = None
         self._children: dict[str, _Children] = {}
         # Rows as this transaction last read or wrote them, to update only what changed.
         self._rows: dict[tuple[str, str], dict[str, Any]] = {}
@@ -429,10 +432,13 @@ class SqlUnitOfWork:
     ) -> None:
         """Roll back whatever was not committed, and give the connection back."""
         connection, self._connection = self._connection, None
+        cursor, self._cursor = self._cursor, None
         self._state = "closed"
         self._end_transaction()
         if connection is not None:
             try:
+                if cursor is not None:
+                    cursor.close()
                 self._quiet_rollback(connection)
                 if not self._sqlite:
                     self._driver.autocommit = False  # as the pool handed it out
@@ -530,7 +536,7 @@ class SqlUnitOfWork:
         """Run a statement built once (module constants): compiled once, run by the driver."""
         dialect = self._storage.dialect
         plan = _plan(dialect, statement)
-        return _run(self._driver, dialect, doing, plan, params, values)
+        return _run(self._driver, dialect, doing, plan, params, values, self._statement_cursor())
 
     def _execute_built(
         self, connection: PoolProxiedConnection, doing: str, statement: Any, params: Any = None
@@ -539,7 +545,12 @@ class SqlUnitOfWork:
         dialect = self._storage.dialect
         with translate_errors(doing):
             plan = _Plan(dialect, statement, params or {})
-        return _run(self._driver, dialect, doing, plan, None, None)
+        return _run(self._driver, dialect, doing, plan, None, None, self._statement_cursor())
+
+    def _statement_cursor(self) -> Any:
+        if self._cursor is None and not self._sqlite:
+            self._cursor = self._driver.cursor()
+        return self._cursor
 
     def _execute_together(
         self, connection: PoolProxiedConnection, doing: str, steps: list[tuple[Any, Any]]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import threading
 from urllib.parse import urlsplit
 
@@ -18,17 +17,15 @@ import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
-from onestop.application.retries import backoff_delay
+from onestop.application.retries import MAX_INTERVAL as MAX_INTERVAL
+from onestop.application.retries import RetryPolicy, describe, require, run_passes
 from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.mail import OutboxEntry, OutboxState
-from onestop.errors import ConcurrentUpdate, InvalidInput, MailPermanentFailure, NotFound
+from onestop.errors import ConcurrentUpdate, MailPermanentFailure, NotFound
 
 __all__ = ["DispatchReport", "MailDispatcher"]
 
 _log = logging.getLogger(__name__)
-
-#: Longest pause ``run`` accepts between passes: a day (``Event.wait`` overflows on more).
-MAX_INTERVAL = 86_400.0
 
 
 @attrs.frozen
@@ -67,43 +64,23 @@ class MailDispatcher:
         lease: dt.timedelta = dt.timedelta(minutes=5),
         batch_size: int = 50,
     ) -> None:
-        # Host settings, but checked like request data: a wrong type is InvalidInput naming
-        # the setting, never a TypeError from a comparison.
-        _require(isinstance(ctx, AppContext), "ctx", "the portal's AppContext", ctx)
-        _require(
+        require(isinstance(ctx, AppContext), "ctx", "the portal's AppContext", ctx)
+        require(
             worker_id is None or _is_worker_id(worker_id),
             "worker_id",
             "None or printable text of 1 to 200 characters",
             worker_id,
         )
-        _require(
-            _is_whole(max_attempts) and max_attempts >= 1, "max_attempts", "1 or more", max_attempts
+        self._policy = RetryPolicy.checked(
+            max_attempts=max_attempts,
+            backoff=backoff,
+            backoff_factor=backoff_factor,
+            max_backoff=max_backoff,
+            lease=lease,
+            batch_size=batch_size,
         )
-        _require(_is_duration(backoff), "backoff", "a duration (timedelta), 0 or more", backoff)
-        _require(
-            _is_number(backoff_factor) and backoff_factor >= 1.0,
-            "backoff_factor",
-            "a number, 1.0 or more",
-            backoff_factor,
-        )
-        _require(
-            _is_duration(max_backoff) and max_backoff >= backoff,
-            "max_backoff",
-            "a duration at least as long as backoff",
-            max_backoff,
-        )
-        _require(
-            _is_duration(lease) and lease > dt.timedelta(0), "lease", "a positive duration", lease
-        )
-        _require(_is_whole(batch_size) and batch_size >= 1, "batch_size", "1 or more", batch_size)
         self._ctx = ctx
         self.worker_id = worker_id or f"dispatcher-{ctx.new_id()}"
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._backoff_factor = backoff_factor
-        self._max_backoff = max_backoff
-        self._lease = lease
-        self._batch_size = batch_size
         self._domain = urlsplit(ctx.settings.base_url).hostname or "onestop"
 
     def message_id(self, entry: OutboxEntry) -> str:
@@ -117,8 +94,8 @@ class MailDispatcher:
                 uow.outbox.claim_due(
                     worker=self.worker_id,
                     now=self._ctx.clock.now(),
-                    lease=self._lease,
-                    limit=self._batch_size,
+                    lease=self._policy.lease,
+                    limit=self._policy.batch_size,
                 )
             )
             uow.commit()
@@ -140,35 +117,25 @@ class MailDispatcher:
         loop carries on after the pause: a dispatcher outlives a database restart.
         ``interval`` is more than 0 and at most :data:`MAX_INTERVAL` (a day).
         """
-        _require(
-            _is_number(interval) and 0 < interval <= MAX_INTERVAL,
-            "interval",
-            f"a number of seconds above 0 and at most {MAX_INTERVAL:g}",
+        run_passes(
+            stop,
             interval,
+            lambda: self.dispatch_once().handled,
+            batch_size=self._policy.batch_size,
+            log=_log,
+            name=f"mail dispatcher {self.worker_id}",
         )
-        while not stop.is_set():
-            try:
-                report = self.dispatch_once()
-            except Exception:
-                _log.exception("mail dispatcher %s: dispatch failed; retrying", self.worker_id)
-                report = DispatchReport()
-            if report.handled < self._batch_size:
-                stop.wait(interval)
 
     def _send(self, entry: OutboxEntry) -> _Outcome:
         try:
             self._ctx.mail_transport.send(entry.message, message_id=self.message_id(entry))
         except MailPermanentFailure as e:
-            return _Outcome(OutboxState.FAILED, _describe(e))
+            return _Outcome(OutboxState.FAILED, describe(e))
         except Exception as e:
             # Any other failure (a temporary one, or a bug in a transport) is retried: giving
             # up on a citizen's mail at the first surprise would lose it for good.
-            if entry.attempts >= self._max_attempts:
-                return _Outcome(
-                    OutboxState.FAILED,
-                    f"gave up after {entry.attempts} attempts; last: {_describe(e)}",
-                )
-            return _Outcome(OutboxState.PENDING, _describe(e))
+            give_up, note = self._policy.after_failure(entry.attempts, e)
+            return _Outcome(OutboxState.FAILED if give_up else OutboxState.PENDING, note)
         return _Outcome(OutboxState.SENT)
 
     def _record(self, claimed: OutboxEntry, outcome: _Outcome) -> bool:
@@ -197,7 +164,7 @@ class MailDispatcher:
                 else:
                     entry.mark_retry(
                         error=outcome.error or "failed",
-                        next_attempt_at=now + self._delay(entry.attempts),
+                        next_attempt_at=now + self._policy.delay(entry.attempts),
                     )
                 uow.outbox.update(entry)
                 uow.commit()
@@ -210,28 +177,6 @@ class MailDispatcher:
             return False
         return True
 
-    def _delay(self, attempts: int) -> dt.timedelta:
-        """Wait ``backoff``, then ``factor`` times longer after each further failure, capped."""
-        return backoff_delay(
-            attempts, base=self._backoff, factor=self._backoff_factor, cap=self._max_backoff
-        )
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _is_whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    """A finite int or float (not a bool, not nan or infinity)."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return isinstance(value, int) or math.isfinite(value)
-
 
 def _is_worker_id(value: object) -> bool:
     return (
@@ -240,12 +185,3 @@ def _is_worker_id(value: object) -> bool:
         and value.isprintable()
         and is_valid_unicode(value)
     )
-
-
-def _is_duration(value: object) -> bool:
-    return isinstance(value, dt.timedelta) and value >= dt.timedelta(0)
-
-
-def _require(ok: bool, field: str, rule: str, value: object = None) -> None:
-    if not ok:
-        raise InvalidInput(field, f"must be {rule}", value)

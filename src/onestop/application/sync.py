@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import math
 import random
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -36,7 +35,7 @@ import attrs
 
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
-from onestop.application.retries import backoff_delay
+from onestop.application.retries import RetryPolicy, describe, require, run_passes
 from onestop.domain.accounts import Account, AccountKind
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry
@@ -69,8 +68,6 @@ _log = logging.getLogger(__name__)
 
 #: Longest summary (TrichYeuHoSo) the national portal takes.
 MAX_SUMMARY = 1000
-#: Longest pause ``run`` accepts between passes: a day.
-MAX_INTERVAL = 86_400.0
 
 # KenhThucHien: 1 in person, 2 online, 3 public postal service.
 _ONLINE, _POSTAL = "2", "3"
@@ -395,33 +392,19 @@ class SyncDispatcher:
         batch_size: int = 20,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        _require(isinstance(ctx, AppContext), "ctx", "the portal's AppContext", ctx)
-        _require(_whole(max_attempts) and max_attempts >= 1, "max_attempts", "1 or more")
-        _require(_duration(backoff), "backoff", "a duration, 0 or more", backoff)
-        _require(
-            _number(backoff_factor) and backoff_factor >= 1.0,
-            "backoff_factor",
-            "a number, 1.0 or more",
-            backoff_factor,
+        require(isinstance(ctx, AppContext), "ctx", "the portal's AppContext", ctx)
+        self._policy = RetryPolicy.checked(
+            max_attempts=max_attempts,
+            backoff=backoff,
+            backoff_factor=backoff_factor,
+            max_backoff=max_backoff,
+            lease=lease,
+            batch_size=batch_size,
+            jitter=jitter,
         )
-        _require(
-            _duration(max_backoff) and max_backoff >= backoff,
-            "max_backoff",
-            "a duration at least as long as backoff",
-            max_backoff,
-        )
-        _require(_duration(lease) and lease > dt.timedelta(0), "lease", "a positive duration")
-        _require(_whole(batch_size) and batch_size >= 1, "batch_size", "1 or more", batch_size)
         self._ctx = ctx
         self._portal = portal
         self.worker_id = worker_id or f"sync-{ctx.new_id()}"
-        self._max_attempts = max_attempts
-        self._backoff = backoff
-        self._factor = backoff_factor
-        self._max_backoff = max_backoff
-        self._lease = lease
-        self._batch_size = batch_size
-        self._jitter = jitter
 
     def dispatch_once(self) -> SyncDispatchReport:
         """Claim due entries (one per dossier), send each, and record each outcome."""
@@ -430,8 +413,8 @@ class SyncDispatcher:
                 uow.sync.claim_due(
                     worker=self.worker_id,
                     now=self._ctx.clock.now(),
-                    lease=self._lease,
-                    limit=self._batch_size,
+                    lease=self._policy.lease,
+                    limit=self._policy.batch_size,
                 )
             )
             uow.commit()
@@ -465,20 +448,14 @@ class SyncDispatcher:
 
         A storage error is logged and the loop goes on after the pause.
         """
-        _require(
-            _number(interval) and 0 < interval <= MAX_INTERVAL,
-            "interval",
-            f"a number of seconds above 0 and at most {MAX_INTERVAL:g}",
+        run_passes(
+            stop,
             interval,
+            lambda: self.dispatch_once().handled,
+            batch_size=self._policy.batch_size,
+            log=_log,
+            name=f"sync dispatcher {self.worker_id}",
         )
-        while not stop.is_set():
-            try:
-                report = self.dispatch_once()
-            except Exception:
-                _log.exception("sync dispatcher %s: dispatch failed; retrying", self.worker_id)
-                report = SyncDispatchReport()
-            if report.handled < self._batch_size:
-                stop.wait(interval)
 
     def _send(self, entry: SyncEntry) -> _Outcome:
         record_sent = entry.record_sent
@@ -493,18 +470,13 @@ class SyncDispatcher:
                 self._portal.update_progress(batch)
                 progress_sent += len(batch)
         except NationalPortalRejected as e:
-            return _Outcome(_Result.GIVE_UP, record_sent, progress_sent, _describe(e))
+            return _Outcome(_Result.GIVE_UP, record_sent, progress_sent, describe(e))
         except Exception as e:
             # Anything else (no answer, a timeout, a bug in an adapter) is retried: giving up
             # at the first surprise would leave the national portal behind for good.
-            if entry.attempts >= self._max_attempts:
-                return _Outcome(
-                    _Result.GIVE_UP,
-                    record_sent,
-                    progress_sent,
-                    f"gave up after {entry.attempts} attempts; last: {_describe(e)}",
-                )
-            return _Outcome(_Result.RETRY, record_sent, progress_sent, _describe(e))
+            give_up, note = self._policy.after_failure(entry.attempts, e)
+            result = _Result.GIVE_UP if give_up else _Result.RETRY
+            return _Outcome(result, record_sent, progress_sent, note)
         return _Outcome(_Result.SENT, record_sent, progress_sent)
 
     def _send_record(self, entry: SyncEntry) -> None:
@@ -553,7 +525,9 @@ class SyncDispatcher:
                         error,
                     )
                 else:
-                    entry.mark_retry(error=error, next_attempt_at=now + self._delay(entry.attempts))
+                    entry.mark_retry(
+                        error=error, next_attempt_at=now + self._policy.delay(entry.attempts)
+                    )
                 uow.sync.update(entry)
                 uow.commit()
         except (ConcurrentUpdate, NotFound):
@@ -564,16 +538,6 @@ class SyncDispatcher:
             )
             return False
         return True
-
-    def _delay(self, attempts: int) -> dt.timedelta:
-        """Exponential backoff, capped, with up to half of it taken off at random (jitter)."""
-        return backoff_delay(
-            attempts,
-            base=self._backoff,
-            factor=self._factor,
-            cap=self._max_backoff,
-            jitter=self._jitter(),
-        )
 
 
 # --- what an operator sees and does -------------------------------------------------------
@@ -633,27 +597,3 @@ class SyncService:
                 uow.sync.update(entry)
             uow.commit()
         return chosen
-
-
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _whole(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _number(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return isinstance(value, int) or math.isfinite(value)
-
-
-def _duration(value: object) -> bool:
-    return isinstance(value, dt.timedelta) and value >= dt.timedelta(0)
-
-
-def _require(ok: bool, field: str, rule: str, value: object = None) -> None:
-    if not ok:
-        raise InvalidInput(field, f"must be {rule}", value)

@@ -152,12 +152,12 @@ def test_registering_an_organisation_queues_the_mail_in_the_chosen_locale(
 def test_the_account_and_its_mail_are_stored_together_or_not_at_all(
     portal: Portal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import onestop.application.accounts as accounts_module
+    import onestop.application._account_links as links_module
 
     def broken_queue(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("outbox is down")
 
-    monkeypatch.setattr(accounts_module, "queue_mail", broken_queue)
+    monkeypatch.setattr(links_module, "queue_mail", broken_queue)
     with pytest.raises(RuntimeError):
         portal.accounts.register_citizen(EMAIL, PASSWORD, FULL_NAME)
     assert account_by_email(portal, EMAIL) is None

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Table
+from sqlalchemy.pool import PoolProxiedConnection
 
 from onestop.adapters._slices import check_slice
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._repositories import _Repository
-from onestop.adapters.sql._rows import _Children, _dossier_row, _load, _payment_row, _Row
+from onestop.adapters.sql._rows import (
+    _Children,
+    _dossier,
+    _dossier_row,
+    _due_date_rows,
+    _fee_rows,
+    _file_rows,
+    _files_of,
+    _history_rows,
+    _load,
+    _payment_row,
+    _Row,
+)
 from onestop.adapters.sql._statements import (
     _ALL_ROWS,
     _CHILD_TABLES,
@@ -50,6 +65,7 @@ from onestop.errors import (
 )
 
 if TYPE_CHECKING:
+    from onestop.adapters.sql.storage import SqlUnitOfWork
     from onestop.ports.storage import (
         AuditTrail,
     )
@@ -66,7 +82,53 @@ def _dossier_values(dossier: Dossier) -> dict[str, object]:
     }
 
 
+def _load_dossier(uow: SqlUnitOfWork, row: _Row) -> Dossier:
+    """A dossier read back, its row and child rows remembered to write only what changes."""
+    uow._rows[(t.dossiers.name, row["id"])] = dict(row)
+    dossier = _dossier(row)
+    uow._children[dossier.id] = _Children.of(dossier, dossier.version)
+    return dossier
+
+
+def _write_children(
+    uow: SqlUnitOfWork, connection: PoolProxiedConnection, dossier: Dossier, before: int | None
+) -> None:
+    """Bring the dossier's child rows in step, writing only what changed if known."""
+    known = uow._children.get(dossier.id)
+    # The statements to run, in order, all at once (one round trip on psycopg).
+    steps: list[tuple[Any, Any]] = []
+    if before is not None and (known is None or known.version != before):
+        # Not read in this transaction: rewrite every child row.
+        for table in _CHILD_TABLES:
+            steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
+        known = _Children(before, (), (), ())
+    if known is None:
+        known = _Children(0, (), (), ())
+    plans: list[tuple[Table, tuple[Any, ...], tuple[Any, ...], Callable[..., Any]]] = [
+        (t.dossier_files, known.attachments, _files_of(dossier), _file_rows),
+        (t.dossier_fee_lines, known.fee_lines, dossier.fee_lines, _fee_rows),
+        (t.dossier_history, known.history, dossier.history, _history_rows),
+        (t.dossier_due_dates, known.due_dates, dossier.due_dates, _due_date_rows),
+    ]
+    for table, old, new, rows_of in plans:
+        if old == new:
+            continue
+        if new[: len(old)] == old:
+            start, fresh = len(old), new[len(old) :]
+        else:
+            steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
+            start, fresh = 0, new
+        if fresh:
+            rows = rows_of(dossier.id, start, fresh)
+            steps.append((_INSERT[table.name], rows[0] if len(rows) == 1 else rows))
+    if steps:
+        uow._execute_together(connection, "dossiers.update", steps)
+
+
 class _Dossiers(_Repository):
+    def _read(self, row: _Row) -> Dossier:
+        return _load_dossier(self._uow, row)
+
     def add(self, dossier: Dossier) -> None:
         """Store a new dossier (draft or submitted).
 
@@ -82,7 +144,7 @@ class _Dossiers(_Repository):
             values=_dossier_values(dossier),
         )
         uow._children.pop(dossier.id, None)
-        uow._write_children(connection, dossier, None)
+        _write_children(uow, connection, dossier, None)
         uow._children[dossier.id] = _Children.of(dossier, dossier.version)
         _record_history(uow.audit, dossier)
 
@@ -92,7 +154,7 @@ class _Dossiers(_Repository):
             "dossiers.get",
             _DOSSIER_BY_ID,
             {"p_id": dossier_id},
-            self._uow._load_dossier,
+            self._read,
         )
         if found is None:
             raise DossierNotFound(dossier_id)
@@ -104,7 +166,7 @@ class _Dossiers(_Repository):
             "dossiers.get_by_code",
             _DOSSIER_BY_CODE,
             {"p_code_agency": code.agency.key, "p_code_day": code.day, "p_code_seq": code.seq},
-            self._uow._load_dossier,
+            self._read,
         )
         if found is None or found.code != code:  # a code differing in its system part
             raise DossierNotFound(str(code))
@@ -116,7 +178,7 @@ class _Dossiers(_Repository):
             "dossiers.find_by_idempotency_key",
             _DOSSIER_BY_KEY,
             {"p_owner_id": owner_id, "p_idempotency_key": key},
-            self._uow._load_dossier,
+            self._read,
         )
 
     def update(self, dossier: Dossier) -> None:
@@ -144,7 +206,7 @@ class _Dossiers(_Repository):
             values=_dossier_values(dossier),
         )
         assert uow._connection is not None
-        uow._write_children(uow._connection, dossier, before)
+        _write_children(uow, uow._connection, dossier, before)
         dossier.version = before + 1
         uow._children[dossier.id] = _Children.of(dossier, dossier.version)
         _record_history(uow.audit, dossier, was_draft=was_draft)
@@ -188,7 +250,7 @@ class _Dossiers(_Repository):
         if offset or limit is not None:
             statement = _DOSSIERS_OF_OWNER_PAGE
             params |= {"p_offset": offset, "p_limit": _ALL_ROWS if limit is None else limit}
-        return self._uow._all("dossiers.list_by_owner", statement, params, self._uow._load_dossier)
+        return self._uow._all("dossiers.list_by_owner", statement, params, self._read)
 
     def count_by_owner(self, owner_id: str) -> int:
         """How many dossiers (drafts included) one owner has."""
@@ -206,7 +268,7 @@ class _Dossiers(_Repository):
         slice of them."""
         check_slice(offset, limit)
         params: dict[str, Any] = {"p_agency": agency.key}
-        load = self._uow._load_dossier
+        load = self._read
         paged = bool(offset) or limit is not None
         if paged:
             params |= {"p_offset": offset, "p_limit": _ALL_ROWS if limit is None else limit}
@@ -243,7 +305,7 @@ class _Dossiers(_Repository):
             "dossiers.list_due_by_agency",
             _DOSSIERS_DUE_OF_AGENCY,
             params,
-            self._uow._load_dossier,
+            self._read,
             built=True,
         )
 

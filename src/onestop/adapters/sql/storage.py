@@ -57,16 +57,19 @@ from sqlalchemy import (
     Engine,
     Table,
     create_engine,
-    event,
     text,
 )
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import make_url
 from sqlalchemy.pool import PoolProxiedConnection
 
 from onestop.adapters.memory import OPERATIONS
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._dossiers import _Dossiers, _Payments
+from onestop.adapters.sql._engines import (
+    SQLITE_SYNCHRONOUS,
+    configure_sqlite,
+    normalise_url,
+    sqlite_in_memory,
+)
 from onestop.adapters.sql._execute import (
     _BEGIN_IMMEDIATE,
     _pipelines,
@@ -90,18 +93,9 @@ from onestop.adapters.sql._repositories import (
 from onestop.adapters.sql._rows import (
     _T,
     _Children,
-    _dossier,
-    _due_date_rows,
-    _fee_rows,
-    _file_rows,
-    _files_of,
-    _history_rows,
     _Row,
 )
 from onestop.adapters.sql._statements import (
-    _CHILD_TABLES,
-    _DELETE_CHILDREN,
-    _INSERT,
     _VERSION_OF,
     _statements,
     _update_statement,
@@ -112,7 +106,6 @@ from onestop.adapters.sql.errors import (
     translate_errors,
 )
 from onestop.adapters.sql.search import SearchCache
-from onestop.domain.dossier import Dossier
 from onestop.errors import (
     ConcurrentUpdate,
     ConfigurationError,
@@ -145,57 +138,6 @@ __all__ = ["SqlStorage", "SqlUnitOfWork"]
 
 #: Seconds a SQLite writer waits for another one before giving up (StorageError).
 DEFAULT_BUSY_TIMEOUT: Final = 30.0
-
-
-# --- engines -------------------------------------------------------------------------------
-
-
-def _sqlite_in_memory(engine: Engine) -> bool:
-    database = engine.url.database or ""
-    return database in ("", ":memory:") or "mode=memory" in str(engine.url)
-
-
-#: ``PRAGMA synchronous`` values :class:`SqlStorage` accepts for SQLite.
-SQLITE_SYNCHRONOUS: Final = ("full", "normal")
-
-
-def _configure_sqlite(engine: Engine, busy_timeout: float, synchronous: str = "full") -> None:
-    """WAL, a busy timeout, foreign keys, ``synchronous``, and transactions begun by the
-    unit of work."""
-
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Driver autocommit: the unit of work emits BEGIN IMMEDIATE itself before writing.
-        dbapi_connection.isolation_level = None
-        cursor = dbapi_connection.cursor()
-        try:
-            cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            cursor.execute("PRAGMA foreign_keys = ON")
-            cursor.execute("PRAGMA journal_mode = WAL")
-            cursor.execute(f"PRAGMA synchronous = {synchronous.upper()}")
-        finally:
-            cursor.close()
-
-    if not event.contains(engine, "connect", on_connect):
-        event.listen(engine, "connect", on_connect)
-    engine.pool.dispose()  # connections opened before this point lack the settings
-
-
-def _normalise_url(url: str) -> str:
-    try:
-        parsed = make_url(url)
-    except sa_exc.ArgumentError as e:
-        raise ConfigurationError(
-            f"not a database URL: {url!r}; use sqlite:///portal.db or "
-            "postgresql+psycopg://user:password@host/dbname"
-        ) from e
-    backend = parsed.get_backend_name()
-    if backend == "postgresql" and parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif backend not in ("postgresql", "sqlite"):
-        raise ConfigurationError(
-            f"the SQL storage supports SQLite and PostgreSQL, not {backend!r} ({url!r})"
-        )
-    return parsed.render_as_string(hide_password=False)
 
 
 # --- storage -------------------------------------------------------------------------------
@@ -248,7 +190,7 @@ class SqlStorage:
                 f"sqlite_synchronous must be 'full' (durable, the default) or 'normal', "
                 f"not {sqlite_synchronous!r}"
             )
-        if dialect == "sqlite" and _sqlite_in_memory(engine):
+        if dialect == "sqlite" and sqlite_in_memory(engine):
             raise ConfigurationError(
                 "an in-memory SQLite database cannot be shared by units of work; give a file "
                 "(sqlite:///portal.db), or use InMemoryStorage for a store that lives in memory"
@@ -259,7 +201,7 @@ class SqlStorage:
         self._dialect = dialect
         self._closed = False
         if dialect == "sqlite":
-            _configure_sqlite(engine, busy_timeout, sqlite_synchronous)
+            configure_sqlite(engine, busy_timeout, sqlite_synchronous)
         self._statements = _statements(dialect)
         self._search_cache = SearchCache()
 
@@ -284,7 +226,7 @@ class SqlStorage:
         ``engine_options`` go to :func:`sqlalchemy.create_engine`.
         """
         with translate_errors("opening the database"):
-            engine = create_engine(_normalise_url(url), **engine_options)
+            engine = create_engine(normalise_url(url), **engine_options)
         try:
             storage = cls(
                 engine,
@@ -629,46 +571,6 @@ class SqlUnitOfWork:
         if exists is None:
             raise not_found(record.id)
         raise ConcurrentUpdate(what, record.id)
-
-    def _load_dossier(self, row: _Row) -> Dossier:
-        self._rows[(t.dossiers.name, row["id"])] = dict(row)
-        dossier = _dossier(row)
-        self._children[dossier.id] = _Children.of(dossier, dossier.version)
-        return dossier
-
-    def _write_children(
-        self, connection: PoolProxiedConnection, dossier: Dossier, before: int | None
-    ) -> None:
-        """Bring the dossier's child rows in step, writing only what changed if known."""
-        known = self._children.get(dossier.id)
-        # The statements to run, in order, all at once (one round trip on psycopg).
-        steps: list[tuple[Any, Any]] = []
-        if before is not None and (known is None or known.version != before):
-            # Not read in this transaction: rewrite every child row.
-            for table in _CHILD_TABLES:
-                steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
-            known = _Children(before, (), (), ())
-        if known is None:
-            known = _Children(0, (), (), ())
-        plans: list[tuple[Table, tuple[Any, ...], tuple[Any, ...], Callable[..., Any]]] = [
-            (t.dossier_files, known.attachments, _files_of(dossier), _file_rows),
-            (t.dossier_fee_lines, known.fee_lines, dossier.fee_lines, _fee_rows),
-            (t.dossier_history, known.history, dossier.history, _history_rows),
-            (t.dossier_due_dates, known.due_dates, dossier.due_dates, _due_date_rows),
-        ]
-        for table, old, new, rows_of in plans:
-            if old == new:
-                continue
-            if new[: len(old)] == old:
-                start, fresh = len(old), new[len(old) :]
-            else:
-                steps.append((_DELETE_CHILDREN[table.name], {"p_dossier_id": dossier.id}))
-                start, fresh = 0, new
-            if fresh:
-                rows = rows_of(dossier.id, start, fresh)
-                steps.append((_INSERT[table.name], rows[0] if len(rows) == 1 else rows))
-        if steps:
-            self._execute_together(connection, "dossiers.update", steps)
 
 
 if TYPE_CHECKING:

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from onestop.adapters import _memory_claims as claims
 from onestop.adapters._memory_tables import (
     _ACCOUNTS,
     _AGENCIES,
@@ -384,13 +385,14 @@ class _Outbox(_Repository):
         Two units of work claiming at once never get the same entry: an entry another
         (uncommitted) unit of work is claiming is skipped, not waited for.
         """
-        return self._uow._claim_due(worker, now, lease, limit)
+        self._uow._begin("outbox.claim_due")
+        return claims.claim_outbox(self._uow, worker, now, lease, limit)
 
     def update(self, entry: OutboxEntry) -> None:
         """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
         self._uow._update("outbox.update", _OUTBOX, entry)
         # An updated row is locked until the transaction ends, so claimers skip it.
-        self._uow._lock_outbox_entry(entry.id)
+        claims.lock_outbox_entry(self._uow, entry.id)
 
     def list(self, *, state: OutboxState | None = None) -> Sequence[OutboxEntry]:
         """Entries, optionally in one state, oldest first."""
@@ -425,13 +427,13 @@ class _Sync(_Repository):
         self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> Sequence[SyncEntry]:
         """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
-        return self._uow._claim_sync(worker, now, lease, limit)
+        self._uow._begin("sync.claim_due")
+        return claims.claim_sync(self._uow, worker, now, lease, limit)
 
     def update(self, entry: SyncEntry) -> None:
         """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
         self._uow._update("sync.update", _SYNC, entry)
-        with self._uow._storage._lock:
-            self._uow._storage._outbox_locks.setdefault(("sync", entry.id), self._uow)
+        claims.lock_outbox_entry(self._uow, ("sync", entry.id))
 
     def list(
         self, *, state: SyncState | None = None, dossier_id: str | None = None
@@ -516,11 +518,11 @@ class _Codes(_Repository):
         gap-free; concurrent units of work never get the same number (a second one waits
         for the first to end). Past ``maximum`` raises CodeSequenceExhausted.
         """
-        return self._uow._next_number(agency, day, maximum)
+        return claims.next_number(self._uow, agency, day, maximum)
 
     def peek(self, agency: AgencyCode, day: dt.date) -> int:
         """The last number given (0 if none), as committed, or as this unit of work took it."""
-        return self._uow._peek_number(agency, day)
+        return claims.peek_number(self._uow, agency, day)
 
 
 class _Tokens(_Repository):
@@ -529,7 +531,7 @@ class _Tokens(_Repository):
 
         A second use while the first one's unit of work is still open waits for it to end.
         """
-        self._uow._consume_token(token_id, now)
+        claims.consume_token(self._uow, token_id, now)
 
 
 class _Audit(_Repository):

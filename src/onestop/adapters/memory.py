@@ -42,14 +42,11 @@ does anything. Names are ``"<repository>.<method>"`` as on the unit of work
 
 from __future__ import annotations
 
-import datetime as dt
 import threading
-import time
 from collections.abc import Callable, Hashable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Self, cast
 
-from onestop.adapters._memory_claims import claim_outbox, claim_sync
 from onestop.adapters._memory_operations import OPERATIONS
 from onestop.adapters._memory_reports import _Reports
 from onestop.adapters._memory_repositories import (
@@ -72,9 +69,7 @@ from onestop.adapters._memory_tables import (
     _PROCEDURES,
     _SPECS,
     _T,
-    _TOKENS,
     _V,
-    _ConsumedToken,
     _SeqKey,
     _Spec,
     _Staged,
@@ -84,15 +79,10 @@ from onestop.adapters._memory_tables import (
 from onestop.adapters._memory_tables import WriteKind as WriteKind  # re-exported, as before
 from onestop.adapters._search_index import SearchIndex
 from onestop.domain.catalog import Procedure
-from onestop.domain.codes import AgencyCode, require_aware
-from onestop.domain.mail import OutboxEntry
-from onestop.domain.sync import SyncEntry
 from onestop.errors import (
-    CodeSequenceExhausted,
     ConcurrentUpdate,
     ConfigurationError,
     DuplicateError,
-    InvalidInput,
     StorageError,
     UnitOfWorkError,
 )
@@ -519,86 +509,6 @@ class InMemoryUnitOfWork:
         if current is None:  # deleted by another unit of work since this one looked
             raise spec.not_found(key)
         writes[key] = _Write("delete", None, base=current.version)
-
-    # --- code sequences ----------------------------------------------------------------
-
-    def _next_number(self, agency: AgencyCode, day: dt.date, maximum: int) -> int:
-        self._begin("codes.next")
-        if isinstance(maximum, bool) or not isinstance(maximum, int) or maximum < 1:
-            raise InvalidInput("maximum", "must be a whole number, 1 or more", maximum)
-        key = (agency, day)
-        if key not in self._sequences:
-            self._lock_sequence(key)
-        last = self._sequences[key]
-        if last >= maximum:
-            raise CodeSequenceExhausted(str(agency), day, maximum)
-        self._sequences[key] = last + 1
-        return last + 1
-
-    def _lock_sequence(self, key: _SeqKey) -> None:
-        storage = self._storage
-        lock = storage._sequence_lock(key)
-        # Never wait while holding the storage lock: the holder needs it to commit.
-        timeout = -1 if storage.lock_timeout is None else storage.lock_timeout
-        if not lock.acquire(timeout=timeout):
-            raise StorageError(
-                f"waited {storage.lock_timeout}s for the code sequence of {key[0]} on "
-                f"{key[1].isoformat()}, held by another unit of work; is a unit of work left "
-                "open, or are two open in one thread?"
-            )
-        with storage._lock:
-            self._sequences[key] = storage._sequences.get(key, 0)
-
-    def _peek_number(self, agency: AgencyCode, day: dt.date) -> int:
-        self._begin("codes.peek")
-        key = (agency, day)
-        if key in self._sequences:
-            return self._sequences[key]
-        with self._storage._lock:
-            return self._storage._sequences.get(key, 0)
-
-    # --- tokens --------------------------------------------------------------------------
-
-    def _consume_token(self, token_id: str, now: dt.datetime) -> None:
-        self._begin("tokens.consume")
-        if not isinstance(token_id, str) or not token_id:
-            raise InvalidInput("token_id", "must be non-empty text", token_id)
-        require_aware(now, "now")
-        storage = self._storage
-        wait_until = (
-            None if storage.lock_timeout is None else time.monotonic() + storage.lock_timeout
-        )
-        with storage._token_released:
-            # Another live unit of work consumed it: wait for its end, as a unique index does.
-            while storage._pending_tokens.get(token_id, self) is not self:
-                left = None if wait_until is None else wait_until - time.monotonic()
-                if left is not None and left <= 0:
-                    raise StorageError(
-                        f"waited {storage.lock_timeout}s for token {token_id!r}, consumed by "
-                        "another unit of work that has not ended; is a unit of work left open, "
-                        "or are two open in one thread?"
-                    )
-                storage._token_released.wait(left)
-            self._insert("tokens.consume", _TOKENS, _ConsumedToken(token_id, now))
-            storage._pending_tokens[token_id] = self
-
-    # --- outbox claims -----------------------------------------------------------------
-
-    def _claim_due(
-        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
-    ) -> list[OutboxEntry]:
-        self._begin("outbox.claim_due")
-        return claim_outbox(self, worker, now, lease, limit)
-
-    def _claim_sync(
-        self, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
-    ) -> list[SyncEntry]:
-        self._begin("sync.claim_due")
-        return claim_sync(self, worker, now, lease, limit)
-
-    def _lock_outbox_entry(self, entry_id: str) -> None:
-        with self._storage._lock:
-            self._storage._outbox_locks.setdefault(entry_id, self)
 
 
 if TYPE_CHECKING:

@@ -35,6 +35,8 @@ from onestop.application.uploads import (
     RESULT_MAX_BYTES,
     RESULT_MEDIA_TYPES,
     display_name,
+    require_status,
+    store_component_file,
     store_upload,
 )
 from onestop.application.views import DossierView
@@ -47,7 +49,6 @@ from onestop.domain.satisfaction import Complaint
 from onestop.domain.statuses import ACTIVE_STATUSES, DossierStatus
 from onestop.errors import (
     InvalidInput,
-    TransitionNotAllowed,
 )
 
 __all__ = ["OfficerDesk"]
@@ -389,10 +390,7 @@ class OfficerDesk(OfficerAccounts):
             officer = active_officer(uow, officer_id)
             require_role(officer, roles, name)
             dossier = agency_dossier(uow, officer, dossier_id)
-        if dossier.status not in statuses:
-            raise TransitionNotAllowed(
-                action, dossier.status.value, tuple(s.value for s in statuses)
-            )
+        require_status(dossier, statuses, action)
         return dossier
 
     def digitise(
@@ -422,14 +420,8 @@ class OfficerDesk(OfficerAccounts):
             "digitise a component of",
         )
         component = dossier.procedure.component(component_id)
-        ref = store_upload(
-            self._ctx,
-            data,
-            filename=filename,
-            media_type=media_type,
-            allowed=component.media_types,
-            max_bytes=component.max_bytes,
-            field=f"components[{component.id}]",
+        ref = store_component_file(
+            self._ctx, component, data, filename=filename, media_type=media_type
         )
         self._change(
             officer_id,

@@ -23,7 +23,7 @@ from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, fetch_page
 from onestop.application.security_log import log_routine_security_event, log_security_event
 from onestop.application.sync import queue_dossier_sync
-from onestop.application.uploads import display_name, store_upload
+from onestop.application.uploads import display_name, require_status, store_component_file
 from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
 from onestop.domain.accounts import Account, AccountStatus, Applicant
 from onestop.domain.codes import DossierCode, local_day
@@ -205,20 +205,9 @@ class DossierService:
         with ctx.storage.unit_of_work() as uow:
             require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
-        if dossier.status not in _EDITABLE_FILES:
-            raise TransitionNotAllowed(
-                "attach a file to", dossier.status.value, tuple(s.value for s in _EDITABLE_FILES)
-            )
+        require_status(dossier, _EDITABLE_FILES, "attach a file to")
         component = dossier.procedure.component(component_id)
-        ref = store_upload(
-            ctx,
-            data,
-            filename=filename,
-            media_type=media_type,
-            allowed=component.media_types,
-            max_bytes=component.max_bytes,
-            field=f"components[{component.id}]",
-        )
+        ref = store_component_file(ctx, component, data, filename=filename, media_type=media_type)
         with ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             dossier.attach(component_id, ref)

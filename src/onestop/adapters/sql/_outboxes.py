@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Table
 
 from onestop.adapters._slices import check_claim
 from onestop.adapters.sql import schema as t
@@ -29,9 +32,43 @@ from onestop.errors import (
     NotFound,
 )
 
+if TYPE_CHECKING:
+    from onestop.adapters.sql.storage import SqlUnitOfWork
+
 
 def _entry(row: _Row) -> OutboxEntry:
     return _load(OutboxEntry, row["doc"], version=row["version"])
+
+
+_E = TypeVar("_E", OutboxEntry, SyncEntry)
+
+
+def _claim(
+    uow: SqlUnitOfWork,
+    operation: str,
+    statement: Any,
+    table: Table,
+    load: Callable[[_Row], _E],
+    store: Callable[[str, _E], None],
+    worker: str,
+    now: dt.datetime,
+    lease: dt.timedelta,
+    limit: int,
+) -> list[_E]:
+    """Claim the entries ``statement`` selects (due, not locked by another claimer) for
+    ``worker``: each read, claimed and stored with its version bumped."""
+    connection = uow._begin(operation)
+    check_claim(now, lease, limit)
+    uow._start_writing(connection)
+    rows = uow._execute(connection, operation, statement, {"now": now, "limit": limit}).rows
+    remember = uow._loader(table, load)
+    claimed: list[_E] = []
+    for row in rows:
+        entry = remember(row)
+        entry.claim(worker, now=now, lease=lease)
+        store(operation, entry)
+        claimed.append(entry)
+    return claimed
 
 
 class _Outbox(_Repository):
@@ -67,34 +104,22 @@ class _Outbox(_Repository):
         Two units of work claiming at once never get the same entry: an entry another
         (uncommitted) unit of work is claiming is skipped, not waited for.
         """
-        uow = self._uow
-        connection = uow._begin("outbox.claim_due")
-        check_claim(now, lease, limit)
-        uow._start_writing(connection)
-        rows = uow._execute(
-            connection, "outbox.claim_due", uow._sql.claim_due, {"now": now, "limit": limit}
-        ).rows
-        claimed: list[OutboxEntry] = []
-        remember = uow._loader(t.outbox, _entry)
-        for row in rows:
-            entry = remember(row)
-            entry.claim(worker, now=now, lease=lease)
-            uow._versioned_update(
-                "outbox.claim_due",
-                "outbox_entry",
-                t.outbox,
-                entry,
-                _outbox_row(entry, entry.version + 1),
-                NotFound,
-            )
-            entry.version += 1
-            claimed.append(entry)
-        return claimed
+        return _claim(
+            self._uow,
+            "outbox.claim_due",
+            self._uow._sql.claim_due,
+            t.outbox,
+            _entry,
+            self._store,
+            worker,
+            now,
+            lease,
+            limit,
+        )
 
-    def update(self, entry: OutboxEntry) -> None:
-        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+    def _store(self, operation: str, entry: OutboxEntry) -> None:
         self._uow._versioned_update(
-            "outbox.update",
+            operation,
             "outbox_entry",
             t.outbox,
             entry,
@@ -102,6 +127,10 @@ class _Outbox(_Repository):
             NotFound,
         )
         entry.version += 1
+
+    def update(self, entry: OutboxEntry) -> None:
+        """Store changes; ConcurrentUpdate if it changed since read. Bumps ``version``."""
+        self._store("outbox.update", entry)
 
     def list(self, *, state: OutboxState | None = None) -> Sequence[OutboxEntry]:
         """Entries, optionally in one state, oldest first."""
@@ -157,21 +186,18 @@ class _Sync(_Repository):
         self, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
     ) -> Sequence[SyncEntry]:
         """Claim up to ``limit`` due entries, one per dossier, each its dossier's first unsent."""
-        uow = self._uow
-        connection = uow._begin("sync.claim_due")
-        check_claim(now, lease, limit)
-        uow._start_writing(connection)
-        rows = uow._execute(
-            connection, "sync.claim_due", uow._sql.claim_sync, {"now": now, "limit": limit}
-        ).rows
-        claimed: list[SyncEntry] = []
-        remember = uow._loader(t.sync_outbox, _sync_entry)
-        for row in rows:
-            entry = remember(row)
-            entry.claim(worker, now=now, lease=lease)
-            self._store("sync.claim_due", entry)
-            claimed.append(entry)
-        return claimed
+        return _claim(
+            self._uow,
+            "sync.claim_due",
+            self._uow._sql.claim_sync,
+            t.sync_outbox,
+            _sync_entry,
+            self._store,
+            worker,
+            now,
+            lease,
+            limit,
+        )
 
     def _store(self, operation: str, entry: SyncEntry) -> None:
         self._uow._versioned_update(

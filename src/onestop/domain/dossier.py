@@ -227,6 +227,14 @@ class Dossier(DraftSteps, DeadlineSteps):
         if self.status not in allowed:
             raise TransitionNotAllowed(action, self.status.value, tuple(s.value for s in allowed))
 
+    def _officer_step(
+        self, officer: Actor, now: dt.datetime, action: str, *allowed: DossierStatus
+    ) -> None:
+        """Check an officer's step: who acts, when, and that the status is one of ``allowed``."""
+        _actor(officer, "officer")
+        require_datetime(now, "now")
+        self._require(action, *allowed)
+
     def _require_owner(self, actor: Actor) -> None:
         if actor.kind is not ActorKind.APPLICANT or actor.id != self.owner_id:
             raise PermissionDenied("only the applicant who owns the dossier may do this")
@@ -286,9 +294,7 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def refuse_reception(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Refuse to receive the dossier; the reason is required and shown to the applicant."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("refuse reception of", S.AWAITING_RECEPTION)
+        self._officer_step(officer, now, "refuse reception of", S.AWAITING_RECEPTION)
         reason = _text(reason, "reason", required=True)
         self._move(
             now=now,
@@ -301,9 +307,9 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def request_supplement(self, *, officer: Actor, now: dt.datetime, note: str) -> None:
         """Ask the applicant for missing or corrected documents; the clock stops meanwhile."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("request a supplement for", S.AWAITING_RECEPTION, S.RECEIVED, S.PROCESSING)
+        self._officer_step(
+            officer, now, "request a supplement for", S.AWAITING_RECEPTION, S.RECEIVED, S.PROCESSING
+        )
         note = _text(note, "note", required=True)
         came_from = self.status
         self._move(
@@ -353,9 +359,7 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def start_processing(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the received dossier to processing."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("start processing", S.RECEIVED)
+        self._officer_step(officer, now, "start processing", S.RECEIVED)
         self._move(
             now=now,
             actor=officer,
@@ -367,9 +371,7 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def pause(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Stop the statutory clock while processing (the status stays *processing*)."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("pause", S.PROCESSING)
+        self._officer_step(officer, now, "pause", S.PROCESSING)
         if self.paused_since is not None:
             raise TransitionNotAllowed("pause", "processing (already paused)")
         reason = _text(reason, "reason", required=True)
@@ -385,9 +387,7 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def request_payment(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Ask the applicant to pay what is due (nghĩa vụ tài chính); the clock stops."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("request payment for", S.RECEIVED, S.PROCESSING)
+        self._officer_step(officer, now, "request payment for", S.RECEIVED, S.PROCESSING)
         if self.amount_due == 0:
             raise PaymentNotRequired(f"dossier {self.code} has nothing left to pay")
         came_from = self.status
@@ -481,9 +481,7 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def return_result(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the result over; an approved result waits until the fees are paid."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require("return the result of", S.DECIDED)
+        self._officer_step(officer, now, "return the result of", S.DECIDED)
         if (
             self.decision is not None
             and self.decision.approved
@@ -553,9 +551,9 @@ class Dossier(DraftSteps, DeadlineSteps):
 
     def stop_processing(self, *, officer: Actor, now: dt.datetime, reason: str) -> None:
         """Stop processing for good (dừng xử lý), with the reason."""
-        _actor(officer, "officer")
-        require_datetime(now, "now")
-        self._require(
+        self._officer_step(
+            officer,
+            now,
             "stop processing of",
             S.RECEIVED,
             S.PROCESSING,

@@ -144,11 +144,7 @@ class MailDispatcher:
         try:
             with self._ctx.storage.unit_of_work() as uow:
                 entry = uow.outbox.get(claimed.id)
-                if not (
-                    entry.state is OutboxState.CLAIMED
-                    and entry.claimed_by == self.worker_id
-                    and entry.claimed_until == claimed.claimed_until
-                ):
+                if not entry.holds_claim(self.worker_id, claimed.claimed_until):
                     _log.warning(
                         "mail dispatcher %s: the claim on outbox entry %s lapsed before its "
                         "outcome (%s) could be recorded",

@@ -497,11 +497,7 @@ class SyncDispatcher:
         try:
             with self._ctx.storage.unit_of_work() as uow:
                 entry = uow.sync.get(claimed.id)
-                if not (
-                    entry.state is SyncState.CLAIMED
-                    and entry.claimed_by == self.worker_id
-                    and entry.claimed_until == claimed.claimed_until
-                ):
+                if not entry.holds_claim(self.worker_id, claimed.claimed_until):
                     _log.warning(
                         "sync dispatcher %s: the claim on sync entry %s lapsed before its "
                         "outcome (%s) could be recorded",

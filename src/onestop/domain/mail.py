@@ -11,9 +11,9 @@ import enum
 
 import attrs
 
-from onestop.domain.codes import require_aware
+from onestop.domain._leases import LeasedEntry
 from onestop.domain.inputs import require_datetime, require_text
-from onestop.errors import InvalidIdentity, InvalidInput, TransitionNotAllowed
+from onestop.errors import InvalidIdentity, InvalidInput
 
 __all__ = ["MailMessage", "OutboxEntry", "OutboxState"]
 
@@ -57,8 +57,12 @@ class OutboxState(enum.Enum):
 
 
 @attrs.define(eq=False)
-class OutboxEntry:
+class OutboxEntry(LeasedEntry):
     """A message waiting to be sent, being sent, sent or given up on."""
+
+    _PENDING = OutboxState.PENDING
+    _CLAIMED = OutboxState.CLAIMED
+    _NAME = "outbox entry"
 
     id: str
     message: MailMessage
@@ -72,21 +76,6 @@ class OutboxEntry:
     last_error: str | None = None
     version: int = 0
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, OutboxEntry) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
-    def is_due(self, now: dt.datetime) -> bool:
-        """True when a dispatcher may claim it now (pending and due, or its claim lapsed)."""
-        require_aware(now, "now")
-        if self.state is OutboxState.PENDING:
-            return self.next_attempt_at is None or self.next_attempt_at <= now
-        if self.state is OutboxState.CLAIMED:
-            return self.claimed_until is not None and self.claimed_until <= now
-        return False
-
     def __attrs_post_init__(self) -> None:
         require_text(self.id, "outbox.id")
         if not isinstance(self.message, MailMessage):
@@ -95,48 +84,17 @@ class OutboxEntry:
         if not isinstance(self.state, OutboxState):
             raise InvalidInput("outbox.state", "must be an OutboxState", self.state)
 
-    def claim(self, worker: str, *, now: dt.datetime, lease: dt.timedelta) -> None:
-        """Take the entry for ``worker`` until ``now + lease``."""
-        require_text(worker, "worker")
-        if not isinstance(lease, dt.timedelta) or lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive timedelta", lease)
-        if not self.is_due(now):
-            raise TransitionNotAllowed("claim", f"outbox entry {self.state.value}")
-        try:
-            until = now + lease
-        except OverflowError:
-            raise InvalidInput("lease", "must end before the year 10000", lease) from None
-        self.state = OutboxState.CLAIMED
-        self.claimed_by = worker
-        self.claimed_until = until
-        self.attempts += 1
-
     def mark_sent(self, *, now: dt.datetime) -> None:
         require_datetime(now, "now")
-        if self.state is not OutboxState.CLAIMED:
-            raise TransitionNotAllowed("mark sent", f"outbox entry {self.state.value}")
-        self.state = OutboxState.SENT
+        self._end_claim("mark sent", OutboxState.SENT, error=None)
         self.sent_at = now
-        self.claimed_by = None
-        self.claimed_until = None
-        self.last_error = None
 
     def mark_retry(self, *, error: str, next_attempt_at: dt.datetime) -> None:
         _check_error(error)
         require_datetime(next_attempt_at, "next_attempt_at")
-        if self.state is not OutboxState.CLAIMED:
-            raise TransitionNotAllowed("retry", f"outbox entry {self.state.value}")
-        self.state = OutboxState.PENDING
+        self._end_claim("retry", OutboxState.PENDING, error=error)
         self.next_attempt_at = next_attempt_at
-        self.claimed_by = None
-        self.claimed_until = None
-        self.last_error = error
 
     def mark_failed(self, *, error: str) -> None:
         _check_error(error)
-        if self.state is not OutboxState.CLAIMED:
-            raise TransitionNotAllowed("give up on", f"outbox entry {self.state.value}")
-        self.state = OutboxState.FAILED
-        self.claimed_by = None
-        self.claimed_until = None
-        self.last_error = error
+        self._end_claim("give up on", OutboxState.FAILED, error=error)

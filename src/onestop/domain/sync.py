@@ -26,6 +26,7 @@ from typing import Any, Final
 
 import attrs
 
+from onestop.domain._leases import LeasedEntry
 from onestop.domain.codes import VN_TZ, require_aware
 from onestop.domain.inputs import require_datetime, require_text
 from onestop.errors import InvalidInput, TransitionNotAllowed
@@ -80,8 +81,16 @@ def _strings(value: object, field: str) -> None:
 
 
 @attrs.define(eq=False)
-class SyncEntry:
-    """One change for the national portal: the record after it and the progress it added."""
+class SyncEntry(LeasedEntry):
+    """One change for the national portal: the record after it and the progress it added.
+
+    Due like any leased entry (:meth:`is_due`); whether an earlier entry of the same dossier
+    is unsent is the storage's question.
+    """
+
+    _PENDING = SyncState.PENDING
+    _CLAIMED = SyncState.CLAIMED
+    _NAME = "sync entry"
 
     id: str
     dossier_id: str
@@ -126,52 +135,10 @@ class SyncEntry:
         if not isinstance(self.state, SyncState):
             raise InvalidInput("sync.state", "must be a SyncState", self.state)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, SyncEntry) and other.id == self.id
-
-    def __hash__(self) -> int:
-        return hash(self.id)
-
     @property
     def progress_left(self) -> tuple[dict[str, Any], ...]:
         """The progress rows not yet acknowledged by the portal."""
         return self.progress[self.progress_sent :]
-
-    def is_due(self, now: dt.datetime) -> bool:
-        """True when a dispatcher may claim it now (pending and due, or its claim lapsed).
-
-        Whether an earlier entry of the same dossier is unsent is the storage's question.
-        """
-        require_aware(now, "now")
-        if self.state is SyncState.PENDING:
-            return self.next_attempt_at is None or self.next_attempt_at <= now
-        if self.state is SyncState.CLAIMED:
-            return self.claimed_until is not None and self.claimed_until <= now
-        return False
-
-    def claim(self, worker: str, *, now: dt.datetime, lease: dt.timedelta) -> None:
-        """Take the entry for ``worker`` until ``now + lease``; counts an attempt."""
-        require_text(worker, "worker")
-        if not isinstance(lease, dt.timedelta) or lease <= dt.timedelta(0):
-            raise InvalidInput("lease", "must be a positive timedelta", lease)
-        if not self.is_due(now):
-            raise TransitionNotAllowed("claim", f"sync entry {self.state.value}")
-        try:
-            until = now + lease
-        except OverflowError:
-            raise InvalidInput("lease", "must end before the year 10000", lease) from None
-        self.state = SyncState.CLAIMED
-        self.claimed_by = worker
-        self.claimed_until = until
-        self.attempts += 1
-
-    def _require_claimed(self, action: str) -> None:
-        if self.state is not SyncState.CLAIMED:
-            raise TransitionNotAllowed(action, f"sync entry {self.state.value}")
-
-    def _release(self) -> None:
-        self.claimed_by = None
-        self.claimed_until = None
 
     def note_progress(self, *, record_sent: bool, progress_sent: int) -> None:
         """Remember what the portal acknowledged so far (kept across a retry)."""
@@ -182,30 +149,21 @@ class SyncEntry:
 
     def mark_sent(self, *, now: dt.datetime) -> None:
         require_datetime(now, "now")
-        self._require_claimed("mark sent")
-        self.state = SyncState.SENT
+        self._end_claim("mark sent", SyncState.SENT, error=None)
         self.sent_at = now
         self.record_sent = True
         self.progress_sent = len(self.progress)
-        self.last_error = None
-        self._release()
 
     def mark_retry(self, *, error: str, next_attempt_at: dt.datetime) -> None:
         require_text(error, "error")
         require_datetime(next_attempt_at, "next_attempt_at")
-        self._require_claimed("retry")
-        self.state = SyncState.PENDING
+        self._end_claim("retry", SyncState.PENDING, error=error)
         self.next_attempt_at = next_attempt_at
-        self.last_error = error
-        self._release()
 
     def give_up(self, *, error: str) -> None:
         """Stop trying until an operator looks: the dossier's later entries wait too."""
         require_text(error, "error")
-        self._require_claimed("give up on")
-        self.state = SyncState.NEEDS_ATTENTION
-        self.last_error = error
-        self._release()
+        self._end_claim("give up on", SyncState.NEEDS_ATTENTION, error=error)
 
     def retry(self, *, now: dt.datetime) -> None:
         """An operator sends a stuck entry again: pending now, with a fresh count of attempts."""

@@ -176,13 +176,11 @@ class DossierService:
         one that breaks its rule.
         """
         _check_applicant_changes(changes)
-        with self._ctx.storage.unit_of_work() as uow:
-            require_active_account(uow, account_id)
-            dossier = load_owned_dossier(uow, account_id, dossier_id)
-            dossier.update_applicant(dossier.applicant.with_changes(**changes))
-            uow.dossiers.update(dossier)
-            uow.commit()
-        return dossier
+        return self._edit(
+            account_id,
+            dossier_id,
+            lambda d: d.update_applicant(d.applicant.with_changes(**changes)),
+        )
 
     def attach(
         self,
@@ -246,13 +244,7 @@ class DossierService:
 
     def detach(self, account_id: str, dossier_id: str, component_id: str, file_key: str) -> Dossier:
         """Remove one attached file from a component of a draft (or a supplement)."""
-        with self._ctx.storage.unit_of_work() as uow:
-            require_active_account(uow, account_id)
-            dossier = load_owned_dossier(uow, account_id, dossier_id)
-            dossier.detach(component_id, file_key)
-            uow.dossiers.update(dossier)
-            uow.commit()
-        return dossier
+        return self._edit(account_id, dossier_id, lambda d: d.detach(component_id, file_key))
 
     def choose_home_services(
         self,
@@ -263,11 +255,20 @@ class DossierService:
         delivery_address: str | None = None,
     ) -> Dossier:
         """Choose home pick-up and/or home delivery (None: not wanted), where offered."""
+
+        def choose(dossier: Dossier) -> None:
+            dossier.choose_home_pickup(pickup_address)
+            dossier.choose_home_delivery(delivery_address)
+
+        return self._edit(account_id, dossier_id, choose)
+
+    def _edit(self, account_id: str, dossier_id: str, change: Callable[[Dossier], None]) -> Dossier:
+        """Apply ``change`` to the applicant's own dossier in one unit of work and store it;
+        the account must be active. Nothing is mailed: editing a draft announces nothing."""
         with self._ctx.storage.unit_of_work() as uow:
             require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
-            dossier.choose_home_pickup(pickup_address)
-            dossier.choose_home_delivery(delivery_address)
+            change(dossier)
             uow.dossiers.update(dossier)
             uow.commit()
         return dossier
@@ -328,31 +329,38 @@ class DossierService:
     def resubmit(self, account_id: str, dossier_id: str, note: str = "") -> Dossier:
         """Send the supplemented dossier back; the due date moves by the days spent waiting."""
         ctx = self._ctx
-        with ctx.storage.unit_of_work() as uow:
-            account = require_active_account(uow, account_id)
-            dossier = load_owned_dossier(uow, account_id, dossier_id)
-            dossier.resubmit(
-                actor=Actor.applicant(account.id, dossier.applicant.full_name),
-                now=ctx.clock.now(),
-                calendar=ctx.deadlines,
-                note=note,
-            )
-            uow.dossiers.update(dossier)
-            queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())
-            queue_dossier_sync(uow, ctx, dossier)
-            uow.commit()
-        return dossier
+        return self._step(
+            account_id,
+            dossier_id,
+            lambda d, actor, now: d.resubmit(
+                actor=actor, now=now, calendar=ctx.deadlines, note=note
+            ),
+        )
 
     def withdraw(self, account_id: str, dossier_id: str, reason: str) -> Dossier:
         """Withdraw a submitted dossier before it is decided (rút hồ sơ)."""
+        return self._step(
+            account_id,
+            dossier_id,
+            lambda d, actor, now: d.withdraw(actor=actor, now=now, reason=reason),
+        )
+
+    def _step(
+        self,
+        account_id: str,
+        dossier_id: str,
+        step: Callable[[Dossier, Actor, dt.datetime], None],
+    ) -> Dossier:
+        """Take the applicant's ``step`` on their submitted dossier in one unit of work: store
+        it and queue the mail and the national sync it calls for. The account must be active."""
         ctx = self._ctx
         with ctx.storage.unit_of_work() as uow:
             account = require_active_account(uow, account_id)
             dossier = load_owned_dossier(uow, account_id, dossier_id)
-            dossier.withdraw(
-                actor=Actor.applicant(account.id, dossier.applicant.full_name),
-                now=ctx.clock.now(),
-                reason=reason,
+            step(
+                dossier,
+                Actor.applicant(account.id, dossier.applicant.full_name),
+                ctx.clock.now(),
             )
             uow.dossiers.update(dossier)
             queue_dossier_mail(uow, ctx, dossier, dossier.pull_events())

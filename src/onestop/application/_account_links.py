@@ -45,8 +45,7 @@ __all__ = [
     "commit_consumed",
     "consume",
     "queue_link",
-    "read_token",
-    "token_use",
+    "spending_link",
 ]
 
 #: The purpose of a verification link.
@@ -111,7 +110,7 @@ def queue_link(
     )
 
 
-def read_token(ctx: AppContext, token: str, purpose: str, now: dt.datetime) -> Claims:
+def _read_token(ctx: AppContext, token: str, purpose: str, now: dt.datetime) -> Claims:
     """The claims of a genuine, unexpired token for ``purpose``."""
     if not isinstance(token, str) or not token:
         raise InvalidToken()
@@ -175,7 +174,7 @@ def commit_consumed(uow: UnitOfWork) -> None:
 
 
 @contextmanager
-def token_use(purpose: str) -> Iterator[dict[str, object]]:
+def _token_use(purpose: str) -> Iterator[dict[str, object]]:
     """Log a refused link as ``token.reused`` or ``token.invalid``; never the token itself.
 
     The caller adds what it learnt (``account_id``, once the signature is proved) to
@@ -191,3 +190,17 @@ def token_use(purpose: str) -> Iterator[dict[str, object]]:
         reason = "expired" if isinstance(e, TokenExpired) else str(e)
         log_security_event("token.invalid", "a link was refused", reason=reason, **seen)
         raise
+
+
+@contextmanager
+def spending_link(ctx: AppContext, token: str, purpose: str, now: dt.datetime) -> Iterator[Claims]:
+    """The claims of a genuine, unexpired link for ``purpose``, for the block that spends it.
+
+    A link refused here or in the block (InvalidToken, TokenExpired, TokenAlreadyUsed) is
+    logged as ``token.invalid`` or ``token.reused``, naming the account once the signature
+    is proved.
+    """
+    with _token_use(purpose) as seen:
+        claims = _read_token(ctx, token, purpose, now)
+        seen["account_id"] = claims.account_id
+        yield claims

@@ -237,9 +237,7 @@ class AccountPasswords:
         mailed before is refused with InvalidToken.
         """
         now = self._ctx.clock.now()
-        with links.token_use(links.RESET) as seen:
-            claims = links.read_token(self._ctx, token, links.RESET, now)
-            seen["account_id"] = claims.account_id
+        with links.spending_link(self._ctx, token, links.RESET, now) as claims:
             with self._ctx.storage.unit_of_work() as uow:
                 account = links.account_of_token(uow, claims.account_id)
             check_password(self._ctx, new_password, account.email, "new_password")

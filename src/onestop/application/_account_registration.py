@@ -132,18 +132,18 @@ class AccountRegistration:
         leaves the verification link working: it proves the address, not the password.
         """
         now = self._ctx.clock.now()
-        with links.token_use(links.VERIFY) as seen:
-            claims = links.read_token(self._ctx, token, links.VERIFY, now)
-            seen["account_id"] = claims.account_id
-            with self._ctx.storage.unit_of_work() as uow:
-                account = links.account_of_token(uow, claims.account_id)
-                if account.is_verified:
-                    raise TokenAlreadyUsed()
-                links.consume(uow, claims.token_id, now)
-                account.verify(now)
-                account.pull_events()
-                uow.accounts.update(account)
-                links.commit_consumed(uow)
+        with (
+            links.spending_link(self._ctx, token, links.VERIFY, now) as claims,
+            self._ctx.storage.unit_of_work() as uow,
+        ):
+            account = links.account_of_token(uow, claims.account_id)
+            if account.is_verified:
+                raise TokenAlreadyUsed()
+            links.consume(uow, claims.token_id, now)
+            account.verify(now)
+            account.pull_events()
+            uow.accounts.update(account)
+            links.commit_consumed(uow)
         return account
 
     def resend_verification(self, email: str, *, locale: str | None = None) -> None:

@@ -79,8 +79,10 @@ queries = st.tuples(
     st.lists(st.sampled_from(TYPED), min_size=1, max_size=4).map(" ".join),
     st.sampled_from(["", " "]),
 ).map("".join)
+#: An agency's index, None for every agency, or "both" for a search limited to a list of both.
 scopes = st.tuples(
-    st.none() | st.integers(0, len(AGENCIES) - 1), st.none() | st.integers(0, len(FIELDS) - 1)
+    st.none() | st.integers(0, len(AGENCIES) - 1) | st.just("both"),
+    st.none() | st.integers(0, len(FIELDS) - 1),
 )
 
 
@@ -102,15 +104,22 @@ def _load(portal: Portal, procedures: list[Procedure]) -> None:
         portal.catalog.put_procedure(procedure)
 
 
+def _agencies(agency: int | str | None) -> list[AgencyCode] | None:
+    if agency is None:
+        return None
+    return [code for code, _ in AGENCIES] if agency == "both" else [AGENCIES[int(agency)][0]]
+
+
 def _expected(
-    procedures: list[Procedure], query: str, agency: int | None, field: int | None
+    procedures: list[Procedure], query: str, agency: int | str | None, field: int | None
 ) -> list[str]:
     agency_names = dict(AGENCIES)
     field_names = dict(FIELDS)
+    agencies = _agencies(agency)
     documents = [
         SearchDocument.of(p, field_name=field_names[p.field], agency_name=agency_names[p.agency])
         for p in procedures
-        if (agency is None or p.agency == AGENCIES[agency][0])
+        if (agencies is None or p.agency in agencies)
         and (field is None or p.field == FIELDS[field][0])
     ]
     plan = SearchPlan.of(query, shipped_synonyms())
@@ -144,16 +153,19 @@ def fresh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
 )
 @given(entries=catalogues, searches=st.lists(st.tuples(queries, scopes), min_size=1, max_size=6))
 def test_every_storage_ranks_as_the_reference_scan(
-    fresh: object, entries: list[tuple[str, int, int]], searches: list[tuple[str, object]]
+    fresh: object,
+    entries: list[tuple[str, int, int]],
+    searches: list[tuple[str, tuple[int | str | None, int | None]]],
 ) -> None:
-    """Same codes in the same order as ranking every procedure of the scope."""
+    """Same codes in the same order as ranking every procedure of the scope (one agency, a
+    list of agencies, or every one; one field or every one)."""
     procedures = _procedures(entries)
     portal = bootstrap(storage=fresh(), secret_key=SECRET, environ={})  # type: ignore[operator]
     _load(portal, procedures)
-    for query, (agency, field) in searches:  # type: ignore[misc]
+    for query, (agency, field) in searches:
         found = portal.catalog.search(
             query,
-            agency=None if agency is None else AGENCIES[agency][0],
+            agency=_agencies(agency),
             field=None if field is None else FIELDS[field][0],
             page_size=100,
         )

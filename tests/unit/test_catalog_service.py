@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onestop.adapters import InMemoryStorage, ManualClock
+from onestop.application.catalog import MAX_SEARCH_AGENCIES
 from onestop.application.context import Settings
 from onestop.bootstrap import Portal, bootstrap
 from onestop.domain.calendar import WorkingCalendar
@@ -29,6 +30,7 @@ from onestop.errors import (
     ProcedureNotFound,
 )
 from onestop.serialization import converter
+from onestop.testing import builders
 
 CATALOG_FILE = Path(__file__).resolve().parent.parent / "data" / "catalog.json"
 RAW: dict[str, Any] = json.loads(CATALOG_FILE.read_text(encoding="utf-8"))
@@ -430,3 +432,42 @@ def test_agencies_and_procedures_are_put_one_at_a_time_after_what_they_refer_to(
         )
     empty.catalog.put_procedure(procedure)
     assert empty.catalog.get_procedure(procedure.code) == procedure
+
+
+def test_search_is_limited_to_several_agencies_or_an_agency_and_those_under_it() -> None:
+    """A portal searches its own agencies: a list of codes, or one with its sub-agencies."""
+    portal = make_portal()
+    province = AgencyCode.parse("000.00.00.H34")
+    department = AgencyCode.parse("000.00.03.H34")
+    district = AgencyCode.parse("000.00.20.H34")
+    commune = AgencyCode.parse("000.31.20.H34")
+    other = AgencyCode.parse("000.00.00.H35")
+    for code in (province, department, district, commune, other):
+        portal.catalog.put_agency(Agency(code, f"Đơn vị {code}"))
+    portal.catalog.put_field(builders.field())
+    for number, code in enumerate((province, department, district, commune, other), start=1):
+        portal.catalog.put_procedure(
+            builders.procedure(f"1.00000{number}", name="Đăng ký khai sinh", agency=code)
+        )
+
+    def found(query: str, **scope: object) -> list[str]:
+        return [p.code for p in portal.catalog.search(query, **scope).items]  # type: ignore[arg-type]
+
+    assert found("khai sinh", agency=[department, str(commune)]) == ["1.000002", "1.000004"]
+    assert found("", agency=(commune, department)) == ["1.000002", "1.000004"]
+    assert found("khai sinh", agency=district, with_sub_agencies=True) == ["1.000003", "1.000004"]
+    assert found("khai sinh", agency=[province], with_sub_agencies=True) == [
+        "1.000001",
+        "1.000002",
+        "1.000003",
+        "1.000004",
+    ]
+    assert found("1.000005", agency=[province, department]) == []
+    assert found("1.000005", agency=[other, department]) == ["1.000005"]
+    with pytest.raises(InvalidInput) as empty:
+        portal.catalog.search("khai sinh", agency=[])
+    assert empty.value.field == "agency"
+    with pytest.raises(InvalidInput):
+        portal.catalog.search("khai sinh", agency=[department] * (MAX_SEARCH_AGENCIES + 1))
+    with pytest.raises(AgencyNotFound):
+        portal.catalog.search("khai sinh", agency=[department, "000.00.09.H34"])

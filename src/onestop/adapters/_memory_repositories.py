@@ -8,7 +8,7 @@ which :mod:`onestop.adapters.memory` implements.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from typing import TYPE_CHECKING
 
 from onestop.adapters import _memory_claims as claims
@@ -165,7 +165,11 @@ class _Catalog(_Repository):
         return self._uow._list("catalog.list_procedures", _PROCEDURES, keep, lambda p: p.code)
 
     def search(
-        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+        self,
+        plan: SearchPlan,
+        *,
+        agency: AgencyCode | Set[AgencyCode] | None = None,
+        field: str | None = None,
     ) -> SearchHits:
         """Candidates from the inverted index (a scan if this unit of work changed the catalog)."""
         uow = self._uow

@@ -96,12 +96,19 @@ class SearchIndex:
         return found
 
     def search(
-        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+        self,
+        plan: SearchPlan,
+        *,
+        agency: AgencyCode | Set[AgencyCode] | None = None,
+        field: str | None = None,
     ) -> SearchHits:
-        """The top-tier candidates in the scope, the scope's size and the frequencies."""
+        """The top-tier candidates in the scope (one agency or any of a set, and/or one
+        field), the scope's size and the frequencies."""
         scope: Set[str] | None = None
-        if agency is not None:
+        if isinstance(agency, AgencyCode):
             scope = self._by_agency.get(agency.key, _NOTHING)
+        elif agency is not None:
+            scope = set().union(*(self._by_agency.get(a.key, _NOTHING) for a in agency))
         if field is not None:
             in_field = self._by_field.get(field, _NOTHING)
             scope = in_field if scope is None else scope & in_field

@@ -18,7 +18,7 @@ import os
 import re
 import typing
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ MAX_CATALOG_FILE_SIZE = 64 * 1024 * 1024
 #: Longest search query: longer than any procedure's name, short enough that folding it
 #: for each of thousands of procedures stays cheap.
 MAX_QUERY_LENGTH = 500
+#: Most agencies one search may be limited to.
+MAX_SEARCH_AGENCIES = 1000
 
 # The library's converter, made to refuse a JSON text or object where a list belongs: by
 # default a text is iterated letter by letter, which hides the mistake behind odd errors.
@@ -149,7 +151,8 @@ class CatalogService:
         self,
         query: str = "",
         *,
-        agency: AgencyCode | str | None = None,
+        agency: AgencyCode | str | Collection[AgencyCode | str] | None = None,
+        with_sub_agencies: bool = False,
         field: str | None = None,
         page: int = 1,
         page_size: int | None = None,
@@ -160,10 +163,14 @@ class CatalogService:
         it is typed), with or without diacritics; synonyms and abbreviations count; the
         field's and agency's names count less; a procedure code finds that procedure first.
         Procedures having every word come first, else those having the most. Empty query:
-        every procedure, by code. Optionally of one agency and/or field (AgencyNotFound /
-        FieldNotFound if unknown); ``page`` from 1, ``page_size`` up to
-        ``Settings.max_page_size`` (``Settings.page_size`` if None). InvalidInput names
-        ``query``, ``page`` or ``page_size``.
+        every procedure, by code.
+
+        Optionally of one field and of one agency or several (a portal's own: a code or a
+        list of codes, at most :data:`MAX_SEARCH_AGENCIES`), each with every agency under it
+        if ``with_sub_agencies``; AgencyNotFound / FieldNotFound if the catalog lacks one.
+        ``page`` from 1, ``page_size`` up to ``Settings.max_page_size``
+        (``Settings.page_size`` if None). InvalidInput names ``query``, ``agency``, ``page``
+        or ``page_size``.
         """
         if not isinstance(query, str):
             raise InvalidInput("query", "must be text", query)
@@ -179,18 +186,16 @@ class CatalogService:
         page, size = check_page(
             page, page_size, default=settings.page_size, maximum=settings.max_page_size
         )
-        code = None if agency is None else _agency_code(agency)
+        codes = _agency_codes(agency)
         plan = SearchPlan.of(query, self._synonyms)
         with self._ctx.storage.unit_of_work() as uow:
-            if code is not None:
-                uow.catalog.get_agency(code)
+            scope = _agency_scope(uow, codes, with_sub_agencies)
             if field is not None:
                 uow.catalog.get_field(field)
             if not plan.terms:
-                everything = uow.catalog.list_procedures(agency=code, field=field)
-                return Page.of(everything, page=page, page_size=size)
-            ranked = rank(plan, uow.catalog.search(plan, agency=code, field=field))
-            exact = _by_code(uow, query.strip(), code, field)
+                return Page.of(_procedures_of(uow, scope, field), page=page, page_size=size)
+            ranked = rank(plan, uow.catalog.search(plan, agency=scope, field=field))
+            exact = _by_code(uow, query.strip(), scope, field)
             if exact is not None:
                 ranked = [exact, *(c for c in ranked if c != exact)]
             start = (page - 1) * size
@@ -342,9 +347,7 @@ _shipped: Synonyms | None = None
 _PROCEDURE_CODE = re.compile(r"[0-9]+\.[0-9]{6}")
 
 
-def _by_code(
-    uow: UnitOfWork, text: str, agency: AgencyCode | None, field: str | None
-) -> str | None:
+def _by_code(uow: UnitOfWork, text: str, scope: _Scope, field: str | None) -> str | None:
     """The code ``text`` is, if a procedure of the scope has it."""
     if not _PROCEDURE_CODE.fullmatch(text):
         return None
@@ -352,15 +355,78 @@ def _by_code(
         procedure = uow.catalog.get_procedure(text)
     except ProcedureNotFound:
         return None
-    if (agency is not None and procedure.agency != agency) or (
-        field is not None and procedure.field != field
-    ):
+    if not _in_scope(procedure.agency, scope) or (field is not None and procedure.field != field):
         return None
     return procedure.code
 
 
 def _agency_code(agency: AgencyCode | str) -> AgencyCode:
     return agency if isinstance(agency, AgencyCode) else AgencyCode.parse(agency)
+
+
+#: The agencies a search is limited to: None (every one), one, or any of a set.
+_Scope = AgencyCode | frozenset[AgencyCode] | None
+
+
+def _agency_codes(
+    agency: AgencyCode | str | Collection[AgencyCode | str] | None,
+) -> tuple[AgencyCode, ...] | None:
+    """The agency codes a search names, each once (InvalidInput for none or too many)."""
+    if agency is None:
+        return None
+    if isinstance(agency, AgencyCode | str):
+        return (_agency_code(agency),)
+    if len(agency) > MAX_SEARCH_AGENCIES:
+        raise InvalidInput(
+            "agency",
+            f"must name at most {MAX_SEARCH_AGENCIES} agencies",
+            agency,
+            rule_code="at_most",
+            limits={"maximum": MAX_SEARCH_AGENCIES},
+        )
+    codes = tuple(dict.fromkeys(_agency_code(a) for a in agency))
+    if not codes:
+        raise InvalidInput(
+            "agency",
+            "must name at least one agency (None: every agency)",
+            agency,
+            rule_code="at_least",
+            limits={"minimum": 1},
+        )
+    return codes
+
+
+def _agency_scope(
+    uow: UnitOfWork, codes: tuple[AgencyCode, ...] | None, with_sub_agencies: bool
+) -> _Scope:
+    """The agencies searched: those named (AgencyNotFound if one is not in the catalog), and
+    if asked every agency under one of them."""
+    if codes is None:
+        return None
+    for code in codes:
+        uow.catalog.get_agency(code)
+    if with_sub_agencies:
+        below = {
+            a.code
+            for a in uow.catalog.list_agencies()
+            if any(code.is_ancestor_of(a.code) for code in codes)
+        }
+        return frozenset(codes).union(below)
+    return codes[0] if len(codes) == 1 else frozenset(codes)
+
+
+def _in_scope(agency: AgencyCode, scope: _Scope) -> bool:
+    if scope is None:
+        return True
+    return agency == scope if isinstance(scope, AgencyCode) else agency in scope
+
+
+def _procedures_of(uow: UnitOfWork, scope: _Scope, field: str | None) -> list[Procedure]:
+    """Every procedure of the scope, by code."""
+    if scope is None or isinstance(scope, AgencyCode):
+        return list(uow.catalog.list_procedures(agency=scope, field=field))
+    found = [p for a in scope for p in uow.catalog.list_procedures(agency=a, field=field)]
+    return sorted(found, key=lambda p: p.code)
 
 
 def _read_path(source: str | os.PathLike[str]) -> bytes:

@@ -18,7 +18,7 @@ of work commits.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from types import TracebackType
 from typing import Protocol, Self
 
@@ -130,9 +130,14 @@ class CatalogRepository(Protocol):
         """Procedures, optionally of one agency and/or field, ordered by code."""
 
     def search(
-        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+        self,
+        plan: SearchPlan,
+        *,
+        agency: AgencyCode | Set[AgencyCode] | None = None,
+        field: str | None = None,
     ) -> SearchHits:
-        """Candidates for ``plan`` among the procedures of the scope (agency and/or field).
+        """Candidates for ``plan`` among the procedures of the scope: of one agency or of any
+        of a set of agencies, and/or of one field.
 
         Every procedure with the highest coverage of the plan's required terms (all of them
         if any procedure has them), the scope's size, and how many procedures of the scope

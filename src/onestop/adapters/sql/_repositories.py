@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from typing import TYPE_CHECKING
 
 import attrs
@@ -351,7 +351,11 @@ class _Catalog(_Repository):
         return self._uow._all("catalog.list_procedures", query, None, _procedure, built=True)
 
     def search(
-        self, plan: SearchPlan, *, agency: AgencyCode | None = None, field: str | None = None
+        self,
+        plan: SearchPlan,
+        *,
+        agency: AgencyCode | Set[AgencyCode] | None = None,
+        field: str | None = None,
     ) -> SearchHits:
         """Candidates from the index of the folded search text (``sql/search.py``)."""
         connection = self._uow._begin("catalog.search")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from typing import Any, Final
 
 from sqlalchemy import bindparam, select
@@ -100,7 +100,7 @@ def candidates(
     uow: Any,
     connection: PoolProxiedConnection,
     plan: SearchPlan,
-    agency: AgencyCode | None,
+    agency: AgencyCode | Set[AgencyCode] | None,
     field: str | None,
 ) -> SearchHits:
     """The plan's candidates and counts, from the cached index when it is current."""

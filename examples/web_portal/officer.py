@@ -5,14 +5,21 @@ start processing, decide, return the result); the library checks the officer's a
 roles and the dossier's status, and its refusal is shown next to the form it concerns.
 Receiving shows the receipt (Giấy tiếp nhận hồ sơ và hẹn trả kết quả) with the appointment
 date the library counted in working days.
+
+The records forms upload a file: "Số hoá" hands the scan of a paper original to
+``portal.desk.digitise`` (the file joins its component, marked digitised), "Cập nhật kết quả
+điện tử" hands a result document to ``portal.desk.attach_result`` (the applicant downloads it
+from their dossier page). Like the actions, their refusals are shown next to the form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import BinaryIO, cast
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.datastructures import FileStorage
 
 from onestop.application import DossierView
 from onestop.domain.statuses import DossierStatus
@@ -65,6 +72,9 @@ OFFERED: dict[DossierStatus, tuple[str, ...]] = {
     DossierStatus.PAYMENT_REQUESTED: ("approve", "refuse"),
     DossierStatus.DECIDED: ("return_result",),
 }
+#: The statuses in which the page offers the records forms (the library has the last word).
+DIGITISE_STATUSES = (DossierStatus.AWAITING_RECEPTION, DossierStatus.RECEIVED)
+RESULT_STATUSES = (DossierStatus.PROCESSING, DossierStatus.DECIDED)
 #: The statuses the queue can be narrowed to, in the order a dossier meets them.
 FILTERS = (
     DossierStatus.AWAITING_RECEPTION,
@@ -148,7 +158,10 @@ def _dossier_page(dossier_id: str, errors: dict[str, str]) -> ResponseReturnValu
         actions=[(name, ACTIONS[name][0]) for name in OFFERED.get(view.status, ())],
         forms=printable_forms(view),
         note_labels=NOTE_LABELS,
+        digitise=view.status in DIGITISE_STATUSES,
+        attach_result=view.status in RESULT_STATUSES,
         errors=errors,
+        scan_field=scan_field,
         file_url=lambda key: url_for(".file", dossier_id=dossier_id, file_key=key),
     ), (422 if errors else 200)
 
@@ -168,6 +181,65 @@ def act(dossier_id: str, action: str) -> ResponseReturnValue:
     if action == "receive":
         return redirect(url_for(".receipt", dossier_id=dossier_id))
     return redirect(url_for(".dossier", dossier_id=dossier_id))
+
+
+@bp.post("/dossiers/<dossier_id>/results")
+@officer_required
+def attach_result(dossier_id: str) -> ResponseReturnValue:
+    """Cập nhật kết quả điện tử: the posted document to ``portal.desk.attach_result``."""
+    upload = request.files.get("result")
+    try:
+        data, filename, media_type = _posted(upload)
+        ref = portal().desk.attach_result(
+            _officer_id(), dossier_id, data, filename=filename, media_type=media_type
+        )
+    except OnestopError as error:
+        return _dossier_page(dossier_id, {"result": error.message("vi")})
+    flash(f"Đã cập nhật kết quả điện tử: {ref.name}.", "success")
+    return redirect(url_for(".dossier", dossier_id=dossier_id))
+
+
+@bp.post("/dossiers/<dossier_id>/digitise")
+@officer_required
+def digitise(dossier_id: str) -> ResponseReturnValue:
+    """Số hoá: the scan of a component's paper original to ``portal.desk.digitise``."""
+    component_id = form_text("component")
+    upload = request.files.get(scan_field(component_id))
+    try:
+        data, filename, media_type = _posted(upload)
+        ref = portal().desk.digitise(
+            _officer_id(),
+            dossier_id,
+            component_id,
+            data,
+            filename=filename,
+            media_type=media_type,
+        )
+    except OnestopError as error:
+        # Next to the component's input; above the forms for a component the dossier lacks,
+        # or when the forms are gone (the dossier moved on since the page was loaded).
+        view = portal().desk.view(_officer_id(), dossier_id)
+        offered = view.status in DIGITISE_STATUSES
+        known = {c.id for c in view.components}
+        where = scan_field(component_id) if offered and component_id in known else "digitise"
+        return _dossier_page(dossier_id, {where: error.message("vi")})
+    flash(f"Đã số hoá: {ref.name}.", "success")
+    return redirect(url_for(".dossier", dossier_id=dossier_id))
+
+
+def scan_field(component_id: str) -> str:
+    """The name of the file input of a component's "Số hoá" form (``scan-giay-de-nghi``)."""
+    return f"scan-{component_id}"
+
+
+def _posted(upload: FileStorage | None) -> tuple[BinaryIO | bytes, str, str]:
+    """The file input's stream (spooled by Werkzeug, read in chunks by the library), name and
+    media type as the browser sent them. An input left empty is sent as it is: the library
+    refuses a file without a name, and checks the media type against the bytes."""
+    if upload is None:
+        return b"", "", "application/octet-stream"
+    media_type = upload.mimetype or "application/octet-stream"
+    return cast(BinaryIO, upload.stream), upload.filename or "", media_type
 
 
 @bp.route("/dossiers/<dossier_id>/receipt")

@@ -6,17 +6,23 @@ a list, a mapping with numbers in it or text holding a lone surrogate. :func:`te
 turns it into a plain ``dict[str, str]`` of valid Unicode, or refuses it with
 :class:`~onestop.errors.PaymentSignatureInvalid`: nothing that is not text can carry a valid
 signature, so the gateway answers it as it answers a forged one.
+
+:func:`check_start` is what every gateway's ``start`` checks first: an aware ``now`` and a
+payment meant for this gateway.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Final
 
+from onestop.domain.codes import require_aware
 from onestop.domain.inputs import is_valid_unicode
-from onestop.errors import PaymentSignatureInvalid
+from onestop.domain.payments import Payment
+from onestop.errors import PaymentGatewayError, PaymentSignatureInvalid
 
-__all__ = ["MAX_PARAMETERS", "MAX_PARAMETER_LENGTH", "text_parameters"]
+__all__ = ["MAX_PARAMETERS", "MAX_PARAMETER_LENGTH", "check_start", "text_parameters"]
 
 #: More parameters than any gateway sends (VNPay sends about a dozen).
 MAX_PARAMETERS: Final = 100
@@ -54,3 +60,12 @@ def text_parameters(params: object) -> dict[str, str]:
             )
         checked[key] = value
     return checked
+
+
+def check_start(payment: Payment, *, gateway: str, now: dt.datetime) -> None:
+    """Refuse to start ``payment`` on ``gateway`` unless it is meant for it and ``now`` is aware."""
+    require_aware(now, "now")
+    if payment.gateway != gateway:
+        raise PaymentGatewayError(
+            f"payment {payment.id} is for gateway {payment.gateway!r}, not {gateway!r}"
+        )

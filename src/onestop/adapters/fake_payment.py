@@ -26,7 +26,7 @@ from collections.abc import Mapping
 
 import attrs
 
-from onestop.adapters._callbacks import text_parameters
+from onestop.adapters._callbacks import check_start, text_parameters
 from onestop.domain.codes import require_aware
 from onestop.domain.payments import Payment, PaymentOutcome
 from onestop.errors import (
@@ -99,11 +99,7 @@ class FakePaymentGateway:
         bank_code: str | None = None,
     ) -> PaymentRedirect:
         """The checkout URL for ``payment``; starting the same payment again gives the same URL."""
-        require_aware(now, "now")
-        if payment.gateway != self.name:
-            raise PaymentGatewayError(
-                f"payment {payment.id} is for gateway {payment.gateway!r}, not {self.name!r}"
-            )
+        check_start(payment, gateway=self.name, now=now)
         started = StartedPayment(
             txn_ref=payment.txn_ref,
             amount=payment.amount,

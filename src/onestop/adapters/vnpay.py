@@ -36,7 +36,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Final
 
-from onestop.adapters._callbacks import text_parameters
+from onestop.adapters._callbacks import check_start, text_parameters
 from onestop.adapters._vnpay_callbacks import (
     IPN_REPLIES,
     RESPONSE_CODES,
@@ -216,11 +216,7 @@ class VnpayGateway:
         ``vnp_ExpireDate`` (``now + expire_after`` when None); ``bank_code`` is
         ``vnp_BankCode`` (``VNPAYQR``, ``VNBANK``, ``INTCARD`` or a bank's code).
         """
-        require_aware(now, "now")
-        if payment.gateway != self.name:
-            raise PaymentGatewayError(
-                f"payment {payment.id} is for gateway {payment.gateway!r}, not {self.name!r}"
-            )
+        check_start(payment, gateway=self.name, now=now)
         if not TXN_REF.fullmatch(payment.txn_ref):
             raise PaymentGatewayError(
                 f"VNPay needs a txn_ref of 1 to 100 letters, digits, '-' or '_', "

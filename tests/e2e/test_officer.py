@@ -9,6 +9,9 @@ from tests.e2e import flows
 from tests.e2e.browser import Browser
 from tests.e2e.conftest import PDF
 
+#: The electronic result document the officer attaches (a PDF of its own).
+RESULT = PDF.replace(b"%%EOF", b"% Giay chung nhan dang ky ho kinh doanh\n%%EOF")
+
 
 def officer_logs_in(officer: Browser) -> None:
     officer.open("/officer/login")
@@ -28,12 +31,15 @@ def download(browser: Browser, href: str) -> bytes:
 
 
 def test_receive_supplement_decide_and_return(
-    browser: Browser, second_browser: Browser, pdf: Path
+    browser: Browser, second_browser: Browser, pdf: Path, tmp_path: Path
 ) -> None:
     """The officer receives (the receipt shows the appointment date), asks for a supplement,
-    the citizen sends it, the officer processes, approves and returns the result; the
-    citizen follows every step in "Hồ sơ của tôi"."""
+    the citizen sends it, the officer processes, attaches the electronic result, approves and
+    returns the result; the citizen follows every step in "Hồ sơ của tôi" and downloads the
+    result document."""
     citizen, officer = browser, second_browser
+    result = tmp_path / "giay-chung-nhan.pdf"
+    result.write_bytes(RESULT)
     flows.citizen(citizen, "tran.thi.b", "Trần Thị B", "062192001236")
     flows.open_procedure(
         citizen, "Đăng ký kinh doanh", "ho kinh doanh", "Đăng ký kinh doanh hộ kinh doanh"
@@ -90,7 +96,17 @@ def test_receive_supplement_decide_and_return(
     citizen.wait_for_text("Nộp bổ sung hồ sơ")
 
     officer.driver.refresh()
-    for action in ("Chuyển xử lý", "Duyệt: chấp thuận", "Trả kết quả"):
+    officer.press("Chuyển xử lý")
+    officer.wait_for_text("Đã thực hiện: Chuyển xử lý")
+    # The electronic result (kết quả điện tử): refused without a file, next to the form.
+    officer.press("Cập nhật kết quả điện tử")
+    officer.wait_for_text("Kết quả điện tử")
+    assert officer.error_for("result").startswith("Lỗi: Tệp đính kèm không được chấp nhận")
+    officer.upload("result", result)
+    officer.press("Cập nhật kết quả điện tử")
+    officer.wait_for_text("Đã cập nhật kết quả điện tử: giay-chung-nhan.pdf.")
+    officer.shot("ket-qua-dien-tu")
+    for action in ("Duyệt: chấp thuận", "Trả kết quả"):
         officer.press(action)
         officer.wait_for_text(f"Đã thực hiện: {action}")
     assert officer.text_of("status") == "Đã trả kết quả"
@@ -108,6 +124,11 @@ def test_receive_supplement_decide_and_return(
         "Đã trả kết quả",
     ):
         assert step in citizen.text, step
+    # The result document, served through dossiers.open_file with the citizen's session.
+    assert "Kết quả giải quyết điện tử" in citizen.text
+    link = citizen.driver.find_element("link text", "giay-chung-nhan.pdf").get_attribute("href")
+    assert download(citizen, link) == RESULT
+    citizen.shot("tai-ket-qua")
 
     # Rating the returned dossier, once.
     citizen.driver.find_element("id", "level-very_satisfied").click()

@@ -11,20 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import re
 import threading
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onestop import bootstrap
-from onestop.adapters import InMemoryMailTransport, ManualClock, ScryptPasswordHasher
+from onestop.adapters import InMemoryMailTransport
 from onestop.adapters.vnpay import (
     SANDBOX_URL,
     VnpayGateway,
@@ -34,7 +31,6 @@ from onestop.adapters.vnpay import (
 )
 from onestop.application.payments import CallbackResult, CallbackStatus
 from onestop.bootstrap import Portal
-from onestop.domain.codes import VN_TZ
 from onestop.domain.payments import Payment, PaymentOutcome, PaymentState
 from onestop.errors import (
     ConfigurationError,
@@ -46,11 +42,8 @@ from onestop.ports.edges import PaymentRedirect
 from onestop.testing import builders
 from onestop.testing.contracts.edges import PaymentGatewayContract, hostile_callbacks
 from onestop.testing.vnpay_server import VnpayMerchantServer
+from tests.adapters.vnpay_support import SECRET, TMN, dossier_due
 
-SECRET = "SANDBOXTESTSECRETNOTREAL0123456789"  # obviously fake, sandbox-style
-TMN = "DEMO0001"
-CATALOG = Path(__file__).resolve().parents[1] / "data" / "catalog.json"
-HKD = "2.000720"  # 100 000 VND due at submission
 NOW = dt.datetime(2022, 6, 22, 2, 5, 9, tzinfo=dt.UTC)  # 09:05:09 in Vietnam
 
 
@@ -460,37 +453,8 @@ class Shop:
 @pytest.fixture
 def shop() -> Iterator[Shop]:
     gateway = VnpayGateway(tmn_code=TMN, hash_secret=SECRET, payment_url=SANDBOX_URL)
-    mail = InMemoryMailTransport()
-    clock = ManualClock(dt.datetime(2022, 6, 22, 9, tzinfo=VN_TZ))
-    with bootstrap(
-        payment_gateway=gateway,
-        mail_transport=mail,
-        clock=clock,
-        password_hasher=ScryptPasswordHasher(n=2**10),
-        secret_key="test-secret-key-that-is-long-enough-0123",
-        environ={},
-    ) as portal:
-        portal.catalog.load_json(CATALOG)
-        email, password = "an.nguyen@example.vn", "Mat-khau-an-toan-1"
-        portal.accounts.register_citizen(email, password, "Nguyễn Văn An")
-        portal.dispatcher.dispatch_once()
-        link = re.search(r"token=([\w.=-]+)", mail.sent[-1].message.text)
-        assert link is not None
-        portal.accounts.verify(link.group(1))
-        account = portal.accounts.log_in(email, password)
-        draft = portal.dossiers.start_draft(account.id, HKD)
-        for component in draft.procedure.mandatory_components():
-            portal.dossiers.attach(
-                account.id,
-                draft.id,
-                component.id,
-                b"%PDF-1.4\n%%EOF\n",
-                filename=f"{component.id}.pdf",
-                media_type="application/pdf",
-            )
-        dossier = portal.dossiers.submit(account.id, draft.id)
-        assert dossier.amount_due == 100_000
-        yield Shop(portal, gateway, mail, account.id, dossier.id)
+    with dossier_due(gateway) as due:
+        yield Shop(due.portal, gateway, due.mail, due.account_id, due.dossier_id)
 
 
 def test_ipn_then_return_then_repeated_ipn_confirm_exactly_once(shop: Shop) -> None:

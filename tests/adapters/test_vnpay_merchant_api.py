@@ -8,22 +8,18 @@ answers ``querydr`` and ``refund`` with its own reading of VNPay's field orders.
 from __future__ import annotations
 
 import datetime as dt
-import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import attrs
 import pytest
 
-from onestop import bootstrap
-from onestop.adapters import InMemoryMailTransport, ManualClock, ScryptPasswordHasher
+from onestop.adapters import ManualClock
 from onestop.adapters.vnpay import SANDBOX_URL, VnpayGateway
 from onestop.application.payments import CallbackStatus
 from onestop.bootstrap import Portal
 from onestop.domain.accounts import OfficerRole
-from onestop.domain.codes import VN_TZ
 from onestop.domain.payments import Payment, PaymentOutcome, PaymentState
 from onestop.errors import (
     ConfigurationError,
@@ -33,11 +29,8 @@ from onestop.errors import (
     TransitionNotAllowed,
 )
 from onestop.testing.vnpay_server import VnpayMerchantServer
+from tests.adapters.vnpay_support import SECRET, TMN, dossier_due
 
-SECRET = "SANDBOXTESTSECRETNOTREAL0123456789"
-TMN = "DEMO0001"
-CATALOG = Path(__file__).resolve().parents[1] / "data" / "catalog.json"
-HKD = "2.000720"  # 100 000 VND due at submission
 TTL = dt.timedelta(minutes=15)
 
 
@@ -74,42 +67,14 @@ def desk() -> Iterator[Desk]:
         gateway = VnpayGateway(
             tmn_code=TMN, hash_secret=SECRET, payment_url=SANDBOX_URL, api_url=server.api_url
         )
-        mail = InMemoryMailTransport()
-        clock = ManualClock(dt.datetime(2022, 6, 22, 9, tzinfo=VN_TZ))
-        with bootstrap(
-            payment_gateway=gateway,
-            mail_transport=mail,
-            clock=clock,
-            password_hasher=ScryptPasswordHasher(n=2**10),
-            secret_key="test-secret-key-that-is-long-enough-0123",
-            environ={},
-        ) as portal:
-            portal.catalog.load_json(CATALOG)
-            email, password = "an.nguyen@example.vn", "Mat-khau-an-toan-1"
-            portal.accounts.register_citizen(email, password, "Nguyễn Văn An")
-            portal.dispatcher.dispatch_once()
-            link = re.search(r"token=([\w.=-]+)", mail.sent[-1].message.text)
-            assert link is not None
-            portal.accounts.verify(link.group(1))
-            account = portal.accounts.log_in(email, password)
-            draft = portal.dossiers.start_draft(account.id, HKD)
-            for component in draft.procedure.mandatory_components():
-                portal.dossiers.attach(
-                    account.id,
-                    draft.id,
-                    component.id,
-                    b"%PDF-1.4\n%%EOF\n",
-                    filename=f"{component.id}.pdf",
-                    media_type="application/pdf",
-                )
-            dossier = portal.dossiers.submit(account.id, draft.id)
-            accountant = portal.desk.register_officer(
-                dossier.agency,
+        with dossier_due(gateway) as due:
+            accountant = due.portal.desk.register_officer(
+                due.agency,
                 "Lê Thị Kế Toán",
                 "ke-toan@example.vn",
                 roles=frozenset({OfficerRole.ACCOUNTING}),
             )
-            yield Desk(portal, server, clock, account.id, dossier.id, accountant.id)
+            yield Desk(due.portal, server, due.clock, due.account_id, due.dossier_id, accountant.id)
 
 
 def test_a_lost_ipn_is_recovered_by_reconcile(desk: Desk) -> None:

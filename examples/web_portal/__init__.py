@@ -2,9 +2,11 @@
 
 Run it with ``python examples/web_portal.py [--port PORT]``. Modules: :mod:`.app` (the
 factory: wiring, mail worker, CSRF, error pages), :mod:`.accounts` (register, verify, log
-in), :mod:`.citizen` (search, submit, my dossiers, tracking), :mod:`.payments` (fees through
-the gateway), :mod:`.officer` (the desk), :mod:`.demo` (the mailbox and the local VNPay page),
-:mod:`.support` (errors by field, who is logged in).
+in), :mod:`.citizen` (search, submit, my dossiers with their result documents, tracking),
+:mod:`.reuse` (a file of an earlier dossier instead of an upload), :mod:`.payments` (fees
+through the gateway), :mod:`.officer` (the desk: actions, digitising, result documents),
+:mod:`.demo` (the mailbox and the local VNPay page), :mod:`.support` (errors by field, who is
+logged in).
 """
 
 from .app import PortalConfig, close_app, create_app

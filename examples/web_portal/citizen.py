@@ -6,7 +6,12 @@ pick-up and delivery checkboxes with their addresses, and "Nộp hồ sơ". The 
 a draft; its id comes back in the form, so after an error the files already attached stay
 attached and only the refused ones need sending again. Each upload is handed to the library
 as the stream Werkzeug spooled it to; the library checks type and content and streams it
-into the file store, refusing it past the component's size limit.
+into the file store, refusing it past the component's size limit. A file of an earlier
+dossier may be chosen instead of an upload (:mod:`.reuse`).
+
+The dossier page lists the electronic result documents the agency attached, each a link
+served through ``dossiers.open_file`` (the owner's rights checked by the library, as for the
+submitted files), and marks the files scanned at the desk and the reused ones.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from onestop.domain.statuses import DossierStatus
 from onestop.errors import DossierNotFound, OnestopError
 
 from .accounts import parse_date
+from .reuse import attach_reused, reusable_files, reuse_field
 from .support import (
     citizen_required,
     component_field,
@@ -128,6 +134,8 @@ def procedure(code: str) -> ResponseReturnValue:
         draft=draft,
         view=view,
         files={c.id: c.files for c in view.components} if view else {},
+        reusable=reusable_files(account_id, procedure, draft),
+        reuse_field=reuse_field,
         applicant=applicant,
         applicant_fields=APPLICANT_FIELDS,
         form=request.form,
@@ -155,6 +163,7 @@ def _fill_draft(account_id: str, draft: Dossier) -> dict[str, str]:
     except OnestopError as error:
         errors.update(field_errors(error))
     errors.update(attach_uploads(account_id, draft))
+    errors.update(attach_reused(account_id, draft))
     pickup = form_text("pickup_address") if request.form.get("home_pickup") else None
     delivery = form_text("delivery_address") if request.form.get("home_delivery") else None
     try:
@@ -250,6 +259,7 @@ def dossier(dossier_id: str) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     if request.method == "POST":  # "Nộp bổ sung": the files asked for, then resubmit
         errors = attach_uploads(account_id, current)
+        errors.update(attach_reused(account_id, current))
         if not errors:
             try:
                 dossiers.resubmit(account_id, dossier_id, form_text("note"))
@@ -258,6 +268,7 @@ def dossier(dossier_id: str) -> ResponseReturnValue:
             else:
                 return redirect(url_for(".dossier", dossier_id=dossier_id))
     returned = current.status is DossierStatus.RESULT_RETURNED
+    supplement = current.status is DossierStatus.SUPPLEMENT_REQUESTED
     return render_template(
         "dossier.html",
         view=dossiers.view(account_id, dossier_id),
@@ -266,7 +277,9 @@ def dossier(dossier_id: str) -> ResponseReturnValue:
         levels=list(SatisfactionLevel),
         dossier_id=dossier_id,
         payment=portal().payments.status(account_id, dossier_id),
-        supplement=current.status is DossierStatus.SUPPLEMENT_REQUESTED,
+        supplement=supplement,
+        reusable=reusable_files(account_id, current.procedure, current) if supplement else {},
+        reuse_field=reuse_field,
         file_url=_file_url(dossier_id),
         component_field=component_field,
         errors=errors,

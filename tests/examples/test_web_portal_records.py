@@ -403,3 +403,113 @@ def test_a_file_reused_from_an_earlier_dossier_is_marked(app: Any) -> None:
     assert client.get(f"/dossiers/{dossier.id}/files/{old.key}").data == pdf_of(
         f"{earlier.id} giay-to-phap-ly"
     )
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 32
+
+
+def applicant_form(account: Account) -> dict[str, Any]:
+    return {"full_name": account.profile.full_name, "email": account.email}
+
+
+def reuse_choices(page: str, component_id: str) -> dict[str, str]:
+    """The options of a component's "dùng lại tệp" list: value to label."""
+    found = re.search(rf'<select id="reuse-{component_id}".*?</select>', page, re.S)
+    if found is None:
+        return {}
+    options = re.findall(r'<option value="([^"]*)">([^<]*)</option>', found[0])
+    return {value: html.unescape(label) for value, label in options if value}
+
+
+def test_the_procedure_page_offers_the_files_a_component_accepts(app: Any) -> None:
+    """An earlier dossier's PNG is offered where PNG is accepted, not for a PDF-only one."""
+    account = citizen(app)
+    portal = portal_of(app)
+    draft = portal.dossiers.start_draft(account.id, PROCEDURE)
+    portal.dossiers.attach(
+        account.id, draft.id, "giay-de-nghi", PNG, filename="don.png", media_type="image/png"
+    )
+    client = as_citizen(app, account)
+    page = client.get(f"/services/{PROCEDURE}").get_data(as_text=True)
+    (ref,) = portal.dossiers.get(account.id, draft.id).files_for("giay-de-nghi")
+    assert reuse_choices(page, "giay-to-phap-ly") == {
+        f"{draft.id}:{ref.key}": f"don.png ({ref.size} B), hồ sơ nháp"
+    }
+    assert reuse_choices(page, "bien-ban-hop") == {}  # PDF only
+    # A citizen with no earlier files is offered nothing.
+    fresh = as_citizen(app, citizen(app)).get(f"/services/{PROCEDURE}").get_data(as_text=True)
+    assert 'id="reuse-' not in fresh
+
+
+def test_a_file_chosen_on_the_procedure_page_is_reused_and_marked(app: Any) -> None:
+    account = citizen(app)
+    earlier = submitted(app, account)
+    (old,) = earlier.files_for("giay-to-phap-ly")
+    client = as_citizen(app, account)
+    page = client.get(f"/services/{PROCEDURE}").get_data(as_text=True)
+    choice = f"{earlier.id}:{old.key}"
+    assert choice in reuse_choices(page, "giay-to-phap-ly")
+    answer = client.post(
+        f"/services/{PROCEDURE}",
+        data={
+            **applicant_form(account),
+            "file-giay-de-nghi": upload("don-moi.pdf", pdf_of("don moi"), "application/pdf"),
+            "reuse-giay-to-phap-ly": choice,
+        },
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    dossier_id = answer.headers["Location"].split("/dossiers/", 1)[1].split("/", 1)[0]
+    dossier = portal_of(app).dossiers.get(account.id, dossier_id)
+    assert dossier.status is DossierStatus.AWAITING_RECEPTION
+    reused = [(a.component_id, a.file.key) for a in dossier.attachments if a.reused]
+    assert reused == [("giay-to-phap-ly", old.key)]
+    mine = client.get(f"/dossiers/{dossier_id}").get_data(as_text=True)
+    assert mine.count('data-flag="reused"') == 1
+
+
+def test_a_forged_reuse_of_someone_elses_file_is_refused_next_to_the_component(
+    app: Any,
+) -> None:
+    owner = citizen(app)
+    theirs = submitted(app, owner)
+    (ref,) = theirs.files_for("giay-to-phap-ly")
+    account = citizen(app)
+    client = as_citizen(app, account)
+    answer = client.post(
+        f"/services/{PROCEDURE}",
+        data={**applicant_form(account), "reuse-giay-to-phap-ly": f"{theirs.id}:{ref.key}"},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 422
+    page = answer.get_data(as_text=True)
+    assert (
+        error_next_to(page, "file-giay-to-phap-ly")
+        == "Không tìm thấy hồ sơ. Vui lòng kiểm tra lại mã hồ sơ."
+    )
+    (draft,) = portal_of(app).dossiers.list_mine(account.id, page=1).items
+    assert draft.status is DossierStatus.DRAFT
+    assert draft.files_for("giay-to-phap-ly") == ()
+
+
+def test_a_supplement_may_reuse_a_file_of_another_dossier(app: Any) -> None:
+    account = citizen(app)
+    earlier = submitted(app, account)
+    dossier = submitted(app, account)
+    portal_of(app).desk.request_supplement(officer_id(app), dossier.id, "Bổ sung biên bản họp")
+    (old,) = earlier.files_for("giay-de-nghi")
+    client = as_citizen(app, account)
+    page = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
+    choice = f"{earlier.id}:{old.key}"
+    assert choice in reuse_choices(page, "bien-ban-hop")
+    answer = client.post(
+        f"/dossiers/{dossier.id}",
+        data={"reuse-bien-ban-hop": choice, "note": "Dùng lại biên bản đã nộp"},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code == 302, answer.get_data(as_text=True)
+    stored = portal_of(app).dossiers.get(account.id, dossier.id)
+    assert stored.status is DossierStatus.AWAITING_RECEPTION
+    assert [
+        (a.file.key, a.reused) for a in stored.attachments if a.component_id == "bien-ban-hop"
+    ] == [(old.key, True)]

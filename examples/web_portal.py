@@ -7,7 +7,8 @@ runs) with the sample catalog loaded. Citizens register (the verification mail i
 "Hộp thư"), log in, choose "Đơn vị" and "Lĩnh vực", submit a dossier with its files, pay its
 fees on a local VNPay-like page and follow it in "Hồ sơ của tôi"; anyone tracks a dossier by
 its code and id number; officers (the demo officer's login is on the officers' page)
-receive, ask for a supplement, decide and return. Ctrl-C (or SIGTERM) stops it.
+receive, ask for a supplement, digitise paper originals, attach the electronic result,
+decide and return. Ctrl-C (or SIGTERM) stops it.
 
 The pages are the Flask app in ``examples/web_portal/`` (``pip install -e '.[sql,web,forms]'``).
 """

@@ -4,8 +4,10 @@ Private to :mod:`onestop.application.sync`, which re-exports :class:`SyncDispatc
 :class:`SyncDispatchReport` and tells the whole story (claims, order per dossier, outcomes).
 Per claimed entry: the record first (an insert answered "đã tồn tại" is sent again as an
 update), then the progress rows left, in batches of at most 10; what the portal acknowledged
-is kept on the entry, so a retry sends only the rest. Retries and backoff follow the
-:class:`~onestop.application.retries.RetryPolicy` the mail dispatcher follows too.
+is kept on the entry, so a retry sends only the rest. The pass itself (claim, send, record
+while the claim holds) and the retries are the mail dispatcher's too
+(:class:`~onestop.application._outbox_dispatch.OutboxDispatcher`,
+:class:`~onestop.application.retries.RetryPolicy`).
 """
 
 from __future__ import annotations
@@ -14,22 +16,20 @@ import datetime as dt
 import enum
 import logging
 import random
-import threading
 from collections.abc import Callable
 
 import attrs
 
+from onestop.application._outbox_dispatch import OutboxDispatcher
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
-from onestop.application.retries import RetryPolicy, describe, require, run_passes
+from onestop.application.retries import RetryPolicy, describe, require
 from onestop.domain.sync import MAX_PROGRESS_BATCH, SyncEntry
-from onestop.errors import ConcurrentUpdate, NationalPortalRejected, NotFound
+from onestop.errors import NationalPortalRejected
 from onestop.ports.national import NationalPortal
+from onestop.ports.storage import SyncOutbox, UnitOfWork
 
 __all__ = ["SyncDispatchReport", "SyncDispatcher"]
-
-# The public module's name: hosts configure (and tests capture) the sync dispatcher's log there.
-_log = logging.getLogger("onestop.application.sync")
 
 
 @attrs.frozen
@@ -53,15 +53,20 @@ class _Result(enum.Enum):
 
 @attrs.frozen
 class _Outcome:
-    result: _Result
+    kind: _Result
     record_sent: bool
     progress_sent: int
     error: str | None = None
 
 
 @checked_methods
-class SyncDispatcher:
+class SyncDispatcher(OutboxDispatcher[SyncEntry, _Outcome]):
     """Sends the sync outbox to ``portal``: at least once, in order per dossier."""
+
+    _WHAT = "sync dispatcher"
+    _ENTRY = "sync entry"
+    # The public module's name: hosts configure (and tests capture) this log there.
+    _log = logging.getLogger("onestop.application.sync")
 
     def __init__(
         self,
@@ -93,25 +98,11 @@ class SyncDispatcher:
 
     def dispatch_once(self) -> SyncDispatchReport:
         """Claim due entries (one per dossier), send each, and record each outcome."""
-        with self._ctx.storage.unit_of_work() as uow:
-            claimed = list(
-                uow.sync.claim_due(
-                    worker=self.worker_id,
-                    now=self._ctx.clock.now(),
-                    lease=self._policy.lease,
-                    limit=self._policy.batch_size,
-                )
-            )
-            uow.commit()
-        counts = dict.fromkeys(_Result, 0)
-        for entry in claimed:
-            outcome = self._send(entry)
-            if self._record(entry, outcome):
-                counts[outcome.result] += 1
+        counts = self._dispatch_pass()
         return SyncDispatchReport(
-            sent=counts[_Result.SENT],
-            retried=counts[_Result.RETRY],
-            needs_attention=counts[_Result.GIVE_UP],
+            sent=counts.get(_Result.SENT, 0),
+            retried=counts.get(_Result.RETRY, 0),
+            needs_attention=counts.get(_Result.GIVE_UP, 0),
         )
 
     def dispatch_until_idle(self, *, max_passes: int = 1000) -> SyncDispatchReport:
@@ -128,19 +119,8 @@ class SyncDispatcher:
                 break
         return SyncDispatchReport(sent, retried, stuck)
 
-    def run(self, stop: threading.Event, interval: float = 5.0) -> None:
-        """Dispatch until ``stop`` is set, pausing ``interval`` seconds when nothing is left.
-
-        A storage error is logged and the loop goes on after the pause.
-        """
-        run_passes(
-            stop,
-            interval,
-            lambda: self.dispatch_once().handled,
-            batch_size=self._policy.batch_size,
-            log=_log,
-            name=f"sync dispatcher {self.worker_id}",
-        )
+    def _outbox(self, uow: UnitOfWork) -> SyncOutbox:
+        return uow.sync
 
     def _send(self, entry: SyncEntry) -> _Outcome:
         record_sent = entry.record_sent
@@ -176,46 +156,18 @@ class SyncDispatcher:
             # Inserted before (a reply lost on the way back, or another system): update it.
             self._portal.update_dossier(entry.record)
 
-    def _record(self, claimed: SyncEntry, outcome: _Outcome) -> bool:
-        """Store the outcome if the claim still holds; False when another worker took over."""
-        now = self._ctx.clock.now()
-        try:
-            with self._ctx.storage.unit_of_work() as uow:
-                entry = uow.sync.get(claimed.id)
-                if not entry.holds_claim(self.worker_id, claimed.claimed_until):
-                    _log.warning(
-                        "sync dispatcher %s: the claim on sync entry %s lapsed before its "
-                        "outcome (%s) could be recorded",
-                        self.worker_id,
-                        claimed.id,
-                        outcome.result.value,
-                    )
-                    return False
-                entry.note_progress(
-                    record_sent=outcome.record_sent, progress_sent=outcome.progress_sent
-                )
-                error = outcome.error or "failed"
-                if outcome.result is _Result.SENT:
-                    entry.mark_sent(now=now)
-                elif outcome.result is _Result.GIVE_UP:
-                    entry.give_up(error=error)
-                    _log.error(
-                        "sync entry %s of dossier %s needs attention: %s",
-                        entry.id,
-                        entry.dossier_code,
-                        error,
-                    )
-                else:
-                    entry.mark_retry(
-                        error=error, next_attempt_at=now + self._policy.delay(entry.attempts)
-                    )
-                uow.sync.update(entry)
-                uow.commit()
-        except (ConcurrentUpdate, NotFound):
-            _log.warning(
-                "sync dispatcher %s: sync entry %s changed while being sent",
-                self.worker_id,
-                claimed.id,
+    def _apply(self, entry: SyncEntry, outcome: _Outcome, now: dt.datetime) -> None:
+        entry.note_progress(record_sent=outcome.record_sent, progress_sent=outcome.progress_sent)
+        error = outcome.error or "failed"
+        if outcome.kind is _Result.SENT:
+            entry.mark_sent(now=now)
+        elif outcome.kind is _Result.GIVE_UP:
+            entry.give_up(error=error)
+            self._log.error(
+                "sync entry %s of dossier %s needs attention: %s",
+                entry.id,
+                entry.dossier_code,
+                error,
             )
-            return False
-        return True
+        else:
+            entry.mark_retry(error=error, next_attempt_at=now + self._policy.delay(entry.attempts))

@@ -3,29 +3,30 @@
 A dispatcher first claims a batch in one committed unit of work, and only then sends: two
 dispatchers never claim the same entry, so a mail is not sent twice while its claim holds.
 A claim lapses after ``lease``, so the mail of a worker that crashed mid-batch is sent by
-another one later; the lease must therefore be longer than a batch takes to send.
+another one later; the lease must therefore be longer than a batch takes to send. The
+national-portal sync dispatcher works the same way
+(:class:`~onestop.application._outbox_dispatch.OutboxDispatcher`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from urllib.parse import urlsplit
 
 import attrs
 
+from onestop.application._outbox_dispatch import OutboxDispatcher
 from onestop.application.arguments import checked_methods
 from onestop.application.context import AppContext
 from onestop.application.retries import MAX_INTERVAL as MAX_INTERVAL
-from onestop.application.retries import RetryPolicy, describe, require, run_passes
+from onestop.application.retries import RetryPolicy, describe, require
 from onestop.domain.inputs import is_valid_unicode
 from onestop.domain.mail import OutboxEntry, OutboxState
-from onestop.errors import ConcurrentUpdate, MailPermanentFailure, NotFound
+from onestop.errors import MailPermanentFailure
+from onestop.ports.storage import MailOutbox, UnitOfWork
 
 __all__ = ["DispatchReport", "MailDispatcher"]
-
-_log = logging.getLogger(__name__)
 
 
 @attrs.frozen
@@ -44,13 +45,17 @@ class DispatchReport:
 
 @attrs.frozen
 class _Outcome:
-    state: OutboxState
+    kind: OutboxState
     error: str | None = None
 
 
 @checked_methods
-class MailDispatcher:
+class MailDispatcher(OutboxDispatcher[OutboxEntry, _Outcome]):
     """Sends pending outbox mail through ``ctx.mail_transport``, each entry at most once."""
+
+    _WHAT = "mail dispatcher"
+    _ENTRY = "outbox entry"
+    _log = logging.getLogger(__name__)
 
     def __init__(
         self,
@@ -89,42 +94,15 @@ class MailDispatcher:
 
     def dispatch_once(self) -> DispatchReport:
         """Claim up to ``batch_size`` due entries, send each, and record each outcome."""
-        with self._ctx.storage.unit_of_work() as uow:
-            claimed = list(
-                uow.outbox.claim_due(
-                    worker=self.worker_id,
-                    now=self._ctx.clock.now(),
-                    lease=self._policy.lease,
-                    limit=self._policy.batch_size,
-                )
-            )
-            uow.commit()
-        counts = {OutboxState.SENT: 0, OutboxState.PENDING: 0, OutboxState.FAILED: 0}
-        for entry in claimed:
-            outcome = self._send(entry)
-            if self._record(entry, outcome):
-                counts[outcome.state] += 1
+        counts = self._dispatch_pass()
         return DispatchReport(
-            sent=counts[OutboxState.SENT],
-            retried=counts[OutboxState.PENDING],
-            failed=counts[OutboxState.FAILED],
+            sent=counts.get(OutboxState.SENT, 0),
+            retried=counts.get(OutboxState.PENDING, 0),
+            failed=counts.get(OutboxState.FAILED, 0),
         )
 
-    def run(self, stop: threading.Event, interval: float = 5.0) -> None:
-        """Dispatch until ``stop`` is set, pausing ``interval`` seconds when nothing is left.
-
-        A full batch is followed at once by the next one. A storage error is logged and the
-        loop carries on after the pause: a dispatcher outlives a database restart.
-        ``interval`` is more than 0 and at most :data:`MAX_INTERVAL` (a day).
-        """
-        run_passes(
-            stop,
-            interval,
-            lambda: self.dispatch_once().handled,
-            batch_size=self._policy.batch_size,
-            log=_log,
-            name=f"mail dispatcher {self.worker_id}",
-        )
+    def _outbox(self, uow: UnitOfWork) -> MailOutbox:
+        return uow.outbox
 
     def _send(self, entry: OutboxEntry) -> _Outcome:
         try:
@@ -138,40 +116,16 @@ class MailDispatcher:
             return _Outcome(OutboxState.FAILED if give_up else OutboxState.PENDING, note)
         return _Outcome(OutboxState.SENT)
 
-    def _record(self, claimed: OutboxEntry, outcome: _Outcome) -> bool:
-        """Store the outcome if the claim still holds; False when another worker took over."""
-        now = self._ctx.clock.now()
-        try:
-            with self._ctx.storage.unit_of_work() as uow:
-                entry = uow.outbox.get(claimed.id)
-                if not entry.holds_claim(self.worker_id, claimed.claimed_until):
-                    _log.warning(
-                        "mail dispatcher %s: the claim on outbox entry %s lapsed before its "
-                        "outcome (%s) could be recorded",
-                        self.worker_id,
-                        claimed.id,
-                        outcome.state.value,
-                    )
-                    return False
-                if outcome.state is OutboxState.SENT:
-                    entry.mark_sent(now=now)
-                elif outcome.state is OutboxState.FAILED:
-                    entry.mark_failed(error=outcome.error or "failed")
-                else:
-                    entry.mark_retry(
-                        error=outcome.error or "failed",
-                        next_attempt_at=now + self._policy.delay(entry.attempts),
-                    )
-                uow.outbox.update(entry)
-                uow.commit()
-        except (ConcurrentUpdate, NotFound):
-            _log.warning(
-                "mail dispatcher %s: outbox entry %s changed while being sent",
-                self.worker_id,
-                claimed.id,
+    def _apply(self, entry: OutboxEntry, outcome: _Outcome, now: dt.datetime) -> None:
+        if outcome.kind is OutboxState.SENT:
+            entry.mark_sent(now=now)
+        elif outcome.kind is OutboxState.FAILED:
+            entry.mark_failed(error=outcome.error or "failed")
+        else:
+            entry.mark_retry(
+                error=outcome.error or "failed",
+                next_attempt_at=now + self._policy.delay(entry.attempts),
             )
-            return False
-        return True
 
 
 def _is_worker_id(value: object) -> bool:

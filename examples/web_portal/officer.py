@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
 
 from onestop.application import DossierView
+from onestop.application.uploads import RESULT_MEDIA_TYPES
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import OnestopError
 from onestop.forms import FORMS
@@ -160,6 +161,7 @@ def _dossier_page(dossier_id: str, errors: dict[str, str]) -> ResponseReturnValu
         note_labels=NOTE_LABELS,
         digitise=view.status in DIGITISE_STATUSES,
         attach_result=view.status in RESULT_STATUSES,
+        result_types=sorted(RESULT_MEDIA_TYPES),
         errors=errors,
         scan_field=scan_field,
         file_url=lambda key: url_for(".file", dossier_id=dossier_id, file_key=key),

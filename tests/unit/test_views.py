@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 import onestop.formatting
-from onestop.application.views import DossierView, status_label
+from onestop.application.views import ACTION_LABELS, DossierView, status_label
 from onestop.domain.catalog import Component
 from onestop.domain.dossier import Dossier
 from onestop.domain.statuses import DossierStatus
@@ -124,3 +124,11 @@ def test_the_formatting_helpers_have_one_public_home() -> None:
         format_date("2022-06-02")  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
         format_size(-1)
+
+
+def test_every_step_sent_to_the_national_portal_has_a_label_on_screen() -> None:
+    """The history on screen and the progress sent to the national portal name the same
+    steps (a draft's start is never sent), so no step shows as its bare status."""
+    from onestop.application._sync_records import _ACTION_TEXT
+
+    assert set(ACTION_LABELS) - {"draft_started"} == set(_ACTION_TEXT)

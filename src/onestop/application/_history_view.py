@@ -62,6 +62,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
         "Xin lỗi và hẹn lại ngày trả kết quả",
         "Apology, new appointment date",
     ),
+    "component_digitised": ("Số hoá thành phần hồ sơ", "Component digitised"),
+    "result_added": ("Cập nhật kết quả điện tử", "Electronic result added"),
 }
 
 

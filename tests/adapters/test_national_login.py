@@ -312,22 +312,23 @@ def test_an_officer_logs_in_by_the_mapped_subject(
 def test_the_national_sync_and_the_indicators_read_the_vneid_flag(
     kit: PortalKit, provider: LocalOidcProvider
 ) -> None:
-    """TaiKhoanDuocXacThucVoiVNeID is "1" once the owner's account is linked, "0" before."""
+    """TaiKhoanDuocXacThucVoiVNeID is "1" once the owner's account is linked, "0" before;
+    MaDoiTuong is the subject the provider vouched for, empty before."""
     dossier = kit.submitted()
 
-    def flag() -> str:
+    def flag() -> tuple[str, str]:
         with kit.storage.unit_of_work() as uow:
             account = uow.accounts.get(kit.citizen.id)
             stored = uow.dossiers.get(dossier.id)
         record = dossier_record(
             stored, account=account, payments=(), field_name="x", base_url="https://x.vn"
         )
-        return str(record["TaiKhoanDuocXacThucVoiVNeID"])
+        return str(record["TaiKhoanDuocXacThucVoiVNeID"]), str(record["MaDoiTuong"])
 
-    assert flag() == "0"
+    assert flag() == ("0", "")
     provider.person["id_number"] = kit.citizen.profile.id_number
     kit.portal.national_login.link(kit.citizen.id, PASSWORD, *walk(kit))
-    assert flag() == "1"
+    assert flag() == ("1", str(provider.person["sub"]))
     kit.portal.desk.receive(kit.officer().id, dossier.id)
     day = dt.date(2022, 6, 22)
     report = kit.portal.reports.indicators(WARD, day, day + dt.timedelta(days=2))

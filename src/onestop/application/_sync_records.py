@@ -83,6 +83,11 @@ def channel(dossier: Dossier) -> str:
     return _POSTAL if dossier.home_pickup_address else _ONLINE
 
 
+def _national_subject(account: Account | None) -> str:
+    identity = None if account is None else account.national_identity
+    return "" if identity is None else identity.subject
+
+
 def _is_enterprise(dossier: Dossier, account: Account | None) -> bool:
     if account is not None and account.kind is AccountKind.ORGANISATION:
         return True
@@ -137,8 +142,9 @@ def dossier_record(
         "KenhThucHien": channel(dossier),
         "ChuHoSo": owner_name,
         "LoaiDoiTuong": _ENTERPRISE if enterprise else _CITIZEN,
-        # The applicant's national account id: this portal records none.
-        "MaDoiTuong": "",
+        # The applicant's national account id: the subject the national identity provider
+        # (VNeID) vouched for, once the owner's account is linked to it.
+        "MaDoiTuong": _national_subject(account),
         "SoGiayToChuHoSo": (applicant.tax_code if enterprise else None)
         or applicant.id_number
         or "",

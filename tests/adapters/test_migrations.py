@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from onestop.adapters.sql import SqlStorage, metadata, migrations  # noqa: E402
 from onestop.adapters.sql.migrations import SchemaState  # noqa: E402
 from onestop.domain import VN_TZ  # noqa: E402
 from onestop.errors import ConfigurationError  # noqa: E402
+from tests.adapters.sql_support import new_postgres_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = ROOT / "examples" / "data" / "kontum-catalog.json"
@@ -45,17 +45,8 @@ def new_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'portal.db'}"
         return
     server: str = request.getfixturevalue("postgres_url")
-    base = sa.make_url(server.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    name = f"onestop_migrations_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with new_postgres_database(server, "onestop_migrations") as url:
+        yield url
 
 
 @pytest.fixture

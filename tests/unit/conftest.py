@@ -18,6 +18,7 @@ from onestop.domain.accounts import Account, Officer
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import VN_TZ
 from onestop.domain.dossier import Dossier
+from onestop.ports.edges import FileStore
 from onestop.testing import builders
 
 CATALOG_JSON = Path(__file__).parent.parent / "data" / "catalog.json"
@@ -104,14 +105,22 @@ class PortalKit:
         return (tuple(dossiers), tuple(payments), tuple(outbox), tuple(sorted(codes.items())))
 
 
-def make_kit(start: dt.datetime | None = None) -> PortalKit:
-    clock = ManualClock(start or vn(2022, 6, 22, 9))  # a Wednesday
+def make_kit(
+    start: dt.datetime | None = None,
+    *,
+    clock: ManualClock | None = None,
+    file_store: FileStore | None = None,
+) -> PortalKit:
+    """A portal in memory with the test catalog, a citizen and a stranger; ``clock`` (else
+    one at ``start``, by default a Wednesday at 9:00) and ``file_store`` (else in memory)."""
+    clock = clock or ManualClock(start or vn(2022, 6, 22, 9))
     storage = InMemoryStorage()
     gateway = FakePaymentGateway()
     portal = bootstrap(
         storage=storage,
         clock=clock,
         payment_gateway=gateway,
+        file_store=file_store,
         secret_key="test-secret-key-for-helper-c",
         calendar=WorkingCalendar(holidays=HOLIDAYS),
         environ={},

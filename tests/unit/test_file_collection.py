@@ -8,43 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from onestop import bootstrap
 from onestop.adapters.clocks import ManualClock
 from onestop.adapters.disk import DiskFileStore
-from onestop.adapters.fake_payment import FakePaymentGateway
-from onestop.adapters.memory import InMemoryStorage
 from onestop.adapters.memory_edges import InMemoryFileStore
 from onestop.application.files import CollectionReport
-from onestop.domain.calendar import WorkingCalendar
 from onestop.errors import InvalidInput
 from onestop.ports.edges import FileStore
-from onestop.testing import builders
-from tests.unit.conftest import CATALOG_JSON, HKD, HOLIDAYS, PDF, PortalKit, vn
+from tests.unit.conftest import HKD, PDF, PortalKit, make_kit, vn
 
 DAY = dt.timedelta(hours=24)
 
 
 def _kit(file_store: FileStore | None = None, clock: ManualClock | None = None) -> PortalKit:
-    clock = clock or ManualClock(vn(2022, 6, 22, 9))
-    storage = InMemoryStorage()
-    gateway = FakePaymentGateway()
-    portal = bootstrap(
-        storage=storage,
-        clock=clock,
-        payment_gateway=gateway,
-        file_store=file_store,
-        secret_key="test-secret-key-for-file-collection",
-        calendar=WorkingCalendar(holidays=HOLIDAYS),
-        environ={},
-    )
-    portal.catalog.load_json(CATALOG_JSON)
-    citizen = builders.account(email="an.nguyen@example.vn")
-    stranger = builders.account(email="binh.tran@example.vn", full_name="Trần Thị Bình")
-    with storage.unit_of_work() as uow:
-        uow.accounts.add(citizen)
-        uow.accounts.add(stranger)
-        uow.commit()
-    return PortalKit(portal, clock, storage, gateway, citizen, stranger)
+    return make_kit(clock=clock, file_store=file_store)
 
 
 @pytest.fixture(params=["memory", "disk"])

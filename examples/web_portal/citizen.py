@@ -212,9 +212,12 @@ def submitted(dossier_id: str) -> ResponseReturnValue:
     )
 
 
-def _file_url(dossier_id: str) -> Callable[[str], str]:
-    """The link to each file of the dossier, for the components table."""
-    return lambda key: url_for(".file", dossier_id=dossier_id, file_key=key)
+def _file_url(dossier_id: str) -> Callable[..., str]:
+    """The link to each file of the dossier, for the components table: with the component,
+    so that the same bytes attached to two components download under each one's name."""
+    return lambda key, component=None: url_for(
+        ".file", dossier_id=dossier_id, file_key=key, component=component
+    )
 
 
 @bp.route("/dossiers")
@@ -303,7 +306,10 @@ def rate(dossier_id: str) -> ResponseReturnValue:
 @citizen_required
 def file(dossier_id: str, file_key: str) -> ResponseReturnValue:
     """A file attached to one of the citizen's dossiers, streamed from the file store."""
-    download = portal().dossiers.open_file(_account_id(), dossier_id, file_key)
+    component = request.args.get("component") or None
+    download = portal().dossiers.open_file(
+        _account_id(), dossier_id, file_key, component_id=component
+    )
     return Response(download, headers=download.headers)
 
 

@@ -164,7 +164,9 @@ def _dossier_page(dossier_id: str, errors: dict[str, str]) -> ResponseReturnValu
         result_types=sorted(RESULT_MEDIA_TYPES),
         errors=errors,
         scan_field=scan_field,
-        file_url=lambda key: url_for(".file", dossier_id=dossier_id, file_key=key),
+        file_url=lambda key, component=None: url_for(
+            ".file", dossier_id=dossier_id, file_key=key, component=component
+        ),
     ), (422 if errors else 200)
 
 
@@ -278,5 +280,8 @@ def printable_forms(view: DossierView) -> list[tuple[str, str]]:
 @officer_required
 def file(dossier_id: str, file_key: str) -> ResponseReturnValue:
     """A file of the dossier, opened in the browser (PDF and images)."""
-    download = portal().desk.open_file(_officer_id(), dossier_id, file_key, disposition="inline")
+    component = request.args.get("component") or None
+    download = portal().desk.open_file(
+        _officer_id(), dossier_id, file_key, component_id=component, disposition="inline"
+    )
     return Response(download, headers=download.headers)

@@ -513,3 +513,32 @@ def test_a_supplement_may_reuse_a_file_of_another_dossier(app: Any) -> None:
     assert [
         (a.file.key, a.reused) for a in stored.attachments if a.component_id == "bien-ban-hop"
     ] == [(old.key, True)]
+
+
+def test_the_same_bytes_under_two_components_download_under_each_name(app: Any) -> None:
+    """The file store keeps equal bytes once: each component's link names its component,
+    so each file downloads under the name the citizen gave it."""
+    account = citizen(app)
+    portal = portal_of(app)
+    draft = portal.dossiers.start_draft(account.id, PROCEDURE)
+    mandatory = [c for c in draft.procedure.components if c.mandatory]
+    assert len(mandatory) >= 2
+    for component in mandatory:
+        portal.dossiers.attach(
+            account.id,
+            draft.id,
+            component.id,
+            PDF,
+            filename=f"{component.id}.pdf",
+            media_type="application/pdf",
+        )
+    dossier = portal.dossiers.submit(account.id, draft.id, idempotency_key=draft.id)
+    key = dossier.attachments[0].file.key
+    client = as_citizen(app, account)
+    page = client.get(f"/dossiers/{dossier.id}").get_data(as_text=True)
+    for component in mandatory:
+        href = f"/dossiers/{dossier.id}/files/{key}?component={component.id}"
+        assert f'href="{html.escape(href)}"' in page
+        got = client.get(href)
+        assert got.status_code == 200 and got.data == PDF
+        assert f"{component.id}.pdf" in got.headers["Content-Disposition"]

@@ -123,3 +123,40 @@ def test_a_result_document_is_added_opened_by_the_applicant_and_counted(kit: Por
         kit.portal.desk.attach_result(
             officer.id, dossier.id, PDF, filename="kq2.pdf", media_type="application/pdf"
         )
+
+
+def test_the_same_bytes_under_two_components_keep_each_its_name(kit: PortalKit) -> None:
+    """The file store keeps equal bytes under one key: naming the component opens (or
+    reuses) that component's file, with its own name; without it, the first is meant."""
+    dossier = kit.submitted()  # the same PDF for every mandatory component, named after it
+    first, second = dossier.attachments[0], dossier.attachments[1]
+    assert first.file.key == second.file.key and first.file.name != second.file.name
+    key = first.file.key
+
+    def name(download: object) -> str:
+        with download as opened:  # type: ignore[attr-defined]
+            return str(opened.name)
+
+    citizen = kit.portal.dossiers
+    assert name(citizen.open_file(kit.citizen.id, dossier.id, key)) == first.file.name
+    assert (
+        name(citizen.open_file(kit.citizen.id, dossier.id, key, component_id=second.component_id))
+        == second.file.name
+    )
+    clerk = kit.officer(WARD)
+    assert (
+        name(kit.portal.desk.open_file(clerk.id, dossier.id, key, component_id=second.component_id))
+        == second.file.name
+    )
+    with pytest.raises(FileNotFoundInStore):
+        citizen.open_file(kit.citizen.id, dossier.id, key, component_id="not-a-component")
+    draft = kit.draft()
+    ref = citizen.reuse_file(
+        kit.citizen.id,
+        draft.id,
+        second.component_id,
+        dossier.id,
+        key,
+        source_component_id=second.component_id,
+    )
+    assert ref == second.file

@@ -99,16 +99,19 @@ class OfficerDesk(OfficerAccounts):
         dossier_id: str,
         file_key: str,
         *,
+        component_id: str | None = None,
         disposition: Literal["attachment", "inline"] = "attachment",
     ) -> FileDownload:
         """Open a file attached to a dossier of the officer's agency, to read it.
 
-        PermissionDenied for another agency's dossier or an inactive officer; a key not
-        attached to this dossier is FileNotFoundInStore. The caller closes the download.
+        ``component_id`` names the component the file is attached to, when the same bytes
+        are attached to two. PermissionDenied for another agency's dossier or an inactive
+        officer; a key not attached to this dossier (or to that component) is
+        FileNotFoundInStore. The caller closes the download.
         """
         with self._ctx.storage.unit_of_work() as uow:
             dossier = agency_dossier(uow, active_officer(uow, officer_id), dossier_id)
-        return open_attached(self._ctx.file_store, dossier, file_key, disposition)
+        return open_attached(self._ctx.file_store, dossier, file_key, disposition, component_id)
 
     @overload
     def queue(

@@ -220,13 +220,17 @@ class DossierService:
         component_id: str,
         source_dossier_id: str,
         file_key: str,
+        *,
+        source_component_id: str | None = None,
     ) -> FileRef:
         """Attach to a component of a draft (or a supplement) a file of the applicant's own
         other dossier instead of uploading it again (tái sử dụng): the same stored file,
         marked reused, checked against this component's media types and size limit.
 
-        Someone else's dossier is DossierNotFound; a key that is not a file (or result) of
-        the source dossier is FileNotFoundInStore.
+        ``source_component_id``: the source dossier's component holding the file, when the
+        same bytes are attached there twice under two names. Someone else's dossier is
+        DossierNotFound; a key that is not a file (or result) of the source dossier (or of
+        that component) is FileNotFoundInStore.
         """
         with self._ctx.storage.unit_of_work() as uow:
             require_active_account(uow, account_id)
@@ -236,7 +240,7 @@ class DossierService:
                 raise InvalidInput(
                     "source_dossier_id", "must be another of your dossiers", source_dossier_id
                 )
-            ref = attached_file(source, file_key)
+            ref = attached_file(source, file_key, source_component_id)
             dossier.attach(component_id, ref, reused=True)
             uow.dossiers.update(dossier)
             uow.commit()
@@ -445,16 +449,20 @@ class DossierService:
         dossier_id: str,
         file_key: str,
         *,
+        component_id: str | None = None,
         disposition: Literal["attachment", "inline"] = "attachment",
     ) -> FileDownload:
         """Open a file attached to one of the applicant's dossiers, to send it back.
 
-        Someone else's dossier is DossierNotFound; a key not attached to this dossier is
-        FileNotFoundInStore. The caller closes the download (or iterates it to the end).
+        ``component_id`` names the component the file is attached to, when the same bytes
+        are attached to two (the name sent is that component's file's). Someone else's
+        dossier is DossierNotFound; a key not attached to this dossier (or to that
+        component) is FileNotFoundInStore. The caller closes the download (or iterates it
+        to the end).
         """
         with self._ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
-        return open_attached(self._ctx.file_store, dossier, file_key, disposition)
+        return open_attached(self._ctx.file_store, dossier, file_key, disposition, component_id)
 
     def view(self, account_id: str, dossier_id: str, *, locale: str | None = None) -> DossierView:
         """One of the applicant's dossiers as a screen shows it, formatted for ``locale``.

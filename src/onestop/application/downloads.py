@@ -144,17 +144,21 @@ class FileDownload:
         self.close()
 
 
-def attached_file(dossier: Dossier, file_key: str) -> FileRef:
-    """The file ``file_key`` attached to ``dossier`` or one of its electronic results.
+def attached_file(dossier: Dossier, file_key: str, component_id: str | None = None) -> FileRef:
+    """The file ``file_key`` attached to ``dossier`` or one of its electronic results; with
+    ``component_id``, the one attached to that component.
 
-    FileNotFoundInStore if it is neither.
+    The file store keeps equal bytes under one key, so one dossier may hold a key twice
+    (the same scan for two components, under two names): without ``component_id`` the first
+    is meant. FileNotFoundInStore if there is none.
     """
     for attachment in dossier.attachments:
-        if attachment.file.key == file_key:
+        if attachment.file.key == file_key and component_id in (None, attachment.component_id):
             return attachment.file
-    for result in dossier.results:
-        if result.key == file_key:
-            return result
+    if component_id is None:
+        for result in dossier.results:
+            if result.key == file_key:
+                return result
     raise FileNotFoundInStore(file_key)
 
 
@@ -163,7 +167,8 @@ def open_attached(
     dossier: Dossier,
     file_key: str,
     disposition: Literal["attachment", "inline"] = "attachment",
+    component_id: str | None = None,
 ) -> FileDownload:
     """Open a file attached to ``dossier`` (the caller checked who may read it)."""
-    ref = attached_file(dossier, file_key)
+    ref = attached_file(dossier, file_key, component_id)
     return FileDownload.of(ref, file_store.open(ref.key), disposition)

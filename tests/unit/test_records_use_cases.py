@@ -160,3 +160,54 @@ def test_the_same_bytes_under_two_components_keep_each_its_name(kit: PortalKit) 
         source_component_id=second.component_id,
     )
     assert ref == second.file
+
+
+def test_the_files_a_draft_could_reuse_are_listed_per_component(kit: PortalKit) -> None:
+    """Each component gets the applicant's earlier files it accepts, newest dossier first,
+    each stored file once; someone else's files never; reusing one of them works."""
+    older = kit.submitted()  # one PDF (the same bytes) for each mandatory component
+    kit.clock.advance(dt.timedelta(minutes=5))
+    newer_draft = kit.draft()
+    other_pdf = PDF.replace(b"%%EOF", b"% other\n%%EOF")
+    component = newer_draft.procedure.mandatory_components()[0]
+    kit.portal.dossiers.attach(
+        kit.citizen.id,
+        newer_draft.id,
+        component.id,
+        other_pdf,
+        filename="moi.pdf",
+        media_type="application/pdf",
+    )
+    kit.submitted(account=kit.stranger)  # a stranger's files are not offered
+    kit.clock.advance(dt.timedelta(minutes=5))
+    draft = kit.draft()
+    offered = kit.portal.dossiers.reusable_files(kit.citizen.id, draft.id)
+    assert set(offered) == {c.id for c in draft.procedure.components}
+    for each in draft.procedure.components:
+        files = offered[each.id]
+        assert len({f.file.key for f in files}) == len(files)  # each stored file once
+        for found in files:
+            assert found.dossier_id in (older.id, newer_draft.id)
+            assert found.file.media_type in each.media_types
+            assert found.file.size <= each.max_bytes
+    accepting_pdf = [c for c in draft.procedure.components if "application/pdf" in c.media_types]
+    first = offered[accepting_pdf[0].id]
+    # The newer draft's file first, then the older dossier's (its key once, from the first
+    # component holding it); a draft has no code.
+    assert [(f.dossier_id, f.file.name) for f in first] == [
+        (newer_draft.id, "moi.pdf"),
+        (older.id, older.attachments[0].file.name),
+    ]
+    assert first[0].dossier_code is None and first[1].dossier_code == str(older.code)
+    assert first[1].component_id == older.attachments[0].component_id
+    ref = kit.portal.dossiers.reuse_file(
+        kit.citizen.id,
+        draft.id,
+        accepting_pdf[0].id,
+        first[1].dossier_id,
+        first[1].file.key,
+        source_component_id=first[1].component_id,
+    )
+    assert ref == first[1].file
+    with pytest.raises(DossierNotFound):
+        kit.portal.dossiers.reusable_files(kit.stranger.id, draft.id)

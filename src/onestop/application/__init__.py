@@ -16,7 +16,12 @@ from onestop.application.catalog import CatalogLoadReport, CatalogService
 from onestop.application.context import AppContext, Settings, new_id
 from onestop.application.desk import OfficerDesk
 from onestop.application.dispatcher import DispatchReport, MailDispatcher
-from onestop.application.dossiers import ApplicantChanges, DossierService, ProfileChanges
+from onestop.application.dossiers import (
+    ApplicantChanges,
+    DossierService,
+    ProfileChanges,
+    ReusableFile,
+)
 from onestop.application.downloads import FileDownload, content_disposition
 from onestop.application.pagination import Page
 from onestop.application.payments import CallbackResult, CallbackStatus, PaymentService
@@ -60,6 +65,7 @@ __all__ = [
     "ProfileChanges",
     "ProgressEntry",
     "RenderedMail",
+    "ReusableFile",
     "Settings",
     "TrackingStep",
     "TrackingView",

@@ -16,16 +16,18 @@ from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Final, Literal, TypedDict, Unpack, overload
 
 from onestop.application import satisfaction
+from onestop.application._dossier_reuse import MAX_REUSABLE_FILES, DossierReuse, ReusableFile
+from onestop.application._owners import load_owned_dossier, require_active_account
 from onestop.application.arguments import checked_methods, checker_for
 from onestop.application.context import AppContext
-from onestop.application.downloads import FileDownload, attached_file, open_attached
+from onestop.application.downloads import FileDownload, open_attached
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, fetch_page
-from onestop.application.security_log import log_routine_security_event, log_security_event
+from onestop.application.security_log import log_routine_security_event
 from onestop.application.sync import queue_dossier_sync
 from onestop.application.uploads import display_name, require_status, store_component_file
 from onestop.application.views import DossierView, ProgressEntry, TrackingView, progress_of
-from onestop.domain.accounts import Account, AccountStatus, Applicant
+from onestop.domain.accounts import Applicant
 from onestop.domain.codes import DossierCode, local_day
 from onestop.domain.dossier import Actor, Dossier
 from onestop.domain.files import FileRef
@@ -33,8 +35,6 @@ from onestop.domain.identity import normalize_phone
 from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.domain.statuses import DossierStatus
 from onestop.errors import (
-    AccountLocked,
-    AccountNotVerified,
     ConcurrentUpdate,
     DossierNotFound,
     InvalidDossierCode,
@@ -42,12 +42,13 @@ from onestop.errors import (
     TransitionNotAllowed,
     show_value,
 )
-from onestop.ports.storage import UnitOfWork
 
 __all__ = [
+    "MAX_REUSABLE_FILES",
     "ApplicantChanges",
     "DossierService",
     "ProfileChanges",
+    "ReusableFile",
     "load_owned_dossier",
     "require_active_account",
 ]
@@ -79,41 +80,6 @@ class ApplicantChanges(ProfileChanges, total=False):
 _EDITABLE_FILES = (DossierStatus.DRAFT, DossierStatus.SUPPLEMENT_REQUESTED)
 
 
-def require_active_account(uow: UnitOfWork, account_id: str) -> Account:
-    """The account, if it may act: verified and not locked by an administrator."""
-    account = uow.accounts.get(account_id)
-    if account.status is AccountStatus.AWAITING_VERIFICATION:
-        raise AccountNotVerified()
-    if account.status is AccountStatus.LOCKED:
-        raise AccountLocked(None)
-    return account
-
-
-def load_owned_dossier(uow: UnitOfWork, account_id: str, dossier_id: str) -> Dossier:
-    """The dossier if ``account_id`` owns it; DossierNotFound otherwise, as if it did not exist.
-
-    Someone else's dossier is logged as a ``permission.denied`` security event (the caller
-    still sees only DossierNotFound).
-    """
-    dossier = uow.dossiers.get(dossier_id)
-    if dossier.owner_id != account_id:
-        log_security_event(
-            "permission.denied",
-            "an applicant asked for a dossier of someone else",
-            actor_id=_loggable(account_id),
-            dossier_id=dossier.id,
-        )
-        raise DossierNotFound(dossier_id)
-    return dossier
-
-
-def _loggable(value: object) -> str:
-    """An id as given by a caller, fit for a log line: short printable text, else its repr."""
-    if isinstance(value, str) and len(value) <= 100 and value.isprintable():
-        return value
-    return show_value(value)
-
-
 @functools.cache
 def _applicant_detail_checks() -> Mapping[str, Callable[[Any, str, int], None]]:
     """For each detail ``Applicant.create`` takes, the check of its declared type."""
@@ -142,7 +108,7 @@ def _secret_equals(given: str, stored: str | None) -> bool:
 
 
 @checked_methods
-class DossierService:
+class DossierService(DossierReuse):
     """What an applicant does with their dossiers, from draft to withdrawal, and public tracking."""
 
     def __init__(self, ctx: AppContext) -> None:
@@ -209,39 +175,6 @@ class DossierService:
         with ctx.storage.unit_of_work() as uow:
             dossier = load_owned_dossier(uow, account_id, dossier_id)
             dossier.attach(component_id, ref)
-            uow.dossiers.update(dossier)
-            uow.commit()
-        return ref
-
-    def reuse_file(
-        self,
-        account_id: str,
-        draft_id: str,
-        component_id: str,
-        source_dossier_id: str,
-        file_key: str,
-        *,
-        source_component_id: str | None = None,
-    ) -> FileRef:
-        """Attach to a component of a draft (or a supplement) a file of the applicant's own
-        other dossier instead of uploading it again (tái sử dụng): the same stored file,
-        marked reused, checked against this component's media types and size limit.
-
-        ``source_component_id``: the source dossier's component holding the file, when the
-        same bytes are attached there twice under two names. Someone else's dossier is
-        DossierNotFound; a key that is not a file (or result) of the source dossier (or of
-        that component) is FileNotFoundInStore.
-        """
-        with self._ctx.storage.unit_of_work() as uow:
-            require_active_account(uow, account_id)
-            source = load_owned_dossier(uow, account_id, source_dossier_id)
-            dossier = load_owned_dossier(uow, account_id, draft_id)
-            if source.id == dossier.id:
-                raise InvalidInput(
-                    "source_dossier_id", "must be another of your dossiers", source_dossier_id
-                )
-            ref = attached_file(source, file_key, source_component_id)
-            dossier.attach(component_id, ref, reused=True)
             uow.dossiers.update(dossier)
             uow.commit()
         return ref

@@ -18,7 +18,7 @@ def unavailable(reason: str) -> None:
     """Skip the test, or fail it when ``CI`` is set."""
     if os.environ.get("CI"):
         pytest.fail(f"required in CI: {reason}", pytrace=False)
-    pytest.skip(reason)
+    pytest.skip(reason, allow_module_level=True)
 
 
 def require_module(name: str) -> ModuleType:

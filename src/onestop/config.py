@@ -151,7 +151,11 @@ def _check_oidc_url(name: str, url: str) -> None:
     """An https URL, or http on loopback (a local provider in tests and examples)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it checks the port (ValueError when out of range)
+    except ValueError:  # "https://[bad", "https://host:99999"
+        raise ConfigurationError(f"{name} must be a well-formed URL, not {url!r}") from None
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
         raise ConfigurationError(

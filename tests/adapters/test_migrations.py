@@ -145,6 +145,57 @@ def test_a_database_filled_by_a_real_submission_survives_an_upgrade(new_url: str
         assert again.dossiers.get(account_id, dossier_id).code == code
 
 
+def test_downgrading_and_upgrading_again_keeps_every_row(new_url: str) -> None:
+    """Revisions that add columns or tables for data the documents already hold fill them
+    from the documents: after ``db downgrade`` and ``db upgrade`` every row is as it was (a
+    linked national identity, digitised and result files, the due-date history)."""
+    from onestop.domain.calendar import WorkingCalendar
+    from onestop.domain.dossier import Actor
+    from onestop.domain.national_identity import NationalIdentity
+    from onestop.testing import builders
+
+    storage = SqlStorage.from_url(new_url)
+    account = builders.account()
+    account.link_national_identity(
+        NationalIdentity.vouched(
+            "vneid-x", "https://sso.example.vn", 2, account.profile.id_number, builders.T0
+        )
+    )
+    clerk = Actor.officer("officer-1", "Lê Văn Cường")
+    dossier = builders.submitted_dossier(owner_id=account.id, seq=1)
+    component = dossier.procedure.mandatory_components()[0].id
+    hour = dt.timedelta(hours=1)
+    dossier.receive(officer=clerk, now=builders.T0 + hour, calendar=WorkingCalendar())
+    dossier.digitise(
+        officer=clerk,
+        now=builders.T0 + 2 * hour,
+        component_id=component,
+        file=builders.file_ref(b"%PDF-1.4 scan"),
+    )
+    dossier.start_processing(officer=clerk, now=builders.T0 + 3 * hour)
+    dossier.add_result(
+        officer=clerk, now=builders.T0 + 4 * hour, file=builders.file_ref(b"%PDF-1.4 kq")
+    )
+    with storage.unit_of_work() as uow:
+        uow.accounts.add(account)
+        uow.dossiers.add(dossier)
+        uow.commit()
+    engine = storage.engine
+    before = every_row(engine)
+    assert before["onestop_dossier_due_dates"]
+    storage.close()
+
+    migrations.downgrade(engine, "0005")
+    migrations.upgrade(engine)
+
+    assert every_row(engine) == before
+    again = SqlStorage.from_url(new_url, create=False)
+    with again.unit_of_work() as uow:
+        found = uow.accounts.find_by_national_subject("vneid-x")
+        assert found is not None and found.id == account.id
+    again.close()
+
+
 def test_the_rows_of_an_onestop_0_1_database_are_copied_into_new_tables(new_url: str) -> None:
     with portal_on(new_url) as portal:
         account_id, dossier_id = submit_one(portal)

@@ -104,4 +104,6 @@ def test_the_chart_is_a_png(portal_db: list[str], tmp_path: Path) -> None:
 def test_bad_input_is_one_line_and_a_failing_exit(portal_db: list[str], args: list[str]) -> None:
     result = run(*args)
     assert result.exit_code in (1, 2)
-    assert "Traceback" not in result.output
+    # A click error (SystemExit), not an exception the runner caught and hid.
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output and "error" in result.output.lower()

@@ -170,8 +170,9 @@ def test_example_defines_main(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", script_examples())
-def test_example_runs(name: str) -> None:
-    result = run_example(name)
+def test_example_runs(name: str, tmp_path: Path) -> None:
+    # Its temporary files (the receipt example's PDF) go into the test's own directory.
+    result = run_example(name, env={"TMPDIR": str(tmp_path)})
     assert result.returncode == 0, f"{name} failed:\n{result.stdout}\n{result.stderr}"
     assert_in_order(result.stdout, EXPECTED.get(name, ()))
 
@@ -260,7 +261,9 @@ def test_receipt_form_writes_the_pdf_whose_qr_code_says_what_it_printed(tmp_path
     from tests.unit.test_forms import pdf_text, qr_codes
 
     result = run_example("receipt_form.py", str(tmp_path / "out"), cwd=tmp_path)
-    assert result.returncode != 0  # the directory must exist: nothing is created behind a typo
+    # The directory must exist: nothing is created behind a typo, and it says so.
+    assert result.returncode != 0
+    assert str(tmp_path / "out") in result.stderr, result.stderr
     (tmp_path / "out").mkdir()
     result = run_example("receipt_form.py", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 0, result.stderr

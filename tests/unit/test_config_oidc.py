@@ -63,6 +63,8 @@ def test_the_variables_make_a_provider_and_settings() -> None:
         {"ONESTOP_OIDC_CLIENT_ID": ""},
         {"ONESTOP_OIDC_ISSUER": "http://sso.dichvucong.gov.vn"},  # plain http off loopback
         {"ONESTOP_OIDC_ISSUER": "sso.dichvucong.gov.vn"},
+        {"ONESTOP_OIDC_ISSUER": "https://[sso"},  # not a URL at all
+        {"ONESTOP_OIDC_ISSUER": "https://sso.dichvucong.gov.vn:99999"},  # no such port
         {"ONESTOP_OIDC_CLIENT_SECRET": ""},  # a confidential client without its secret
         {"ONESTOP_OIDC_TOKEN_AUTH": "private_key_jwt"},
         {"ONESTOP_OIDC_TOKEN_ENDPOINT": "https://sso.dichvucong.gov.vn/oauth2/token"},  # 1 of 3

@@ -250,6 +250,10 @@ def test_refusal_needs_reasons() -> None:
     d.start_processing(officer=OFFICER, now=later(1))
     with pytest.raises(InvalidInput, match="reasons"):
         d.decide(officer=OFFICER, now=later(2), approved=False, reasons="  ")
+    before = (d.status, d.decision, len(d.history), len(d.pull_events()))
+    with pytest.raises(InvalidInput, match="signed_by"):  # checked before anything changes
+        d.decide(officer=OFFICER, now=later(2), approved=True, signed_by="x" * 5000)
+    assert (d.status, d.decision, len(d.history), len(d.pull_events())) == (*before[:3], 0)
     d.decide(officer=OFFICER, now=later(2), approved=False, reasons="Không đủ điều kiện")
     assert d.decision is not None and not d.decision.approved
     d.return_result(officer=OFFICER, now=later(3))

@@ -195,3 +195,22 @@ def test_the_receipt_mail_gives_the_hour_of_a_limit_in_hours(kit: PortalKit) -> 
         texts = [e.message.text for e in uow.outbox.list() if e.message.template == "received"]
     assert sum("09:00 23/06/2022" in text for text in texts) == 1
     assert sum("27/06/2022" in text for text in texts) == 1
+
+
+def test_the_national_portal_is_told_the_due_instant_of_a_limit_in_hours(
+    kit: PortalKit,
+) -> None:
+    """Received Wednesday 09:00 with 8 working hours: NgayHenTra and each progress row's
+    NgayKetThucTheoQuyDinh say Thursday 09:00; a limit in days says the end of the office's
+    last session on the due date."""
+    _with_hour_procedure(kit)
+    officer = kit.officer(WARD).id
+    in_hours = _received(kit, officer, COPIES)
+    in_days = _received(kit, officer, HKD)
+    with kit.storage.unit_of_work() as uow:
+        last = {d.id: uow.sync.last_for(d.id) for d in (in_hours, in_days)}
+    hours, days = last[in_hours.id], last[in_days.id]
+    assert hours is not None and days is not None
+    assert hours.record["NgayHenTra"] == "20220623090000"
+    assert {row["NgayKetThucTheoQuyDinh"] for row in hours.progress} == {"20220623090000"}
+    assert days.record["NgayHenTra"] == "20220627170000"

@@ -502,7 +502,10 @@ def test_a_payload_missing_a_field_is_refused(qr: ReceiptQr, key: str) -> None:
         "",
         "000.00.03.H34-220622-0001",
         "[1, 2]",
+        "[" * 5000,  # nested deeper than the JSON reader goes
         '{"v": 2}',
+        '{"v": true}',  # True == 1, but not the version
+        '{"v": 1.0}',
         '{"v":1,"ma_ho_so":1,"ma_thu_tuc":"x","so_giay_to":"","ten_giay_to":"","he_thong":""}',
         '{"v":1,"ma_ho_so":"a","ma_thu_tuc":"b","so_giay_to":"","ten_giay_to":"","he_thong":"",'
         '"thoi_gian":"2022-06-22T10:00:00"}',
@@ -610,6 +613,21 @@ def test_a_template_the_pdf_cannot_draw_is_a_template_error(kit: PortalKit, tmp_
     kit = host_portal(kit, tmp_path)
     officer, dossier = in_state(kit, "receipt")
     assert kit.portal.forms.receipt(officer, dossier.id, format="html").content
+    with pytest.raises(TemplateError, match="cannot be drawn as PDF"):
+        kit.portal.forms.receipt(officer, dossier.id)
+
+
+@pytest.mark.parametrize(
+    "image", ["logo.png", "data:image/png;base64,bm90IGFuIGltYWdl"], ids=["path", "not-an-image"]
+)
+def test_an_image_the_pdf_cannot_read_is_a_template_error(
+    kit: PortalKit, tmp_path: Path, image: str
+) -> None:
+    """Only data: URIs holding an image are drawn; a file path or bad data names the form."""
+    own = OWN_RECEIPT.replace("</h1>", f'</h1><img src="{image}">')
+    write(tmp_path, "forms/receipt.html", own)
+    kit = host_portal(kit, tmp_path)
+    officer, dossier = in_state(kit, "receipt")
     with pytest.raises(TemplateError, match="cannot be drawn as PDF"):
         kit.portal.forms.receipt(officer, dossier.id)
 

@@ -97,6 +97,10 @@ _CALLS: dict[str, Callable[[InMemoryUnitOfWork], object]] = {
     "catalog.search": lambda uow: uow.catalog.search(SearchPlan.of("dang ky")),
     "dossiers.add": lambda uow: uow.dossiers.add(builders.draft_dossier()),
     "dossiers.get": lambda uow: uow.dossiers.get("dossier-1"),
+    "dossiers.list_due_by_agency": lambda uow: uow.dossiers.list_due_by_agency(
+        AGENCY, due_by=DAY, statuses=frozenset(DossierStatus)
+    ),
+    "dossiers.referenced_file_keys": lambda uow: uow.dossiers.referenced_file_keys(["k"]),
     "dossiers.get_by_code": lambda uow: uow.dossiers.get_by_code(builders.dossier_code(1)),
     "dossiers.find_by_idempotency_key": lambda uow: uow.dossiers.find_by_idempotency_key("x", "k"),
     "dossiers.update": lambda uow: uow.dossiers.update(uow.dossiers.get("dossier-1")),

@@ -11,7 +11,12 @@ from hypothesis import strategies as st
 
 from onestop.domain.accounts import Account, AccountKind
 from onestop.domain.national_identity import LEVELS_OF_ASSURANCE, NationalIdentity, level_of_acr
-from onestop.errors import InvalidInput, NationalIdentityNotLinked, NationalIdNumberConflict
+from onestop.errors import (
+    InvalidIdentity,
+    InvalidInput,
+    NationalIdentityNotLinked,
+    NationalIdNumberConflict,
+)
 from onestop.testing import builders
 from tests.strategies.people import citizen_accounts, national_identities
 
@@ -72,8 +77,21 @@ def test_linking_fills_a_missing_id_number_and_refuses_another() -> None:
     assert account.vneid
     bare = builders.account()
     bare.profile = attrs.evolve(bare.profile, id_number=None)
-    bare.link_national_identity(identity(id_number="001085001234"))
-    assert bare.profile.id_number == "001085001234"
+    bare.link_national_identity(identity(id_number="001090001234"))
+    assert bare.profile.id_number == "001090001234"
+
+
+def test_a_vouched_number_the_profile_contradicts_is_refused_and_nothing_changes() -> None:
+    """The vouched CCCD is checked against the profile as any id number is: one whose birth
+    year is not the profile's is InvalidIdentity, and the account stays as it was."""
+    bare = builders.account()
+    bare.profile = attrs.evolve(bare.profile, id_number=None)
+    assert bare.profile.date_of_birth is not None and bare.profile.date_of_birth.year != 1985
+    before = (bare.profile, bare.national_identity)
+    with pytest.raises(InvalidIdentity) as caught:
+        bare.link_national_identity(identity(id_number="001085001234"))
+    assert caught.value.field.startswith("id_number")
+    assert (bare.profile, bare.national_identity) == before
 
 
 def test_unlinking_returns_the_identity_and_refuses_twice() -> None:

@@ -41,6 +41,8 @@ OPERATIONS: Final = frozenset(
         "dossiers.list_by_agency",
         "dossiers.count_by_owner",
         "dossiers.count_by_agency",
+        "dossiers.list_due_by_agency",
+        "dossiers.referenced_file_keys",
         "payments.add",
         "payments.get",
         "payments.find_by_txn_ref",

@@ -64,12 +64,8 @@ class _Reports:
             for e in uow._visible_rows(_SYNC)
             if e.dossier_id in wanted and e.state is SyncState.SENT
         }
-        # The account's link to a national identity, read from whatever attribute records it.
-        vneid = {
-            a.id
-            for a in uow._visible_rows(_ACCOUNTS)
-            if a.id in owners and getattr(a, "national_identity", None) is not None
-        }
+        # The owners whose account is linked to a national identity.
+        vneid = {a.id for a in uow._visible_rows(_ACCOUNTS) if a.id in owners and a.vneid}
         complaints: dict[str, list[object]] = {}
         for c in uow._visible_rows(_COMPLAINTS):
             if c.dossier_id in wanted:

@@ -35,7 +35,7 @@ from onestop.errors import (
 )
 from onestop.ports.storage import UnitOfWork
 
-__all__ = ["MAX_PASSWORD_LENGTH", "AccountPasswords", "check_password"]
+__all__ = ["MAX_PASSWORD_LENGTH", "AccountPasswords", "PasswordProof", "check_password"]
 
 #: Longest password accepted: long enough for any passphrase, short enough to hash cheaply.
 MAX_PASSWORD_LENGTH = 1024
@@ -53,8 +53,32 @@ _OnRightPassword = Callable[[Account, dt.datetime], None]
 _Action = Literal["login", "password_change"]
 
 
+class PasswordProof:
+    """Checking a password against its hash without telling how (for accounts and officers):
+    an overlong one is never hashed, and an unknown login spends the time a real check does."""
+
+    _ctx: AppContext
+    _dummy_hash: str | None
+
+    def _matches(self, password: str, password_hash: str) -> bool:
+        # No stored password is that long (registration refuses it): no need to hash it.
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return False
+        return self._ctx.password_hasher.verify(password, password_hash)
+
+    def _spend_a_hash(self, password: str) -> None:
+        """Spend as long as checking a real password, so an unknown email is not faster."""
+        if len(password) > MAX_PASSWORD_LENGTH:
+            return  # a known email does not hash it either
+        if self._dummy_hash is None:
+            # Making the dummy hash costs about what verifying against it does.
+            self._dummy_hash = self._ctx.password_hasher.hash(self._ctx.new_id())
+        else:
+            self._ctx.password_hasher.verify(password, self._dummy_hash)
+
+
 @checked_methods
-class AccountPasswords:
+class AccountPasswords(PasswordProof):
     """Log in, reset a forgotten password, change a password (part of the account service)."""
 
     _ctx: AppContext
@@ -151,12 +175,6 @@ class AccountPasswords:
             return account
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _matches(self, password: str, password_hash: str) -> bool:
-        # No stored password is that long (registration refuses it): no need to hash it.
-        if len(password) > MAX_PASSWORD_LENGTH:
-            return False
-        return self._ctx.password_hasher.verify(password, password_hash)
-
     def _log_wrong_password(
         self, action: _Action, account: Account, email: str, was_locked: bool, locked_now: bool
     ) -> None:
@@ -204,16 +222,6 @@ class AccountPasswords:
             locked_by_administrator=error.until is None,
             password_right=right,
         )
-
-    def _spend_a_hash(self, password: str) -> None:
-        """Spend as long as checking a real password, so an unknown email is not faster."""
-        if len(password) > MAX_PASSWORD_LENGTH:
-            return  # a known email does not hash it either
-        if self._dummy_hash is None:
-            # Making the dummy hash costs about what verifying against it does.
-            self._dummy_hash = self._ctx.password_hasher.hash(self._ctx.new_id())
-        else:
-            self._ctx.password_hasher.verify(password, self._dummy_hash)
 
     # --- passwords ------------------------------------------------------------------------
 

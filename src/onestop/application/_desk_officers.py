@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from onestop.application._account_passwords import PasswordProof, check_password
 from onestop.application.arguments import checked_methods
 from onestop.application.audit import record_admin_action, run_admin_action
 from onestop.application.context import AppContext
@@ -16,21 +17,18 @@ from onestop.application.security_log import log_security_event, mask, mask_emai
 from onestop.domain.accounts import EVERY_ROLE, Officer, OfficerRole
 from onestop.domain.codes import AgencyCode
 from onestop.domain.identity import normalize_email
-from onestop.domain.inputs import is_valid_unicode, require_text
+from onestop.domain.inputs import require_text
 from onestop.errors import (
     AccountLocked,
     ConcurrentUpdate,
     InvalidCredentials,
     OfficerNotFound,
     PermissionDenied,
-    WeakPassword,
 )
 from onestop.ports.storage import UnitOfWork
 
 __all__ = ["OfficerAccounts"]
 
-#: Longest password accepted (as for accounts).
-_MAX_PASSWORD_LENGTH = 1024
 # How often a login retries storing its count when another login changed the officer.
 _LOGIN_RETRIES = 100
 # Who an administrative action is recorded as when the caller does not say.
@@ -38,7 +36,7 @@ _OPERATOR = "operator"
 
 
 @checked_methods
-class OfficerAccounts:
+class OfficerAccounts(PasswordProof):
     """Registering, finding, administering and logging in officers (part of the desk)."""
 
     _ctx: AppContext
@@ -76,7 +74,7 @@ class OfficerAccounts:
             external_subject=external_subject,
         )
         if password is not None:
-            self._check_password(password, officer.email)
+            check_password(self._ctx, password, officer.email, "password")
             officer.change_password_hash(ctx.password_hasher.hash(password))
 
         def work(uow: UnitOfWork) -> Officer:
@@ -146,7 +144,7 @@ class OfficerAccounts:
         """Set an officer's password (checked as an account's); lifts a login lock."""
         with self._ctx.storage.unit_of_work() as uow:
             email = uow.officers.get(officer_id).email
-        self._check_password(password, email)
+        check_password(self._ctx, password, email, "password")
         new_hash = self._ctx.password_hasher.hash(password)
         return self._administer(
             officer_id, "officer.password_set", by, lambda o: o.change_password_hash(new_hash)
@@ -293,34 +291,3 @@ class OfficerAccounts:
                 officer_id=officer.id,
                 locked_until=None if until is None else until.isoformat(),
             )
-
-    def _matches(self, password: str, password_hash: str) -> bool:
-        # No stored password is that long: no need to hash it.
-        if len(password) > _MAX_PASSWORD_LENGTH:
-            return False
-        return self._ctx.password_hasher.verify(password, password_hash)
-
-    def _spend_a_hash(self, password: str) -> None:
-        """Spend as long as checking a real password, so an unknown email is not faster."""
-        if len(password) > _MAX_PASSWORD_LENGTH:
-            return
-        if self._dummy_hash is None:
-            self._dummy_hash = self._ctx.password_hasher.hash(self._ctx.new_id())
-        else:
-            self._ctx.password_hasher.verify(password, self._dummy_hash)
-
-    def _check_password(self, password: str, email: str) -> None:
-        # The rules of accounts; the value is never repeated in the error: it is a secret.
-        minimum = self._ctx.settings.min_password_length
-        if not is_valid_unicode(password):
-            raise WeakPassword("password", "must be valid Unicode text")
-        if len(password) < minimum:
-            raise WeakPassword("password", f"must be at least {minimum} characters long")
-        if len(password) > _MAX_PASSWORD_LENGTH:
-            raise WeakPassword(
-                "password", f"must be at most {_MAX_PASSWORD_LENGTH} characters long"
-            )
-        if not password.strip():
-            raise WeakPassword("password", "must not be only spaces")
-        if password.strip().casefold() == email.casefold():
-            raise WeakPassword("password", "must not be the email address")

@@ -19,7 +19,7 @@ from onestop.application.downloads import attached_file
 from onestop.domain.catalog import Component
 from onestop.domain.dossier import Dossier
 from onestop.domain.files import FileRef
-from onestop.errors import InvalidInput
+from onestop.errors import InvalidAttachment, InvalidInput
 
 __all__ = ["MAX_REUSABLE_FILES", "DossierReuse", "ReusableFile"]
 
@@ -50,7 +50,12 @@ def _sources(dossier: Dossier) -> list[tuple[str | None, FileRef]]:
 
 
 def _accepts(component: Component, ref: FileRef) -> bool:
-    return ref.media_type in component.media_types and ref.size <= component.max_bytes
+    """Whether attaching ``ref`` to ``component`` passes its check (as reuse_file's will)."""
+    try:
+        component.check_file(ref.media_type, ref.size)
+    except InvalidAttachment:
+        return False
+    return True
 
 
 @checked_methods

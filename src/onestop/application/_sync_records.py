@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
+from onestop.application.due_dates import due_moment
 from onestop.domain.accounts import Account, AccountKind
-from onestop.domain.codes import VN_TZ
+from onestop.domain.deadlines import Deadlines
 from onestop.domain.dossier import ActorKind, Dossier, HistoryEntry
 from onestop.domain.money import FeeKind
 from onestop.domain.payments import Payment, PaymentState
@@ -64,11 +65,15 @@ _ACTION_TEXT = {
 }
 
 
-def _due_timestamp(day: dt.date | None) -> str:
-    """A due date as the end of that working day (17:00 Vietnam time)."""
-    if day is None:
-        return ""
-    return national_timestamp(dt.datetime.combine(day, dt.time(17, 0), tzinfo=VN_TZ))
+#: The office hours a record is built with when the caller gives none.
+_USUAL_OFFICE: Final = Deadlines()
+
+
+def _due_timestamp(dossier: Dossier, office: Deadlines | None) -> str:
+    """When the dossier is due: its due instant (a limit in working hours), else the end of
+    the office's last session on its due date (``office``: the portal's deadlines; None:
+    the usual office hours)."""
+    return national_timestamp(due_moment(office or _USUAL_OFFICE, dossier))
 
 
 def _when(dossier: Dossier, *actions: str) -> dt.datetime | None:
@@ -122,8 +127,14 @@ def dossier_record(
     field_name: str,
     base_url: str,
     supplements: Sequence[Mapping[str, str]] = (),
+    office: Deadlines | None = None,
 ) -> dict[str, Any]:
-    """The ``DongBoHoSoMC`` record of a submitted dossier, built from our records."""
+    """The ``DongBoHoSoMC`` record of a submitted dossier, built from our records.
+
+    ``office`` is the portal's deadlines (``ctx.deadlines``): the due moment sent
+    (``NgayHenTra``) is the dossier's due instant, else the end of that office's last
+    session on its due date (None: the usual office hours).
+    """
     if dossier.code is None:
         raise InvalidInput("dossier", "must be submitted (it has no code yet)", dossier.id)
     applicant = dossier.applicant
@@ -154,7 +165,7 @@ def dossier_record(
         "TrichYeuHoSo": summary,
         "NgayNopHoSo": national_timestamp(dossier.submitted_at),
         "NgayTiepNhan": national_timestamp(dossier.received_at),
-        "NgayHenTra": _due_timestamp(dossier.due_date),
+        "NgayHenTra": _due_timestamp(dossier, office),
         "NgayTra": national_timestamp(_when(dossier, "result_returned")),
         "NgayKetThucXuLy": national_timestamp(ended_at),
         "NgayTuChoi": national_timestamp(_when(dossier, "reception_refused")),
@@ -203,10 +214,12 @@ def dossier_record(
     }
 
 
-def progress_rows(dossier: Dossier, entries: Sequence[HistoryEntry]) -> list[dict[str, str]]:
+def progress_rows(
+    dossier: Dossier, entries: Sequence[HistoryEntry], office: Deadlines | None = None
+) -> list[dict[str, str]]:
     """The ``CapNhatTienDoHoSoMC`` rows of some history entries of a submitted dossier."""
     code = str(dossier.code)
-    due = _due_timestamp(dossier.due_date)
+    due = _due_timestamp(dossier, office)
     rows: list[dict[str, str]] = []
     for entry in entries:
         if entry.to_status is DossierStatus.DRAFT:
@@ -230,7 +243,10 @@ def progress_rows(dossier: Dossier, entries: Sequence[HistoryEntry]) -> list[dic
 
 
 def carried_supplements(
-    dossier: Dossier, previous: SyncEntry | None, new: Sequence[HistoryEntry]
+    dossier: Dossier,
+    previous: SyncEntry | None,
+    new: Sequence[HistoryEntry],
+    office: Deadlines | None = None,
 ) -> list[dict[str, str]]:
     """The supplements list, carried from the previous entry, with this change's steps."""
     listed: list[dict[str, str]] = (
@@ -250,5 +266,5 @@ def carried_supplements(
             )
         elif entry.action == "resubmitted" and listed and not listed[-1]["NgayBoSung"]:
             listed[-1]["NgayBoSung"] = national_timestamp(entry.at)
-            listed[-1]["NgayHenTraMoi"] = _due_timestamp(dossier.due_date)
+            listed[-1]["NgayHenTraMoi"] = _due_timestamp(dossier, office)
     return listed

@@ -396,23 +396,32 @@ def _agency_codes(
     return codes
 
 
+def agencies_in_scope(
+    uow: UnitOfWork, codes: Iterable[AgencyCode], with_sub_agencies: bool
+) -> frozenset[AgencyCode]:
+    """The agencies ``codes`` name (AgencyNotFound if the catalog lacks one) and, if asked,
+    every agency under one of them: what a search or a report covers."""
+    named = frozenset(codes)
+    for code in named:
+        uow.catalog.get_agency(code)
+    if not with_sub_agencies:
+        return named
+    below = {
+        a.code
+        for a in uow.catalog.list_agencies()
+        if any(code.is_ancestor_of(a.code) for code in named)
+    }
+    return named.union(below)
+
+
 def _agency_scope(
     uow: UnitOfWork, codes: tuple[AgencyCode, ...] | None, with_sub_agencies: bool
 ) -> _Scope:
-    """The agencies searched: those named (AgencyNotFound if one is not in the catalog), and
-    if asked every agency under one of them."""
+    """The agencies searched: None for every one, one code, or a set."""
     if codes is None:
         return None
-    for code in codes:
-        uow.catalog.get_agency(code)
-    if with_sub_agencies:
-        below = {
-            a.code
-            for a in uow.catalog.list_agencies()
-            if any(code.is_ancestor_of(a.code) for code in codes)
-        }
-        return frozenset(codes).union(below)
-    return codes[0] if len(codes) == 1 else frozenset(codes)
+    scope = agencies_in_scope(uow, codes, with_sub_agencies)
+    return next(iter(scope)) if len(scope) == 1 else scope
 
 
 def _in_scope(agency: AgencyCode, scope: _Scope) -> bool:

@@ -13,12 +13,12 @@ from typing import Final
 
 from onestop.application.context import AppContext
 from onestop.application.pagination import Page, check_page
-from onestop.application.security_log import log_security_event
+from onestop.application.rights import active_officer
 from onestop.domain.codes import local_day
 from onestop.domain.deadlines import Deadlines, TimeLimit
 from onestop.domain.dossier import Dossier
 from onestop.domain.statuses import ACTIVE_STATUSES
-from onestop.errors import InvalidInput, PermissionDenied
+from onestop.errors import InvalidInput
 
 __all__ = ["DEFAULT_DUE_SOON", "MAX_DUE_SOON", "default_new_date", "dossiers_due_soon"]
 
@@ -66,12 +66,7 @@ def dossiers_due_soon(
     now = ctx.clock.now()
     horizon = _horizon(office, now, within)
     with ctx.storage.unit_of_work() as uow:
-        officer = uow.officers.get(officer_id)
-        if not officer.active:
-            log_security_event(
-                "permission.denied", "an inactive officer tried to act", actor_id=officer.id
-            )
-            raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
+        officer = active_officer(uow, officer_id)
         dossiers = uow.dossiers.list_due_by_agency(
             officer.agency, due_by=local_day(horizon), statuses=ACTIVE_STATUSES
         )

@@ -142,31 +142,34 @@ def _open_refund(
     ctx: AppContext, officer_id: str, payment_id: str, amount: int | None
 ) -> tuple[Refund, bool]:
     """The refund to send (opened now, or the one left open), and whether it is already
-    done (a refunded payment asked again for all that is left)."""
-    while True:
+    done (a refunded payment asked again for all that is left). Another officer opening one
+    at the same moment (ConcurrentUpdate) is answered by sending theirs; a third clash in a
+    row raises."""
 
-        def work(uow: UnitOfWork) -> tuple[Refund, bool]:
-            payment = _accountant_payment(uow, officer_id, payment_id, "refund_payment")
-            if payment.state is PaymentState.REFUNDED and amount is None:
-                return payment.refunds[-1], True
-            pending = payment.open_refund
-            if pending is not None:
-                return pending, False
-            left = payment.amount - payment.refunded_amount
-            pending = payment.request_refund(
-                request_id=_refund_request_id(payment),
-                amount=left if amount is None else amount,
-                requested_by=officer_id,
-                now=ctx.clock.now(),
-            )
-            uow.payments.update(payment)
-            _audit_refund(uow, ctx, "payment.refund_requested", payment, officer_id, pending)
+    def work(uow: UnitOfWork) -> tuple[Refund, bool]:
+        payment = _accountant_payment(uow, officer_id, payment_id, "refund_payment")
+        if payment.state is PaymentState.REFUNDED and amount is None:
+            return payment.refunds[-1], True
+        pending = payment.open_refund
+        if pending is not None:
             return pending, False
+        left = payment.amount - payment.refunded_amount
+        pending = payment.request_refund(
+            request_id=_refund_request_id(payment),
+            amount=left if amount is None else amount,
+            requested_by=officer_id,
+            now=ctx.clock.now(),
+        )
+        uow.payments.update(payment)
+        _audit_refund(uow, ctx, "payment.refund_requested", payment, officer_id, pending)
+        return pending, False
 
+    for _ in range(2):
         try:
             return run_admin_action(ctx, work)
         except ConcurrentUpdate:
             continue  # another officer opened one first: send theirs
+    return run_admin_action(ctx, work)
 
 
 def refund(ctx: AppContext, officer_id: str, payment_id: str, amount: int | None) -> Refund:

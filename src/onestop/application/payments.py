@@ -23,9 +23,9 @@ from collections.abc import Callable, Mapping
 import attrs
 
 from onestop.application import payment_review
+from onestop.application._owners import load_owned_dossier, require_active_account
 from onestop.application.arguments import answers_any_input, checked_methods
 from onestop.application.context import AppContext
-from onestop.application.dossiers import load_owned_dossier, require_active_account
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.payment_review import can_query
 from onestop.application.security_log import log_security_event, mask

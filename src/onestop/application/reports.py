@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from onestop.application.arguments import checked_methods
+from onestop.application.catalog import agencies_in_scope
 from onestop.application.context import AppContext
 from onestop.application.pagination import Page, check_page
 from onestop.domain.catalog import Agency
@@ -44,11 +45,7 @@ def _scope(
     uow: UnitOfWork, code: AgencyCode, period: ReportPeriod, with_sub_agencies: bool
 ) -> ReportScope:
     """The agency (AgencyNotFound if the catalog lacks it) and, if asked, every one below."""
-    uow.catalog.get_agency(code)
-    agencies = {code}
-    if with_sub_agencies:
-        agencies |= {a.code for a in uow.catalog.list_agencies() if code.is_ancestor_of(a.code)}
-    return ReportScope(frozenset(agencies), period)
+    return ReportScope(agencies_in_scope(uow, (code,), with_sub_agencies), period)
 
 
 @checked_methods
@@ -114,8 +111,6 @@ class ReportService:
         ``part`` of the figure of ``measure`` (a :class:`Measure` or its value), sorted, one
         page (from 1, ``page_size`` up to ``Settings.max_page_size``)."""
         code, period, chosen = _code(agency), ReportPeriod(start, end), _measure(measure)
-        if part not in ("numerator", "denominator"):
-            raise InvalidInput("part", "must be numerator or denominator", part)
         settings = self._ctx.settings
         number, size = check_page(
             page, page_size, default=settings.page_size, maximum=settings.max_page_size

@@ -9,13 +9,14 @@ Someone else's dossier is DossierNotFound, as everywhere an applicant reads.
 
 from __future__ import annotations
 
+from onestop.application._owners import load_owned_dossier, require_active_account
 from onestop.application.context import AppContext
 from onestop.application.notifications import queue_dossier_mail
 from onestop.application.pagination import Page, check_page
-from onestop.application.security_log import log_security_event
+from onestop.application.rights import active_officer
 from onestop.domain.dossier import Dossier
 from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
-from onestop.errors import AlreadyRated, DuplicateError, PermissionDenied
+from onestop.errors import AlreadyRated, DuplicateError
 from onestop.ports.storage import UnitOfWork
 
 __all__ = ["complain", "complaints_of_agency", "complaints_of_dossier", "rate", "rating_of"]
@@ -23,9 +24,6 @@ __all__ = ["complain", "complaints_of_agency", "complaints_of_dossier", "rate", 
 
 def _owned(uow: UnitOfWork, account_id: str, dossier_id: str) -> Dossier:
     """The applicant's own dossier (their account active), else DossierNotFound."""
-    # Imported here: dossiers.py imports this module for its methods.
-    from onestop.application.dossiers import load_owned_dossier, require_active_account
-
     require_active_account(uow, account_id)
     return load_owned_dossier(uow, account_id, dossier_id)
 
@@ -90,12 +88,7 @@ def complaints_of_agency(
         page, page_size, default=settings.page_size, maximum=settings.max_page_size
     )
     with ctx.storage.unit_of_work() as uow:
-        officer = uow.officers.get(officer_id)
-        if not officer.active:
-            log_security_event(
-                "permission.denied", "an inactive officer tried to act", actor_id=officer.id
-            )
-            raise PermissionDenied(f"officer {officer.id!r} is inactive and can do nothing")
+        officer = active_officer(uow, officer_id)
         total = uow.feedback.count_complaints(officer.agency)
         items = uow.feedback.list_complaints(officer.agency, offset=(number - 1) * size, limit=size)
     return Page(items=tuple(items), page=number, page_size=size, total=total)

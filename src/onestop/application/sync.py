@@ -101,7 +101,8 @@ def queue_dossier_sync(
         payments=uow.payments.list_by_dossier(dossier.id),
         field_name=field_name,
         base_url=ctx.settings.base_url,
-        supplements=carried_supplements(dossier, previous, new),
+        supplements=carried_supplements(dossier, previous, new, ctx.deadlines),
+        office=ctx.deadlines,
     )
     entry = SyncEntry(
         id=ctx.new_id(),
@@ -110,7 +111,7 @@ def queue_dossier_sync(
         sequence=(previous.sequence + 1) if previous is not None else 1,
         created_at=ctx.clock.now(),
         record=record,
-        progress=tuple(progress_rows(dossier, new)),
+        progress=tuple(progress_rows(dossier, new, ctx.deadlines)),
         history_upto=len(dossier.history),
     )
     try:

@@ -97,33 +97,35 @@ class DraftSteps:
 
     def choose_home_pickup(self, address: str | None) -> None:
         """Ask for the paper dossier to be picked up at ``address`` (None: no pick-up)."""
-        if address is not None:
-            require_text(address, "home_pickup.address")
-        self._require("change home pick-up of", S.DRAFT)
-        if address is None:
-            self.home_pickup_address = None
-            return
-        if not self.procedure.home_pickup:
-            raise HomeServiceNotOffered(
-                "home_pickup", "this procedure does not offer pick-up at home", self.procedure.code
-            )
-        self.home_pickup_address = home_address(address, "home_pickup.address")
+        self.home_pickup_address = self._home_service(
+            "home_pickup", "home pick-up", "pick-up at home", self.procedure.home_pickup, address
+        )
 
     def choose_home_delivery(self, address: str | None) -> None:
         """Ask for the result to be delivered at ``address`` (None: collect it at the office)."""
+        self.home_delivery_address = self._home_service(
+            "home_delivery",
+            "home delivery",
+            "delivery of the result at home",
+            self.procedure.home_delivery,
+            address,
+        )
+
+    def _home_service(
+        self, service: str, name: str, what: str, offered: bool, address: str | None
+    ) -> str | None:
+        """The address a draft's home service goes to (None: not asked for), checked."""
+        field = f"{service}.address"
         if address is not None:
-            require_text(address, "home_delivery.address")
-        self._require("change home delivery of", S.DRAFT)
+            require_text(address, field)
+        self._require(f"change {name} of", S.DRAFT)
         if address is None:
-            self.home_delivery_address = None
-            return
-        if not self.procedure.home_delivery:
+            return None
+        if not offered:
             raise HomeServiceNotOffered(
-                "home_delivery",
-                "this procedure does not offer delivery of the result at home",
-                self.procedure.code,
+                service, f"this procedure does not offer {what}", self.procedure.code
             )
-        self.home_delivery_address = home_address(address, "home_delivery.address")
+        return home_address(address, field)
 
     def check_submittable(self) -> None:
         """Raise what would stop :meth:`submit`, without changing anything."""

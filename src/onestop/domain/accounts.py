@@ -501,15 +501,19 @@ class Account:
         """Link (or prove again) the national identity; it replaces one linked before.
 
         NationalIdNumberConflict when the profile holds an id number the identity does not
-        vouch for; a citizen's profile without one takes the vouched number.
+        vouch for; a citizen's profile without one takes the vouched number, checked against
+        the profile as any id number is (InvalidIdentity when a CCCD's birth year, sex or
+        province disagrees with the profile). Nothing changes when it raises.
         """
         if not isinstance(identity, NationalIdentity):
             raise InvalidInput("identity", "must be a NationalIdentity")
         held = self.profile.id_number
         if held is not None and identity.id_number is not None and held != identity.id_number:
             raise NationalIdNumberConflict()
+        profile = self.profile
         if held is None and identity.id_number is not None and self.kind is AccountKind.CITIZEN:
-            self.profile = attrs.evolve(self.profile, id_number=identity.id_number)
+            profile = profile.with_changes(id_number=identity.id_number)
+        self.profile = profile
         self.national_identity = identity
 
     def unlink_national_identity(self) -> NationalIdentity:

@@ -468,6 +468,9 @@ class Dossier(DraftSteps, DeadlineSteps):
         if self.paused_since is not None:
             raise TransitionNotAllowed("decide", "processing (paused: resume it first)")
         reasons = _text(reasons, "reasons", required=not approved)
+        # Every argument checked before anything changes.
+        signer = _text(signed_by, "signed_by", required=False) or officer.name
+        decision = Decision(approved, reasons, now, officer.id, signer)
         self._move(
             now=now,
             actor=officer,
@@ -476,8 +479,7 @@ class Dossier(DraftSteps, DeadlineSteps):
             note=reasons,
             event=ev.DossierDecided(now, self.id, approved, reasons),
         )
-        signer = _text(signed_by, "signed_by", required=False) or officer.name
-        self.decision = Decision(approved, reasons, now, officer.id, signer)
+        self.decision = decision
 
     def return_result(self, *, officer: Actor, now: dt.datetime, note: str = "") -> None:
         """Hand the result over; an approved result waits until the fees are paid."""

@@ -55,7 +55,8 @@ class Refund:
     gateway answered with its ``transaction_no``, or refused for good (``refusal`` says what
     the gateway answered; nothing went back and the request is never sent again).
 
-    ``request_id`` is unique per refund; asking again with the same one refunds once.
+    ``request_id`` is unique per refund (:meth:`Payment.request_refund` refuses one asked
+    before), so an answer for it refunds once.
     """
 
     request_id: str
@@ -267,7 +268,8 @@ class Payment:
     ) -> Refund:
         """Record that ``amount`` VND is being refunded (one refund open at a time).
 
-        Only a payment under review is refunded, and never beyond what was paid.
+        Only a payment under review is refunded, and never beyond what was paid; a
+        ``request_id`` asked before (done, refused or open) is TransitionNotAllowed.
         """
         require_aware(now, "now")
         require_text(request_id, "request_id")
@@ -276,6 +278,8 @@ class Payment:
             raise TransitionNotAllowed("refund", f"payment {self.state.value}")
         if self.open_refund is not None:
             raise TransitionNotAllowed("refund", "payment with a refund in progress")
+        if any(r.request_id == request_id for r in self.refunds):
+            raise TransitionNotAllowed("refund", f"payment whose refund {request_id} was asked")
         left = self.amount - self.refunded_amount
         if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= left:
             raise InvalidMoney("amount", f"must be a whole number of VND from 1 to {left}", amount)

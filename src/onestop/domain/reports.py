@@ -127,6 +127,15 @@ class ReportPeriod:
     def __attrs_post_init__(self) -> None:
         _day(self.start, "start")
         _day(self.end, "end")
+        # Its instants run from the day before the start (UTC) to the day after the end.
+        for name, day in (("start", self.start), ("end", self.end)):
+            if not dt.date(dt.MINYEAR + 1, 1, 1) <= day <= dt.date(dt.MAXYEAR - 1, 12, 31):
+                raise InvalidInput(
+                    name,
+                    f"must be a day of the years {dt.MINYEAR + 1} to {dt.MAXYEAR - 1}",
+                    day,
+                    rule_code="out_of_range",
+                )
         if self.end < self.start:
             raise InvalidInput("end", "must not be before the start", self.end)
         if (self.end - self.start).days >= MAX_REPORT_DAYS:

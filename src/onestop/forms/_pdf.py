@@ -137,7 +137,8 @@ def html_to_pdf(html: str, *, title: str, created_at: dt.datetime) -> bytes:
             warn_on_tags_not_matching=False,
         )
         return bytes(pdf.output())
-    except (NotImplementedError, ValueError, KeyError, fpdf.errors.FPDFException) as e:
+    # OSError: an <img> that is no data: URI (a file path), or data that is no image.
+    except (NotImplementedError, ValueError, KeyError, OSError, fpdf.errors.FPDFException) as e:
         raise TemplateError(
             f"the print layout of form {title!r} cannot be drawn as PDF: {e}; a form template "
             "may use only the HTML that docs/forms.md lists"

@@ -76,9 +76,10 @@ def parse_payload(payload: str) -> ReceiptQr:
         raise InvalidInput("payload", "must be text", payload)
     try:
         fields = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise InvalidInput("payload", "must be a JSON object", payload) from None
-    if not isinstance(fields, dict) or fields.get("v") != PAYLOAD_VERSION:
+    version = fields.get("v") if isinstance(fields, dict) else None
+    if type(version) is not int or version != PAYLOAD_VERSION:  # not True, not 1.0
         raise InvalidInput("payload", f"must be a JSON object with v={PAYLOAD_VERSION}", payload)
     for key in _TEXT_KEYS:
         if not isinstance(fields.get(key), str):

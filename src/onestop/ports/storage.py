@@ -235,7 +235,7 @@ class FeedbackRepository(Protocol):
     """
 
     def add_rating(self, rating: Rating) -> None:
-        """Store a rating; a dossier already rated raises DuplicateError (``rating.id``)."""
+        """Store a rating; a dossier already rated raises DuplicateError (``rating.dossier_id``)."""
 
     def rating_of(self, dossier_id: str) -> Rating | None:
         """The dossier's rating, if it was rated."""

@@ -11,7 +11,7 @@ from onestop.adapters._slices import check_slice
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._repositories import _Repository
 from onestop.adapters.sql._rows import _Row
-from onestop.adapters.sql._statements import _INSERT
+from onestop.adapters.sql._statements import _ALL_ROWS, _INSERT
 from onestop.domain.codes import AgencyCode
 from onestop.domain.satisfaction import Complaint, Rating, SatisfactionLevel
 from onestop.errors import InvalidInput, StorageError
@@ -33,8 +33,6 @@ _COMPLAINTS_OF_AGENCY: Final = (
 _COUNT_COMPLAINTS: Final = select(func.count().label("n")).where(
     t.complaints.c.agency == bindparam("p_agency")
 )
-# No LIMIT means all rows; a bound limit needs a number, so "all" is the largest one.
-_ALL_ROWS: Final = 2**62
 
 
 def _rating(row: _Row) -> Rating:

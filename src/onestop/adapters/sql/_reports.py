@@ -20,7 +20,6 @@ from sqlalchemy import (
     case,
     cast,
     exists,
-    false,
     func,
     literal,
     not_,
@@ -35,6 +34,8 @@ from onestop.adapters._slices import check_slice
 from onestop.adapters.sql import schema as t
 from onestop.adapters.sql._execute import _instant_text
 from onestop.adapters.sql._repositories import _Repository
+from onestop.adapters.sql._statements import _ALL_ROWS
+from onestop.domain.payments import PaymentState
 from onestop.domain.reports import (
     CLOCK_STOPPED_STATUSES,
     PAUSING_ACTIONS,
@@ -45,10 +46,14 @@ from onestop.domain.reports import (
     ReportScope,
     check_query,
 )
+from onestop.domain.satisfaction import SatisfactionLevel
+from onestop.domain.statuses import DossierStatus
+from onestop.domain.sync import SyncState
 
 d = t.dossiers.alias("d")
 h = t.dossier_history
-_ALL_ROWS = 2**62
+#: The rating levels counted as dissatisfied.
+_POOR = sorted(level.value for level in SatisfactionLevel if level.poor)
 
 
 def _params(dialect: str, scope: ReportScope) -> dict[str, Any]:
@@ -66,7 +71,9 @@ def _params(dialect: str, scope: ReportScope) -> dict[str, Any]:
 _STARTS: Any = bindparam("r_starts")
 _ENDS: Any = bindparam("r_ends")
 _LAST_DAY: Any = bindparam("r_last_day")
-_IN_SCOPE = and_(d.c.agency.in_(bindparam("r_agencies", expanding=True)), d.c.status != "draft")
+_IN_SCOPE = and_(
+    d.c.agency.in_(bindparam("r_agencies", expanding=True)), d.c.status != DossierStatus.DRAFT.value
+)
 
 
 def _within(column: Any) -> ColumnElement[bool]:
@@ -104,10 +111,8 @@ def _clock_stopped_at_end() -> ColumnElement[bool]:
 
 
 def _vneid(dialect: str) -> ColumnElement[bool]:
-    # The account's link to a national identity, read from whatever column records it.
-    column = t.accounts.c.get("national_subject")
-    if column is None:
-        return false()
+    # The owner's account is linked to a national identity (its subject is recorded).
+    column = t.accounts.c.national_subject
     if dialect == "postgresql":
         return d.c.owner_id.in_(select(t.accounts.c.id).where(column.is_not(None)))
     return exists().where(t.accounts.c.id == d.c.owner_id, column.is_not(None))
@@ -146,10 +151,12 @@ def _rules(dialect: str) -> dict[Measure, tuple[ColumnElement[bool], ColumnEleme
         not_(_clock_stopped_at_end()),
     )
     # The states compared as expressions that no index answers (see _has).
-    paid_online = _has(dialect, t.payments, t.payments.c.state.concat("") == "confirmed")
-    synced = _has(dialect, t.sync_outbox, t.sync_outbox.c.state.concat("") == "sent")
+    paid_online = _has(
+        dialect, t.payments, t.payments.c.state.concat("") == PaymentState.CONFIRMED.value
+    )
+    synced = _has(dialect, t.sync_outbox, t.sync_outbox.c.state.concat("") == SyncState.SENT.value)
     complained = _has(dialect, t.complaints, t.complaints.c.at < _ENDS)
-    poor = _has(dialect, t.ratings, t.ratings.c.level == "dissatisfied", t.ratings.c.at < _ENDS)
+    poor = _has(dialect, t.ratings, t.ratings.c.level.in_(_POOR), t.ratings.c.at < _ENDS)
     return {
         Measure.ON_TIME: (decided, on_time),
         Measure.LATE: (decided, not_(on_time)),

@@ -25,6 +25,7 @@ from onestop.domain.accounts import Account
 from onestop.domain.calendar import WorkingCalendar
 from onestop.domain.codes import AgencyCode
 from onestop.domain.dossier import Actor, Dossier
+from onestop.domain.national_identity import NationalIdentity
 from onestop.domain.payments import PaymentOutcome
 from onestop.domain.reports import (
     NOT_RECORDED,
@@ -163,11 +164,7 @@ _PLANS = st.builds(
 
 
 def _link_vneid(account: Account) -> Account:
-    """The account linked to a national identity, where accounts record one."""
-    try:
-        from onestop.domain.national_identity import NationalIdentity
-    except ImportError:  # pragma: no cover - a build without national login
-        return account
+    """The account linked to a national identity."""
     identity = NationalIdentity.vouched(
         subject=f"vneid-{account.id}",
         issuer="https://sso.dichvucong.gov.vn",
@@ -175,9 +172,7 @@ def _link_vneid(account: Account) -> Account:
         id_number=account.profile.id_number,
         now=_START,
     )
-    link = getattr(account, "link_national_identity", None)
-    if link is not None:
-        link(identity)
+    account.link_national_identity(identity)
     return account
 
 

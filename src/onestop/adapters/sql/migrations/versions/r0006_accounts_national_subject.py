@@ -6,11 +6,15 @@ Created: 2026-11-30
 
 Adds ``onestop_accounts.national_subject``, the subject of the national identity (VNeID)
 linked to the account, unique when set (None: not linked), so that a login through the
-national single sign-on finds its account by an index. Accounts stored before hold no
-national identity: the column starts empty, nothing to fill.
+national single sign-on finds its account by an index. The column is filled from each
+account's document: empty for accounts stored before national login, but a database
+upgraded again after ``onestop db downgrade`` holds linked accounts whose subject must be
+found again.
 """
 
 from __future__ import annotations
+
+import json
 
 import sqlalchemy as sa
 from alembic import op
@@ -33,6 +37,23 @@ def upgrade() -> None:
         batch_op.create_unique_constraint(
             batch_op.f("uq_onestop_accounts_national_subject"), ["national_subject"]
         )
+
+    accounts = sa.table(
+        "onestop_accounts", sa.column("id"), sa.column("doc"), sa.column("national_subject")
+    )
+    connection = op.get_bind()
+    filled = []
+    for key, doc in connection.execute(sa.select(accounts.c.id, accounts.c.doc)):
+        identity = json.loads(doc).get("national_identity")
+        if identity:
+            filled.append({"c_id": key, "c_subject": identity["subject"]})
+    if filled:
+        update = (
+            accounts.update()
+            .where(accounts.c.id == sa.bindparam("c_id"))
+            .values(national_subject=sa.bindparam("c_subject"))
+        )
+        connection.execute(update, filled)
 
 
 def downgrade() -> None:

@@ -7,14 +7,16 @@ Created: 2026-11-30
 Adds ``due_date`` and ``due_at`` to ``onestop_dossiers`` (the current due date, and the due
 instant of a limit in working hours), indexed by agency and due date, and the child table
 ``onestop_dossier_due_dates``: every due date a dossier had, with when, by whom and why
-(receipt, supplement, pause, payment, apology). ``due_date`` is filled from each dossier's
-document; the history of dossiers stored before starts empty (their documents hold none).
+(receipt, supplement, pause, payment, apology). All three are filled from each dossier's
+document: dossiers stored before this revision hold a due date and no history, but a
+database upgraded again after ``onestop db downgrade`` holds both, and due instants.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -59,20 +61,64 @@ def upgrade() -> None:
         ),
     )
 
-    # Every stored dossier before this revision had a limit in working days: a date only.
-    dossiers = sa.table(
-        "onestop_dossiers", sa.column("id"), sa.column("doc"), sa.column("due_date", sa.Date())
-    )
     connection = op.get_bind()
-    rows = connection.execute(sa.select(dossiers.c.id, dossiers.c.doc)).all()
-    for dossier_id, doc in rows:
-        due = json.loads(doc).get("due_date")
-        if due:
-            connection.execute(
-                dossiers.update()
-                .where(dossiers.c.id == dossier_id)
-                .values(due_date=dt.date.fromisoformat(due))
+    sqlite = connection.dialect.name == "sqlite"
+    dossiers = sa.table(
+        "onestop_dossiers",
+        sa.column("id"),
+        sa.column("doc"),
+        sa.column("due_date", sa.Date()),
+        sa.column("due_at"),
+    )
+    history = sa.table(
+        "onestop_dossier_due_dates",
+        *(sa.column(name) for name in ("dossier_id", "position", "due_at", "set_at", "actor_kind")),
+        *(sa.column(name) for name in ("actor_id", "actor_name", "reason")),
+        sa.column("due_date", sa.Date()),
+    )
+    dues: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for dossier_id, doc in connection.execute(sa.select(dossiers.c.id, dossiers.c.doc)).all():
+        data = json.loads(doc)
+        if data.get("due_date"):
+            dues.append(
+                {
+                    "c_id": dossier_id,
+                    "c_due_date": dt.date.fromisoformat(data["due_date"]),
+                    "c_due_at": _instant(data.get("due_at"), sqlite),
+                }
             )
+        for position, change in enumerate(data.get("due_dates") or []):
+            changes.append(
+                {
+                    "dossier_id": dossier_id,
+                    "position": position,
+                    "due_date": dt.date.fromisoformat(change["due_date"]),
+                    "due_at": _instant(change.get("due_at"), sqlite),
+                    "set_at": _instant(change["set_at"], sqlite),
+                    "actor_kind": change["by"]["kind"],
+                    "actor_id": change["by"]["id"],
+                    "actor_name": change["by"]["name"],
+                    "reason": change["reason"],
+                }
+            )
+    if dues:
+        update = (
+            dossiers.update()
+            .where(dossiers.c.id == sa.bindparam("c_id"))
+            .values(due_date=sa.bindparam("c_due_date"), due_at=sa.bindparam("c_due_at"))
+        )
+        connection.execute(update, dues)
+    if changes:
+        connection.execute(history.insert(), changes)
+
+
+def _instant(text: str | None, sqlite: bool) -> Any:
+    """A stored instant as its column holds it: UTC text on SQLite, a datetime elsewhere."""
+    if not text:
+        return None
+    utc = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+    return utc.isoformat(timespec="microseconds") if sqlite else utc
 
 
 def downgrade() -> None:
